@@ -1,0 +1,256 @@
+//! Security checks: TLS, headers, error shape, auth enforcement.
+
+use super::{num, observed, thresholds, Judgement};
+use crate::evidence::{Evidence, HttpOutcome, TlsOutcome};
+use crate::rubric::CheckDef;
+use crate::scorecard::Outcome;
+
+pub(super) fn tls(check: &CheckDef, ev: &Evidence) -> Judgement {
+    let t = thresholds(check);
+    let threshold = format!(
+        "pass: TLS 1.3 and certificate valid > {} days; partial: TLS 1.2, or valid {}–{} days",
+        num(t.pass),
+        num(t.partial),
+        num(t.pass)
+    );
+    let probe = match observed(&ev.tls, &threshold) {
+        Ok(p) => p,
+        Err(j) => return j,
+    };
+    let j = Judgement::new(Outcome::Fail, "", threshold).source(probe.host.as_str(), probe.at);
+    match &probe.outcome {
+        TlsOutcome::PlainHttp => Judgement {
+            measured: "plain HTTP".into(),
+            ..j
+        }
+        .explain("The base URL is served over plain HTTP; serve it over HTTPS."),
+        TlsOutcome::Failed { detail } => Judgement {
+            measured: "handshake failed".into(),
+            ..j
+        }
+        .explain(format!("The TLS handshake failed: {detail}.")),
+        TlsOutcome::Handshake { version, not_after } => {
+            let days = (*not_after - probe.at).as_seconds_f64() / 86_400.0;
+            let measured = format!(
+                "{version}, certificate valid {} more days",
+                num(days.floor())
+            );
+            let modern = version == "TLSv1.3";
+            let outcome = if days > t.pass && modern {
+                Outcome::Pass
+            } else if days >= t.partial && (version == "TLSv1.2" || modern) {
+                Outcome::Partial
+            } else {
+                Outcome::Fail
+            };
+            let explanation = match outcome {
+                Outcome::Pass => "Modern TLS and a certificate with time to spare.".to_string(),
+                _ if days < t.partial => format!(
+                    "The certificate expires within {} day(s): renew it now.",
+                    num(t.partial)
+                ),
+                _ if !modern && version != "TLSv1.2" => {
+                    format!("{version} is obsolete; require TLS 1.2 or later.")
+                }
+                _ if days <= t.pass => format!(
+                    "The certificate expires in {} days: renew it.",
+                    num(days.floor())
+                ),
+                _ => format!("{version} negotiated; enable TLS 1.3 for full points."),
+            };
+            Judgement {
+                outcome,
+                measured,
+                ..j
+            }
+            .explain(explanation)
+        }
+    }
+}
+
+pub(super) fn headers(ev: &Evidence) -> Judgement {
+    let threshold = "pass: HSTS, X-Content-Type-Options: nosniff, and CSP or X-Frame-Options; partial: two of three";
+    let probe = match observed(&ev.base, threshold) {
+        Ok(p) => p,
+        Err(j) => return j,
+    };
+    let j = Judgement::new(Outcome::Fail, "", threshold).source(probe.url.as_str(), probe.at);
+    let response = match &probe.outcome {
+        HttpOutcome::Response(r) => r,
+        HttpOutcome::Failed(f) => {
+            return Judgement {
+                measured: "no response".into(),
+                ..j
+            }
+            .explain(format!("The base URL {f}."))
+        }
+    };
+    let hsts = response.header("strict-transport-security").is_some();
+    let nosniff = response
+        .header("x-content-type-options")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("nosniff"));
+    let framing = response.header("content-security-policy").is_some()
+        || response.header("x-frame-options").is_some();
+    let present = [hsts, nosniff, framing].iter().filter(|b| **b).count();
+    let missing: Vec<&str> = [
+        (hsts, "Strict-Transport-Security"),
+        (nosniff, "X-Content-Type-Options: nosniff"),
+        (framing, "Content-Security-Policy or X-Frame-Options"),
+    ]
+    .iter()
+    .filter(|(ok, _)| !ok)
+    .map(|(_, name)| *name)
+    .collect();
+    let outcome = match present {
+        3 => Outcome::Pass,
+        2 => Outcome::Partial,
+        _ => Outcome::Fail,
+    };
+    let explanation = if missing.is_empty() {
+        "All three security headers are present.".to_string()
+    } else {
+        format!("Missing: {}.", missing.join("; "))
+    };
+    Judgement {
+        outcome,
+        measured: format!("{present} of 3 present"),
+        ..j
+    }
+    .explain(explanation)
+}
+
+pub(super) fn rate_limit_headers(ev: &Evidence) -> Judgement {
+    let threshold = "pass: X-RateLimit-Limit and X-RateLimit-Remaining (or IETF RateLimit fields); partial: one";
+    let probe = match observed(&ev.rate_limit, threshold) {
+        Ok(p) => p,
+        Err(j) => return j,
+    };
+    let j = Judgement::new(Outcome::Fail, "", threshold).source(probe.url.as_str(), probe.at);
+    let response = match &probe.outcome {
+        HttpOutcome::Response(r) => r,
+        HttpOutcome::Failed(f) => {
+            return Judgement {
+                measured: "no response".into(),
+                ..j
+            }
+            .explain(format!("The API URL {f}."))
+        }
+    };
+    let any = |names: &[&str]| names.iter().any(|n| response.header(n).is_some());
+    // IETF draft-ietf-httpapi-ratelimit-headers: older drafts split the fields
+    // (RateLimit-Limit / -Remaining); newer ones carry the remaining quota in
+    // `RateLimit` and the limit in `RateLimit-Policy`.
+    let limit = any(&["x-ratelimit-limit", "ratelimit-limit", "ratelimit-policy"]);
+    let remaining = any(&["x-ratelimit-remaining", "ratelimit-remaining", "ratelimit"]);
+    let (outcome, explanation) = match (limit, remaining) {
+        (true, true) => (
+            Outcome::Pass,
+            "The API tells clients their limit and what remains.",
+        ),
+        (true, false) => (
+            Outcome::Partial,
+            "The API states the limit but not the remaining quota.",
+        ),
+        (false, true) => (
+            Outcome::Partial,
+            "The API states the remaining quota but not the limit.",
+        ),
+        (false, false) => (Outcome::Fail, "No rate-limit headers on the API response."),
+    };
+    let measured = format!(
+        "limit {}, remaining {}",
+        if limit { "present" } else { "absent" },
+        if remaining { "present" } else { "absent" }
+    );
+    Judgement {
+        outcome,
+        measured,
+        ..j
+    }
+    .explain(explanation)
+}
+
+pub(super) fn problem_json(ev: &Evidence) -> Judgement {
+    let threshold = "pass: application/problem+json with type, title, status; partial: a JSON error of another shape";
+    let probe = match observed(&ev.error_shape, threshold) {
+        Ok(p) => p,
+        Err(j) => return j,
+    };
+    let j = Judgement::new(Outcome::Fail, "", threshold).source(probe.url.as_str(), probe.at);
+    let response = match &probe.outcome {
+        HttpOutcome::Response(r) => r,
+        HttpOutcome::Failed(f) => {
+            return Judgement {
+                measured: "no response".into(),
+                ..j
+            }
+            .explain(format!("The error probe {f}."))
+        }
+    };
+    let content_type = response
+        .header("content-type")
+        .unwrap_or("none")
+        .to_string();
+    let measured = format!("HTTP {}, {content_type}", response.status);
+    let j = Judgement { measured, ..j };
+    if response.status < 400 {
+        return j.explain(format!(
+            "A path that must fail answered HTTP {}.",
+            response.status
+        ));
+    }
+    let Some(body) = &response.json else {
+        return j.explain("The error response is not JSON.");
+    };
+    let is_problem = content_type
+        .to_ascii_lowercase()
+        .starts_with("application/problem+json");
+    let has_fields = ["type", "title", "status"]
+        .iter()
+        .all(|k| body.get(*k).is_some());
+    if is_problem && has_fields {
+        Judgement {
+            outcome: Outcome::Pass,
+            ..j
+        }
+        .explain("Errors are RFC 9457 problem details.")
+    } else {
+        Judgement { outcome: Outcome::Partial, ..j }.explain(
+            "Errors are JSON but not problem details (application/problem+json with type, title, status).",
+        )
+    }
+}
+
+pub(super) fn auth_enforced(ev: &Evidence) -> Judgement {
+    let threshold = "pass: every protected URL answers 401 or 403 without credentials";
+    let probes = match observed(&ev.auth, threshold) {
+        Ok(p) => p,
+        Err(j) => return j,
+    };
+    let at = probes.iter().map(|p| p.at).min().unwrap_or(ev.gathered_at);
+    let source = probes
+        .iter()
+        .map(|p| p.url.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let open: Vec<String> = probes
+        .iter()
+        .filter_map(|p| match &p.outcome {
+            HttpOutcome::Response(r) if matches!(r.status, 401 | 403) => None,
+            HttpOutcome::Response(r) => Some(format!("{} answered HTTP {}", p.url, r.status)),
+            HttpOutcome::Failed(f) => Some(format!("{}: {f}", p.url)),
+        })
+        .collect();
+    let enforced = probes.len() - open.len();
+    let measured = format!("{enforced}/{} refused without credentials", probes.len());
+    let j = Judgement::new(Outcome::Fail, measured, threshold).source(source, at);
+    if open.is_empty() {
+        Judgement {
+            outcome: Outcome::Pass,
+            ..j
+        }
+        .explain("Every protected URL refuses anonymous requests.")
+    } else {
+        j.explain(format!("Not proven protected: {}.", open.join("; ")))
+    }
+}

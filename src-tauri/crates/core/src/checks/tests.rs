@@ -1,0 +1,401 @@
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use super::*;
+use crate::evidence::*;
+use crate::rubric::Rubric;
+
+const NOW: OffsetDateTime = datetime!(2026-11-22 10:00 UTC);
+
+fn check(id: &str) -> CheckDef {
+    Rubric::default_rubric()
+        .categories
+        .into_iter()
+        .flat_map(|c| c.checks)
+        .find(|c| c.id == id)
+        .expect("check in default rubric")
+}
+
+fn response(status: u16, headers: &[(&str, &str)], json: Option<serde_json::Value>) -> HttpOutcome {
+    HttpOutcome::Response(HttpResponse {
+        status,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+        json,
+    })
+}
+
+fn probe(url: &str, elapsed_ms: f64, outcome: HttpOutcome) -> HttpProbe {
+    HttpProbe {
+        url: url.into(),
+        at: NOW,
+        elapsed_ms,
+        outcome,
+    }
+}
+
+fn judge(id: &str, ev: &Evidence) -> Judgement {
+    evaluate(&check(id), ev)
+}
+
+fn with_health(probes: Vec<HttpProbe>) -> Evidence {
+    let mut ev = Evidence::empty("prod", NOW);
+    ev.health = Gathered::observed(probes);
+    ev
+}
+
+#[test]
+fn nothing_configured_is_unknown_and_says_what_to_configure() {
+    let ev = Evidence::empty("prod", NOW);
+    for cat in Rubric::default_rubric().categories {
+        for c in cat.checks {
+            let j = evaluate(&c, &ev);
+            assert_eq!(j.outcome, Outcome::Unknown, "{}", c.id);
+            assert!(
+                j.explanation.starts_with("Not measured:"),
+                "{}: {}",
+                c.id,
+                j.explanation
+            );
+        }
+    }
+    assert!(judge("infra.health_endpoint", &ev)
+        .explanation
+        .contains("health_urls"));
+}
+
+#[test]
+fn unavailable_evidence_is_unknown_with_the_reason() {
+    let mut ev = Evidence::empty("prod", NOW);
+    ev.postgres = Gathered::Unavailable {
+        source: "db:5432/app".into(),
+        reason: "secret 'prod/db' is not set".into(),
+        at: NOW,
+    };
+    let j = judge("infra.connection_headroom", &ev);
+    assert_eq!(j.outcome, Outcome::Unknown);
+    assert_eq!(j.source, "db:5432/app");
+    assert!(j.explanation.contains("secret 'prod/db' is not set"));
+}
+
+#[test]
+fn health_endpoint_bands_by_slowest_url() {
+    let ok = |ms| probe("https://a/health", ms, response(200, &[], None));
+    assert_eq!(
+        judge(
+            "infra.health_endpoint",
+            &with_health(vec![ok(120.0), ok(900.0)])
+        )
+        .outcome,
+        Outcome::Pass
+    );
+    let j = judge(
+        "infra.health_endpoint",
+        &with_health(vec![ok(120.0), ok(1_500.0)]),
+    );
+    assert_eq!(j.outcome, Outcome::Partial);
+    assert_eq!(j.measured, "2/2 URLs 2xx, slowest 1500 ms");
+    assert_eq!(
+        judge("infra.health_endpoint", &with_health(vec![ok(5_000.0)])).outcome,
+        Outcome::Fail
+    );
+}
+
+#[test]
+fn a_health_url_that_times_out_or_500s_is_fail_not_unknown() {
+    let timeout = probe(
+        "https://a/health",
+        5_000.0,
+        HttpOutcome::Failed(ProbeFailure::Timeout { after_ms: 5_000 }),
+    );
+    let j = judge("infra.health_endpoint", &with_health(vec![timeout]));
+    assert_eq!(j.outcome, Outcome::Fail);
+    assert!(
+        j.explanation.contains("timed out after 5000 ms"),
+        "{}",
+        j.explanation
+    );
+    let err = probe("https://a/health", 10.0, response(503, &[], None));
+    let j = judge("infra.health_endpoint", &with_health(vec![err]));
+    assert_eq!(j.outcome, Outcome::Fail);
+    assert!(j.explanation.contains("HTTP 503"));
+}
+
+#[test]
+fn health_dependencies_and_detail() {
+    let body = |checks| json!({"status": "ok", "version": "1.4.2", "checks": checks});
+    let h = |b| {
+        with_health(vec![probe(
+            "https://a/health",
+            10.0,
+            response(200, &[], Some(b)),
+        )])
+    };
+    let all_ok = h(body(json!({"db": "ok", "redis": {"status": "up"}})));
+    assert_eq!(
+        judge("infra.health_dependencies", &all_ok).outcome,
+        Outcome::Pass
+    );
+    assert_eq!(judge("obs.health_detail", &all_ok).outcome, Outcome::Pass);
+    let degraded = h(body(
+        json!([{"name": "db", "status": "ok"}, {"name": "llm", "status": "degraded"}]),
+    ));
+    let j = judge("infra.health_dependencies", &degraded);
+    assert_eq!(j.outcome, Outcome::Partial);
+    assert!(j.explanation.contains("llm"));
+    let down = h(body(json!({"db": {"healthy": false}})));
+    assert_eq!(
+        judge("infra.health_dependencies", &down).outcome,
+        Outcome::Fail
+    );
+    let bare = h(json!({"status": "ok"}));
+    assert_eq!(
+        judge("infra.health_dependencies", &bare).outcome,
+        Outcome::Partial
+    );
+    assert_eq!(judge("obs.health_detail", &bare).outcome, Outcome::Fail);
+    let version_only = h(json!({"status": "ok", "commit": "abc123"}));
+    assert_eq!(
+        judge("obs.health_detail", &version_only).outcome,
+        Outcome::Partial
+    );
+}
+
+#[test]
+fn tls_bands() {
+    let mut ev = Evidence::empty("prod", NOW);
+    let mut tls = |version: &str, days: i64| {
+        ev.tls = Gathered::observed(TlsProbe {
+            host: "app:443".into(),
+            at: NOW,
+            outcome: TlsOutcome::Handshake {
+                version: version.into(),
+                not_after: NOW + Duration::days(days),
+            },
+        });
+        judge("sec.tls", &ev).outcome
+    };
+    assert_eq!(tls("TLSv1.3", 60), Outcome::Pass);
+    assert_eq!(tls("TLSv1.2", 60), Outcome::Partial);
+    assert_eq!(tls("TLSv1.3", 7), Outcome::Partial);
+    assert_eq!(tls("TLSv1.3", 0), Outcome::Fail);
+    let mut ev = Evidence::empty("prod", NOW);
+    ev.tls = Gathered::observed(TlsProbe {
+        host: "app:80".into(),
+        at: NOW,
+        outcome: TlsOutcome::PlainHttp,
+    });
+    assert_eq!(judge("sec.tls", &ev).outcome, Outcome::Fail);
+}
+
+#[test]
+fn security_headers_count_three_groups() {
+    let mut ev = Evidence::empty("prod", NOW);
+    let all = [
+        ("Strict-Transport-Security", "max-age=63072000"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+    ];
+    ev.base = Gathered::observed(probe("https://app", 10.0, response(200, &all, None)));
+    assert_eq!(judge("sec.headers", &ev).outcome, Outcome::Pass);
+    ev.base = Gathered::observed(probe("https://app", 10.0, response(200, &all[..2], None)));
+    let j = judge("sec.headers", &ev);
+    assert_eq!(j.outcome, Outcome::Partial);
+    assert!(j.explanation.contains("X-Frame-Options"));
+    ev.base = Gathered::observed(probe("https://app", 10.0, response(200, &[], None)));
+    assert_eq!(judge("sec.headers", &ev).outcome, Outcome::Fail);
+}
+
+#[test]
+fn rate_limit_headers_accept_x_and_ietf_forms() {
+    let mut ev = Evidence::empty("prod", NOW);
+    let mut with = |headers: &[(&str, &str)]| {
+        ev.rate_limit = Gathered::observed(probe(
+            "https://app/api/x",
+            10.0,
+            response(401, headers, None),
+        ));
+        judge("sec.rate_limit_headers", &ev).outcome
+    };
+    assert_eq!(
+        with(&[
+            ("X-RateLimit-Limit", "100"),
+            ("X-RateLimit-Remaining", "99")
+        ]),
+        Outcome::Pass
+    );
+    assert_eq!(
+        with(&[
+            ("RateLimit-Policy", "\"d\";q=100;w=60"),
+            ("RateLimit", "\"d\";r=99;t=30")
+        ]),
+        Outcome::Pass
+    );
+    assert_eq!(with(&[("X-RateLimit-Limit", "100")]), Outcome::Partial);
+    assert_eq!(with(&[]), Outcome::Fail);
+}
+
+#[test]
+fn problem_json_shape() {
+    let mut ev = Evidence::empty("prod", NOW);
+    let mut with = |status, ct: &str, body| {
+        ev.error_shape = Gathered::observed(probe(
+            "https://app/api/nope",
+            10.0,
+            response(status, &[("content-type", ct)], body),
+        ));
+        judge("sec.problem_json", &ev).outcome
+    };
+    let problem = json!({"type": "about:blank", "title": "Not Found", "status": 404});
+    assert_eq!(
+        with(404, "application/problem+json", Some(problem)),
+        Outcome::Pass
+    );
+    assert_eq!(
+        with(404, "application/json", Some(json!({"error": "not found"}))),
+        Outcome::Partial
+    );
+    assert_eq!(with(404, "text/html", None), Outcome::Fail);
+    assert_eq!(
+        with(200, "application/json", Some(json!({}))),
+        Outcome::Fail
+    );
+}
+
+#[test]
+fn auth_must_be_enforced_on_every_protected_url() {
+    let mut ev = Evidence::empty("prod", NOW);
+    ev.auth = Gathered::observed(vec![
+        probe("https://app/api/a", 10.0, response(401, &[], None)),
+        probe("https://app/api/b", 10.0, response(403, &[], None)),
+    ]);
+    assert_eq!(judge("sec.auth_enforced", &ev).outcome, Outcome::Pass);
+    ev.auth = Gathered::observed(vec![
+        probe("https://app/api/a", 10.0, response(401, &[], None)),
+        probe("https://app/api/b", 10.0, response(200, &[], None)),
+    ]);
+    let j = judge("sec.auth_enforced", &ev);
+    assert_eq!(j.outcome, Outcome::Fail);
+    assert!(j
+        .explanation
+        .contains("https://app/api/b answered HTTP 200"));
+}
+
+fn pg(clients: u64, hit: u64, read: u64) -> Evidence {
+    let mut ev = Evidence::empty("prod", NOW);
+    ev.postgres = Gathered::observed(PostgresStats {
+        source: "127.0.0.1:5432/app".into(),
+        at: NOW,
+        client_connections: clients,
+        max_connections: 103,
+        reserved_connections: 3,
+        blocks_hit: hit,
+        blocks_read: read,
+    });
+    ev
+}
+
+#[test]
+fn connection_headroom_uses_usable_connections() {
+    assert_eq!(
+        judge("infra.connection_headroom", &pg(69, 1, 0)).outcome,
+        Outcome::Pass
+    );
+    let j = judge("infra.connection_headroom", &pg(70, 1, 0));
+    assert_eq!(j.outcome, Outcome::Partial);
+    assert!(j.measured.starts_with("70 of 100 usable"), "{}", j.measured);
+    assert_eq!(
+        judge("infra.connection_headroom", &pg(95, 1, 0)).outcome,
+        Outcome::Fail
+    );
+    assert_eq!(
+        judge("infra.db_pooling", &pg(10, 1, 0)).outcome,
+        Outcome::Partial
+    );
+    assert_eq!(
+        judge("infra.db_pooling", &pg(60, 1, 0)).outcome,
+        Outcome::Fail
+    );
+}
+
+#[test]
+fn cache_hit_ratio() {
+    assert_eq!(
+        judge("perf.cache_hit", &pg(1, 9_990, 10)).outcome,
+        Outcome::Pass
+    );
+    assert_eq!(
+        judge("perf.cache_hit", &pg(1, 9_700, 300)).outcome,
+        Outcome::Partial
+    );
+    assert_eq!(
+        judge("perf.cache_hit", &pg(1, 9_000, 1_000)).outcome,
+        Outcome::Fail
+    );
+    assert_eq!(
+        judge("perf.cache_hit", &pg(1, 0, 0)).outcome,
+        Outcome::Unknown
+    );
+}
+
+#[test]
+fn metrics_endpoint_outcomes() {
+    let mut ev = Evidence::empty("prod", NOW);
+    let mut with = |outcome| {
+        ev.metrics = Gathered::observed(MetricsProbe {
+            url: "https://app/metrics".into(),
+            at: NOW,
+            outcome,
+        });
+        judge("obs.metrics_endpoint", &ev).outcome
+    };
+    assert_eq!(with(MetricsOutcome::Parsed { families: 12 }), Outcome::Pass);
+    assert_eq!(
+        with(MetricsOutcome::Unparseable {
+            detail: "line 1".into()
+        }),
+        Outcome::Partial
+    );
+    assert_eq!(
+        with(MetricsOutcome::HttpStatus { status: 404 }),
+        Outcome::Fail
+    );
+}
+
+#[test]
+fn uptime_needs_enough_history() {
+    let mut ev = Evidence::empty("prod", NOW);
+    let mut with = |samples, healthy, hours| {
+        ev.uptime = Gathered::observed(UptimeHistory {
+            samples,
+            healthy,
+            first_at: NOW - Duration::hours(hours),
+            last_at: NOW,
+        });
+        judge("rel.uptime", &ev).outcome
+    };
+    assert_eq!(with(10, 10, 48), Outcome::Unknown);
+    assert_eq!(with(500, 500, 2), Outcome::Unknown);
+    assert_eq!(with(1_000, 1_000, 48), Outcome::Pass);
+    assert_eq!(with(1_000, 995, 48), Outcome::Partial);
+    assert_eq!(with(1_000, 900, 48), Outcome::Fail);
+}
+
+#[test]
+fn checks_for_later_capabilities_are_unknown_and_say_what_they_need() {
+    let ev = Evidence::empty("prod", NOW);
+    assert!(judge("rel.error_rate", &ev)
+        .explanation
+        .contains("traces capability"));
+    assert!(judge("infra.rollback_ready", &ev)
+        .explanation
+        .contains("deploy rollback"));
+    assert!(judge("rel.pool_wait", &ev)
+        .explanation
+        .contains("PgBouncer"));
+}

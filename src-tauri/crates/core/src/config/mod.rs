@@ -1,0 +1,245 @@
+//! The config file: named environments and what to probe in each.
+//!
+//! Parsing is two-pass: [`schema`] walks the raw TOML and collects every
+//! problem with its key path and line; only a document without problems is
+//! then deserialized into these types.
+
+mod schema;
+
+pub use schema::check_secret_name;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::source_text::{syntax_problem, LineIndex, Problem};
+
+pub const DEFAULT_PROBE_TIMEOUT_MS: u64 = 5_000;
+pub const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 2_000;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The environment used when `--env` is not given.
+    #[serde(default)]
+    pub default_environment: Option<String>,
+    #[serde(default)]
+    pub settings: Settings,
+    #[serde(default)]
+    pub environments: BTreeMap<String, Environment>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Time each probe may take before it counts as timed out.
+    #[serde(default = "default_probe_timeout")]
+    pub probe_timeout_ms: u64,
+    /// A rubric file replacing the built-in default.
+    #[serde(default)]
+    pub rubric: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            probe_timeout_ms: DEFAULT_PROBE_TIMEOUT_MS,
+            rubric: None,
+        }
+    }
+}
+
+fn default_probe_timeout() -> u64 {
+    DEFAULT_PROBE_TIMEOUT_MS
+}
+
+fn default_statement_timeout() -> u64 {
+    DEFAULT_STATEMENT_TIMEOUT_MS
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    pub base_url: Option<Url>,
+    #[serde(default)]
+    pub health_urls: Vec<Url>,
+    #[serde(default)]
+    pub protected_urls: Vec<Url>,
+    pub metrics_url: Option<Url>,
+    /// An API URL whose response should carry rate-limit headers; defaults
+    /// to the first protected URL.
+    pub rate_limit_url: Option<Url>,
+    /// A URL that must fail, to inspect the error shape; defaults to a
+    /// random path under `/api/` of the base URL.
+    pub error_url: Option<Url>,
+    /// An extra trust root (PEM) for internal CAs.
+    pub ca_file: Option<PathBuf>,
+    pub probe_timeout_ms: Option<u64>,
+    pub postgres: Option<PostgresSource>,
+    pub pgbouncer: Option<PgBouncerSource>,
+    pub traces: Option<TracesSource>,
+    pub quota: Option<QuotaSource>,
+    pub deploy: Option<DeploySource>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSource {
+    /// Keychain entry holding the connection URL.
+    pub url_secret: String,
+    #[serde(default = "default_statement_timeout")]
+    pub statement_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PgBouncerSource {
+    pub url_secret: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TracesSource {
+    pub tempo_url: Option<Url>,
+    pub jaeger_url: Option<Url>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSource {
+    pub source: String,
+    pub relation: Option<String>,
+    pub query: Option<String>,
+    pub usage_url: Option<Url>,
+    pub token_secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploySource {
+    pub provider: String,
+    pub project_id: Option<String>,
+    pub team_id: Option<String>,
+    pub token_secret: Option<String>,
+    pub url: Option<Url>,
+    pub command: Option<String>,
+}
+
+/// A config that parsed, with the line of every key for later reports.
+#[derive(Debug)]
+pub struct ParsedConfig {
+    pub config: Config,
+    pub lines: LineIndex,
+}
+
+impl Config {
+    /// Parses and validates config text. Relative paths inside it are taken
+    /// relative to `base_dir` (the config file's folder). Returns every
+    /// problem found, in document order.
+    pub fn parse(text: &str, base_dir: &Path) -> Result<ParsedConfig, Vec<Problem>> {
+        let table: toml::Table =
+            toml::from_str(text).map_err(|e| vec![syntax_problem(text, &e)])?;
+        let lines = LineIndex::build(text);
+        let mut problems = schema::validate(&table, &lines);
+        if !problems.is_empty() {
+            problems.sort_by_key(|p| p.line);
+            return Err(problems);
+        }
+        let mut config: Config =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    // The schema should have caught it; report rather than panic.
+                    vec![Problem {
+                        path: String::new(),
+                        line: 1,
+                        message: e.message().to_string(),
+                    }]
+                })?;
+        config.resolve_paths(base_dir);
+        Ok(ParsedConfig { config, lines })
+    }
+
+    fn resolve_paths(&mut self, base_dir: &Path) {
+        if let Some(r) = self.settings.rubric.as_mut() {
+            *r = base_dir.join(&*r);
+        }
+        for env in self.environments.values_mut() {
+            if let Some(ca) = env.ca_file.as_mut() {
+                *ca = base_dir.join(&*ca);
+            }
+        }
+    }
+
+    /// Picks the environment: the one named, the configured default, or the
+    /// only one there is.
+    pub fn environment(&self, name: Option<&str>) -> Result<(&str, &Environment), String> {
+        let wanted = name.or(self.default_environment.as_deref());
+        match wanted {
+            Some(n) => self
+                .environments
+                .get_key_value(n)
+                .map(|(k, v)| (k.as_str(), v))
+                .ok_or_else(|| {
+                    format!(
+                        "unknown environment '{n}'; the config defines: {}",
+                        self.environment_names()
+                    )
+                }),
+            None => match self.environments.len() {
+                0 => Err("the config defines no environments; add an [environments.NAME] table".into()),
+                1 => Ok(self
+                    .environments
+                    .iter()
+                    .next()
+                    .map(|(k, v)| (k.as_str(), v))
+                    .expect("len is 1")),
+                _ => Err(format!(
+                    "several environments are configured ({}); pick one with --env NAME or set default_environment",
+                    self.environment_names()
+                )),
+            },
+        }
+    }
+
+    fn environment_names(&self) -> String {
+        if self.environments.is_empty() {
+            return "none".into();
+        }
+        self.environments
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Environment {
+    /// Every keychain entry this environment references, with the key that
+    /// references it.
+    pub fn secret_refs(&self) -> Vec<(&'static str, &str)> {
+        let mut refs = Vec::new();
+        if let Some(pg) = &self.postgres {
+            refs.push(("postgres.url_secret", pg.url_secret.as_str()));
+        }
+        if let Some(pgb) = &self.pgbouncer {
+            refs.push(("pgbouncer.url_secret", pgb.url_secret.as_str()));
+        }
+        if let Some(t) = self.quota.as_ref().and_then(|q| q.token_secret.as_deref()) {
+            refs.push(("quota.token_secret", t));
+        }
+        if let Some(t) = self.deploy.as_ref().and_then(|d| d.token_secret.as_deref()) {
+            refs.push(("deploy.token_secret", t));
+        }
+        refs
+    }
+
+    pub fn probe_timeout_ms(&self, settings: &Settings) -> u64 {
+        self.probe_timeout_ms.unwrap_or(settings.probe_timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests;

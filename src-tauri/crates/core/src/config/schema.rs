@@ -1,0 +1,314 @@
+//! The config schema as data, and a walker that reports every problem.
+
+use toml::{Table, Value};
+
+use crate::source_text::{join, LineIndex, Problem};
+
+#[derive(Clone, Copy)]
+enum Ty {
+    Str,
+    /// An http(s) URL without credentials in it.
+    Url,
+    UrlList,
+    Path,
+    /// The name of a keychain entry.
+    SecretName,
+    Int {
+        min: i64,
+        max: i64,
+    },
+    OneOf(&'static [&'static str]),
+    Table(&'static [Field]),
+    /// A table of named sub-tables, all of one shape.
+    Named(&'static [Field]),
+}
+
+struct Field {
+    key: &'static str,
+    ty: Ty,
+    required: bool,
+}
+
+const fn opt(key: &'static str, ty: Ty) -> Field {
+    Field {
+        key,
+        ty,
+        required: false,
+    }
+}
+
+const fn req(key: &'static str, ty: Ty) -> Field {
+    Field {
+        key,
+        ty,
+        required: true,
+    }
+}
+
+const TIMEOUT: Ty = Ty::Int {
+    min: 100,
+    max: 600_000,
+};
+
+const ROOT: &[Field] = &[
+    opt("default_environment", Ty::Str),
+    opt("settings", Ty::Table(SETTINGS)),
+    opt("environments", Ty::Named(ENVIRONMENT)),
+];
+
+const SETTINGS: &[Field] = &[opt("probe_timeout_ms", TIMEOUT), opt("rubric", Ty::Path)];
+
+const ENVIRONMENT: &[Field] = &[
+    opt("base_url", Ty::Url),
+    opt("health_urls", Ty::UrlList),
+    opt("protected_urls", Ty::UrlList),
+    opt("metrics_url", Ty::Url),
+    opt("rate_limit_url", Ty::Url),
+    opt("error_url", Ty::Url),
+    opt("ca_file", Ty::Path),
+    opt("probe_timeout_ms", TIMEOUT),
+    opt("postgres", Ty::Table(POSTGRES)),
+    opt("pgbouncer", Ty::Table(PGBOUNCER)),
+    opt("traces", Ty::Table(TRACES)),
+    opt("quota", Ty::Table(QUOTA)),
+    opt("deploy", Ty::Table(DEPLOY)),
+];
+
+const POSTGRES: &[Field] = &[
+    req("url_secret", Ty::SecretName),
+    opt(
+        "statement_timeout_ms",
+        Ty::Int {
+            min: 100,
+            max: 60_000,
+        },
+    ),
+];
+
+const PGBOUNCER: &[Field] = &[req("url_secret", Ty::SecretName)];
+
+const TRACES: &[Field] = &[opt("tempo_url", Ty::Url), opt("jaeger_url", Ty::Url)];
+
+const QUOTA: &[Field] = &[
+    req("source", Ty::OneOf(&["postgres", "http"])),
+    opt("relation", Ty::Str),
+    opt("query", Ty::Str),
+    opt("usage_url", Ty::Url),
+    opt("token_secret", Ty::SecretName),
+];
+
+const DEPLOY: &[Field] = &[
+    req(
+        "provider",
+        Ty::OneOf(&["vercel", "webhook", "command", "demo"]),
+    ),
+    opt("project_id", Ty::Str),
+    opt("team_id", Ty::Str),
+    opt("token_secret", Ty::SecretName),
+    opt("url", Ty::Url),
+    opt("command", Ty::Str),
+];
+
+/// Keys people reach for when they paste a credential into the file.
+const CREDENTIAL_KEYS: &[&str] = &[
+    "url",
+    "password",
+    "token",
+    "dsn",
+    "database_url",
+    "secret",
+    "api_key",
+];
+
+pub(super) fn validate(root: &Table, lines: &LineIndex) -> Vec<Problem> {
+    let mut walker = Walker {
+        lines,
+        problems: Vec::new(),
+    };
+    walker.table(root, "", ROOT);
+    if let Some(Value::String(default)) = root.get("default_environment") {
+        let defined = root
+            .get("environments")
+            .and_then(Value::as_table)
+            .is_some_and(|envs| envs.contains_key(default));
+        if !defined {
+            walker.push(
+                "default_environment",
+                format!("names environment '{default}', which is not defined under [environments]"),
+            );
+        }
+    }
+    walker.problems
+}
+
+struct Walker<'a> {
+    lines: &'a LineIndex,
+    problems: Vec<Problem>,
+}
+
+impl Walker<'_> {
+    fn push(&mut self, path: &str, message: String) {
+        self.problems.push(Problem {
+            path: path.to_string(),
+            line: self.lines.line_of(path),
+            message,
+        });
+    }
+
+    fn table(&mut self, table: &Table, path: &str, fields: &[Field]) {
+        for (key, value) in table {
+            let key_path = join(path, key);
+            match fields.iter().find(|f| f.key == key) {
+                Some(field) => self.value(value, &key_path, field.ty),
+                None => {
+                    let known: Vec<&str> = fields.iter().map(|f| f.key).collect();
+                    let mut msg =
+                        format!("unknown key '{key}'; expected one of: {}", known.join(", "));
+                    if CREDENTIAL_KEYS.contains(&key.as_str()) {
+                        msg.push_str(
+                            ". Credentials never go in the config file: store the value with \
+                             `readyroom secret set NAME` and reference it by name (for example url_secret = \"NAME\")",
+                        );
+                    }
+                    self.push(&key_path, msg);
+                }
+            }
+        }
+        for field in fields.iter().filter(|f| f.required) {
+            if !table.contains_key(field.key) {
+                self.push(
+                    &join(path, field.key),
+                    "is required but missing".to_string(),
+                );
+            }
+        }
+    }
+
+    fn value(&mut self, value: &Value, path: &str, ty: Ty) {
+        match ty {
+            Ty::Str | Ty::Path => {
+                if let Some(s) = self.expect_str(value, path) {
+                    if s.trim().is_empty() {
+                        self.push(path, "must not be empty".into());
+                    }
+                }
+            }
+            Ty::Url => {
+                if let Some(s) = self.expect_str(value, path) {
+                    if let Err(msg) = check_url(s) {
+                        self.push(path, msg);
+                    }
+                }
+            }
+            Ty::UrlList => match value {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        self.value(item, &format!("{path}[{i}]"), Ty::Url);
+                    }
+                }
+                other => self.push(
+                    path,
+                    format!("expected an array of URLs, found {}", other.type_str()),
+                ),
+            },
+            Ty::SecretName => {
+                if let Some(s) = self.expect_str(value, path) {
+                    if let Err(msg) = check_secret_name(s) {
+                        self.push(path, msg);
+                    }
+                }
+            }
+            Ty::Int { min, max } => match value {
+                Value::Integer(n) if (min..=max).contains(n) => {}
+                Value::Integer(n) => self.push(
+                    path,
+                    format!("{n} is out of range; expected {min} to {max}"),
+                ),
+                other => self.push(
+                    path,
+                    format!("expected an integer, found {}", other.type_str()),
+                ),
+            },
+            Ty::OneOf(choices) => {
+                if let Some(s) = self.expect_str(value, path) {
+                    if !choices.contains(&s) {
+                        self.push(path, format!("'{s}' is not one of: {}", choices.join(", ")));
+                    }
+                }
+            }
+            Ty::Table(fields) => match value {
+                Value::Table(t) => self.table(t, path, fields),
+                other => self.push(
+                    path,
+                    format!("expected a table, found {}", other.type_str()),
+                ),
+            },
+            Ty::Named(fields) => match value {
+                Value::Table(t) => {
+                    for (name, inner) in t {
+                        let inner_path = join(path, name);
+                        match inner {
+                            Value::Table(it) => self.table(it, &inner_path, fields),
+                            other => self.push(
+                                &inner_path,
+                                format!("expected a table, found {}", other.type_str()),
+                            ),
+                        }
+                    }
+                }
+                other => self.push(
+                    path,
+                    format!("expected a table, found {}", other.type_str()),
+                ),
+            },
+        }
+    }
+
+    fn expect_str<'v>(&mut self, value: &'v Value, path: &str) -> Option<&'v str> {
+        match value {
+            Value::String(s) => Some(s),
+            other => {
+                self.push(
+                    path,
+                    format!("expected a string, found {}", other.type_str()),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn check_url(s: &str) -> Result<(), String> {
+    let url = url::Url::parse(s).map_err(|e| format!("is not a valid URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "'{}' must be an http:// or https:// URL",
+            url.scheme()
+        ));
+    }
+    if url.password().is_some() || !url.username().is_empty() {
+        // Do not echo the URL: it holds a credential.
+        return Err(
+            "a URL must not carry credentials; store secrets with `readyroom secret set NAME`"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Secret names become keychain account names and environment variable
+/// suffixes, so keep them to a portable alphabet.
+pub fn check_secret_name(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 128 {
+        return Err("a secret name must have 1 to 128 characters".into());
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/')))
+    {
+        return Err(format!(
+            "secret name '{s}' has the character {c:?}; use letters, digits, '.', '_', '-' and '/'"
+        ));
+    }
+    Ok(())
+}

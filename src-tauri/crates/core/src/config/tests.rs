@@ -1,0 +1,160 @@
+use std::path::Path;
+
+use super::*;
+
+fn parse(text: &str) -> Result<ParsedConfig, Vec<Problem>> {
+    Config::parse(text, Path::new("/etc/readyroom"))
+}
+
+#[test]
+fn parses_the_product_sketch() {
+    let text = r#"
+default_environment = "production"
+
+[environments.production]
+base_url = "https://app.example.com"
+health_urls = ["https://app.example.com/api/health"]
+protected_urls = ["https://app.example.com/api/contacts"]
+metrics_url = "https://app.example.com/api/metrics"
+ca_file = "certs/internal-ca.pem"
+
+[environments.production.postgres]
+url_secret = "production/database-url"
+
+[environments.production.deploy]
+provider = "vercel"
+project_id = "prj_123"
+token_secret = "production/vercel-token"
+"#;
+    let parsed = parse(text).expect("valid");
+    let (name, env) = parsed.config.environment(None).expect("default env");
+    assert_eq!(name, "production");
+    assert_eq!(env.health_urls.len(), 1);
+    assert_eq!(
+        env.ca_file.as_deref(),
+        Some(Path::new("/etc/readyroom/certs/internal-ca.pem"))
+    );
+    assert_eq!(
+        env.postgres.as_ref().map(|p| p.statement_timeout_ms),
+        Some(2_000)
+    );
+    assert_eq!(
+        env.secret_refs(),
+        vec![
+            ("postgres.url_secret", "production/database-url"),
+            ("deploy.token_secret", "production/vercel-token")
+        ]
+    );
+}
+
+#[test]
+fn reports_every_problem_with_path_and_line() {
+    let text = r#"[settings]
+probe_timeout_ms = 5
+
+[environments.prod]
+base_url = "ftp://example.com"
+health_urls = ["https://ok.example.com", "not a url"]
+colour = "blue"
+
+[environments.prod.postgres]
+url = "postgres://app:hunter2@db/app"
+
+[environments.prod.deploy]
+provider = "heroku"
+"#;
+    let problems = parse(text).expect_err("invalid");
+    let rendered: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    let all = rendered.join("\n");
+    assert!(
+        all.contains("line 2: settings.probe_timeout_ms: 5 is out of range"),
+        "{all}"
+    );
+    assert!(
+        all.contains(
+            "line 5: environments.prod.base_url: 'ftp' must be an http:// or https:// URL"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.contains("line 6: environments.prod.health_urls[1]: is not a valid URL"),
+        "{all}"
+    );
+    assert!(
+        all.contains("line 7: environments.prod.colour: unknown key 'colour'"),
+        "{all}"
+    );
+    assert!(
+        all.contains("line 10: environments.prod.postgres.url: unknown key 'url'"),
+        "{all}"
+    );
+    assert!(all.contains("readyroom secret set NAME"), "{all}");
+    assert!(
+        all.contains("environments.prod.postgres.url_secret: is required but missing"),
+        "{all}"
+    );
+    assert!(
+        all.contains("line 13: environments.prod.deploy.provider: 'heroku' is not one of"),
+        "{all}"
+    );
+    assert!(
+        !all.contains("hunter2"),
+        "a pasted password must not be echoed: {all}"
+    );
+    assert_eq!(problems.len(), 7, "{all}");
+}
+
+#[test]
+fn syntax_errors_carry_their_line() {
+    let problems = parse("[environments.prod]\nbase_url = \"https://x\nhealth_urls = []\n")
+        .expect_err("bad toml");
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].line, 2, "{:?}", problems[0]);
+    assert!(problems[0].message.starts_with("invalid TOML"));
+}
+
+#[test]
+fn credentials_inside_urls_are_rejected_without_echo() {
+    let problems = parse("[environments.p]\nbase_url = \"https://admin:s3cret@app.example.com\"\n")
+        .expect_err("creds");
+    let all = format!("{problems:?}");
+    assert!(all.contains("must not carry credentials"), "{all}");
+    assert!(!all.contains("s3cret"), "{all}");
+}
+
+#[test]
+fn default_environment_must_exist() {
+    let problems = parse("default_environment = \"staging\"\n[environments.prod]\n")
+        .expect_err("dangling default");
+    assert_eq!(problems[0].path, "default_environment");
+    assert!(problems[0].message.contains("'staging'"));
+}
+
+#[test]
+fn choosing_an_environment() {
+    let two = parse("[environments.a]\n[environments.b]\n")
+        .expect("valid")
+        .config;
+    assert!(two
+        .environment(None)
+        .expect_err("ambiguous")
+        .contains("--env"));
+    assert_eq!(two.environment(Some("b")).expect("b").0, "b");
+    let err = two.environment(Some("c")).expect_err("unknown");
+    assert!(
+        err.contains("unknown environment 'c'") && err.contains("a, b"),
+        "{err}"
+    );
+    let none = parse("").expect("empty is valid").config;
+    assert!(none
+        .environment(None)
+        .expect_err("none")
+        .contains("no environments"));
+}
+
+#[test]
+fn secret_names_are_portable() {
+    assert!(check_secret_name("production/database-url").is_ok());
+    assert!(check_secret_name("").is_err());
+    assert!(check_secret_name("has space").is_err());
+}

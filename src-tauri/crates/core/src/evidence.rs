@@ -1,0 +1,257 @@
+//! What the probes observed: plain data that the checks judge.
+//!
+//! Sources fill this in (crate `readyroom-sources`); checks read it
+//! ([`crate::checks`]). The split keeps every judgement pure.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Evidence that was, or could not be, gathered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum Gathered<T> {
+    /// Nothing configured to gather it from. `hint` says what to configure.
+    NotConfigured {
+        hint: String,
+    },
+    /// Configured but could not be gathered (credential missing, source
+    /// unreachable). Scores `unknown`.
+    Unavailable {
+        source: String,
+        reason: String,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    Observed {
+        value: T,
+    },
+}
+
+impl<T> Gathered<T> {
+    pub fn observed(value: T) -> Self {
+        Gathered::Observed { value }
+    }
+
+    pub fn not_configured(hint: impl Into<String>) -> Self {
+        Gathered::NotConfigured { hint: hint.into() }
+    }
+
+    pub fn as_observed(&self) -> Option<&T> {
+        match self {
+            Gathered::Observed { value } => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// Everything one scorecard run looks at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    pub environment: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub gathered_at: OffsetDateTime,
+    /// One probe per configured health URL.
+    pub health: Gathered<Vec<HttpProbe>>,
+    /// A GET of the base URL, for its headers.
+    pub base: Gathered<HttpProbe>,
+    pub tls: Gathered<TlsProbe>,
+    /// A response of an API URL, for its rate-limit headers.
+    pub rate_limit: Gathered<HttpProbe>,
+    /// A request that must fail, for the error shape.
+    pub error_shape: Gathered<HttpProbe>,
+    /// One unauthenticated probe per protected URL.
+    pub auth: Gathered<Vec<HttpProbe>>,
+    pub metrics: Gathered<MetricsProbe>,
+    pub postgres: Gathered<PostgresStats>,
+    /// This tool's own health samples of the environment, this run included.
+    pub uptime: Gathered<UptimeHistory>,
+}
+
+impl Evidence {
+    /// Evidence with nothing gathered, as a starting point.
+    pub fn empty(environment: &str, gathered_at: OffsetDateTime) -> Self {
+        Evidence {
+            environment: environment.to_string(),
+            gathered_at,
+            health: Gathered::not_configured("set health_urls for the environment"),
+            base: Gathered::not_configured("set base_url for the environment"),
+            tls: Gathered::not_configured("set an https:// base_url for the environment"),
+            rate_limit: Gathered::not_configured(
+                "set rate_limit_url (or protected_urls) for the environment",
+            ),
+            error_shape: Gathered::not_configured(
+                "set base_url (or error_url) for the environment",
+            ),
+            auth: Gathered::not_configured("set protected_urls for the environment"),
+            metrics: Gathered::not_configured("set metrics_url for the environment"),
+            postgres: Gathered::not_configured("add [environments.NAME.postgres] with url_secret"),
+            uptime: Gathered::not_configured("set health_urls for the environment"),
+        }
+    }
+}
+
+/// One HTTP request and what came of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpProbe {
+    pub url: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Time to the response head (or to the failure).
+    pub elapsed_ms: f64,
+    pub outcome: HttpOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "camelCase")]
+pub enum HttpOutcome {
+    Response(HttpResponse),
+    Failed(ProbeFailure),
+}
+
+impl HttpProbe {
+    pub fn response(&self) -> Option<&HttpResponse> {
+        match &self.outcome {
+            HttpOutcome::Response(r) => Some(r),
+            HttpOutcome::Failed(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names lower-cased; repeated headers joined with ", ".
+    pub headers: BTreeMap<String, String>,
+    /// The body parsed as JSON, when it was JSON (and not too large).
+    pub json: Option<serde_json::Value>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Why a probe got no response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ProbeFailure {
+    Timeout { after_ms: u64 },
+    ConnectionRefused,
+    Dns { detail: String },
+    Tls { detail: String },
+    Other { detail: String },
+}
+
+impl std::fmt::Display for ProbeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProbeFailure::Timeout { after_ms } => write!(f, "timed out after {after_ms} ms"),
+            ProbeFailure::ConnectionRefused => f.write_str("connection refused"),
+            ProbeFailure::Dns { detail } => write!(f, "name resolution failed ({detail})"),
+            ProbeFailure::Tls { detail } => write!(f, "TLS failed ({detail})"),
+            ProbeFailure::Other { detail } => f.write_str(detail),
+        }
+    }
+}
+
+/// The TLS handshake with the base URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsProbe {
+    pub host: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub outcome: TlsOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "camelCase")]
+pub enum TlsOutcome {
+    /// The handshake succeeded and the chain verified.
+    Handshake {
+        /// "TLSv1.3", "TLSv1.2", ...
+        version: String,
+        #[serde(with = "time::serde::rfc3339")]
+        not_after: OffsetDateTime,
+    },
+    /// The base URL is served over plain HTTP.
+    PlainHttp,
+    /// The handshake or verification failed (expired, untrusted, refused, ...).
+    Failed { detail: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsProbe {
+    pub url: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub outcome: MetricsOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "camelCase")]
+pub enum MetricsOutcome {
+    Parsed { families: usize },
+    Unparseable { detail: String },
+    HttpStatus { status: u16 },
+    Failed(ProbeFailure),
+}
+
+/// Server-side PostgreSQL figures, Readyroom's own sessions excluded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostgresStats {
+    /// Where it was read from, credentials stripped (host:port/db).
+    pub source: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub client_connections: u64,
+    pub max_connections: u64,
+    /// superuser_reserved_connections (+ reserved_connections on PG16+).
+    pub reserved_connections: u64,
+    pub blocks_hit: u64,
+    pub blocks_read: u64,
+}
+
+impl PostgresStats {
+    pub fn usable_connections(&self) -> u64 {
+        self.max_connections
+            .saturating_sub(self.reserved_connections)
+    }
+
+    /// Share of usable connections in use, in percent.
+    pub fn used_pct(&self) -> Option<f64> {
+        let usable = self.usable_connections();
+        (usable > 0).then(|| self.client_connections as f64 * 100.0 / usable as f64)
+    }
+
+    pub fn cache_hit_pct(&self) -> Option<f64> {
+        let total = self.blocks_hit + self.blocks_read;
+        (total > 0).then(|| self.blocks_hit as f64 * 100.0 / total as f64)
+    }
+}
+
+/// A summary of stored health samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UptimeHistory {
+    pub samples: u64,
+    pub healthy: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_at: OffsetDateTime,
+}
