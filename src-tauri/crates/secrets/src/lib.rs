@@ -1,1 +1,191 @@
+//! Secrets: the OS keychain (service `readyroom`), with a per-secret
+//! environment variable override for CI runs.
+//!
+//! Values travel only inside [`Sensitive`]; errors name the secret and what
+//! to do, never its value.
 
+use readyroom_core::Sensitive;
+
+/// The keychain service every Readyroom secret is filed under.
+pub const SERVICE: &str = "readyroom";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the OS keychain is not available ({detail}). Start a Secret Service (for example gnome-keyring) in this session, or provide the secret in the environment variable {env_var}")]
+    Unavailable { detail: String, env_var: String },
+    #[error("the keychain refused access to secret '{name}' ({detail}); unlock the keychain and try again")]
+    Locked { name: String, detail: String },
+    #[error("keychain error for secret '{name}': {detail}")]
+    Other { name: String, detail: String },
+    #[error("invalid secret name: {0}")]
+    InvalidName(String),
+    #[error("the value for secret '{0}' is empty; nothing was stored")]
+    EmptyValue(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Where a secret's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Environment,
+    Keychain,
+}
+
+/// Whether a referenced secret can be resolved, without its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub name: String,
+    pub origin: Option<Origin>,
+    /// Why it could not be checked (keychain unavailable), if so.
+    pub problem: Option<String>,
+}
+
+/// `READYROOM_SECRET_<NAME>`: upper-case, every non-alphanumeric as `_`.
+pub fn env_var_name(name: &str) -> String {
+    let suffix: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("READYROOM_SECRET_{suffix}")
+}
+
+/// Secrets by name: environment variable first (explicit for this run),
+/// then the keychain.
+#[derive(Debug, Clone, Default)]
+pub struct SecretStore {
+    _private: (),
+}
+
+impl SecretStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn get(&self, name: &str) -> Result<Option<(Sensitive<String>, Origin)>> {
+        check_name(name)?;
+        if let Some(v) = std::env::var_os(env_var_name(name)) {
+            if let Some(v) = v.to_str().filter(|v| !v.is_empty()) {
+                return Ok(Some((Sensitive::new(v.to_string()), Origin::Environment)));
+            }
+        }
+        let owned = name.to_string();
+        off_runtime(move || match entry(&owned)?.get_password() {
+            Ok(v) => Ok(Some((Sensitive::new(v), Origin::Keychain))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_err(&owned, e)),
+        })
+    }
+
+    pub fn set(&self, name: &str, value: Sensitive<String>) -> Result<()> {
+        check_name(name)?;
+        if value.expose().is_empty() {
+            return Err(Error::EmptyValue(name.to_string()));
+        }
+        let owned = name.to_string();
+        off_runtime(move || {
+            entry(&owned)?
+                .set_password(value.expose())
+                .map_err(|e| map_err(&owned, e))
+        })
+    }
+
+    /// Removes the keychain entry. `Ok(false)` if there was none.
+    pub fn remove(&self, name: &str) -> Result<bool> {
+        check_name(name)?;
+        let owned = name.to_string();
+        off_runtime(move || match entry(&owned)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(map_err(&owned, e)),
+        })
+    }
+
+    pub fn status(&self, name: &str) -> Status {
+        match self.get(name) {
+            Ok(found) => Status {
+                name: name.to_string(),
+                origin: found.map(|(_, o)| o),
+                problem: None,
+            },
+            Err(e) => Status {
+                name: name.to_string(),
+                origin: None,
+                problem: Some(e.to_string()),
+            },
+        }
+    }
+}
+
+fn check_name(name: &str) -> Result<()> {
+    readyroom_core::config::check_secret_name(name).map_err(Error::InvalidName)
+}
+
+fn entry(name: &str) -> Result<keyring::Entry> {
+    keyring::Entry::new(SERVICE, name).map_err(|e| map_err(name, e))
+}
+
+fn map_err(name: &str, e: keyring::Error) -> Error {
+    match e {
+        keyring::Error::PlatformFailure(inner) | keyring::Error::NoStorageAccess(inner) => {
+            let detail = inner.to_string();
+            if detail.to_ascii_lowercase().contains("locked")
+                || detail.to_ascii_lowercase().contains("prompt")
+            {
+                Error::Locked {
+                    name: name.to_string(),
+                    detail,
+                }
+            } else {
+                Error::Unavailable {
+                    detail,
+                    env_var: env_var_name(name),
+                }
+            }
+        }
+        other => Error::Other {
+            name: name.to_string(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// Runs a keychain call on its own OS thread: the Secret Service client
+/// blocks on its own executor and deadlocks if called from a tokio worker
+/// (keyring's documentation, "Tokio runtime caution").
+fn off_runtime<T: Send>(f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    std::thread::scope(|s| {
+        s.spawn(f).join().unwrap_or_else(|_| {
+            Err(Error::Other {
+                name: String::new(),
+                detail: "the keychain client panicked".into(),
+            })
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_var_names_are_upper_case_with_underscores() {
+        assert_eq!(
+            env_var_name("production/database-url"),
+            "READYROOM_SECRET_PRODUCTION_DATABASE_URL"
+        );
+        assert_eq!(env_var_name("a.b"), "READYROOM_SECRET_A_B");
+    }
+
+    #[test]
+    fn invalid_names_are_refused_before_the_keychain() {
+        let err = SecretStore::new().get("has space").expect_err("invalid");
+        assert!(matches!(err, Error::InvalidName(_)));
+    }
+}

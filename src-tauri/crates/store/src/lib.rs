@@ -1,1 +1,221 @@
+//! The local store: SQLite through sqlx, in WAL mode, with migrations.
+//!
+//! Every write is one transaction, so a run is stored whole or not at all.
 
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use readyroom_core::evidence::UptimeHistory;
+use readyroom_core::scorecard::Scorecard;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot open the local store at {path}: {detail}. Check that the folder is writable, or point READYROOM_DATA_DIR elsewhere")]
+    Open { path: String, detail: String },
+    #[error("the local store at {path} could not be migrated: {detail}")]
+    Migrate { path: String, detail: String },
+    #[error("local store error: {0}")]
+    Query(String),
+    #[error("a stored scorecard could not be read back ({0}); the store may come from a newer Readyroom")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Query(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// One health sample of an environment, taken during a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthSample {
+    pub at: OffsetDateTime,
+    pub healthy: bool,
+    pub latency_ms: Option<f64>,
+}
+
+/// A stored run, without its full scorecard.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunSummary {
+    pub id: i64,
+    pub environment: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub measured_at: OffsetDateTime,
+    pub score: f64,
+    pub grade: String,
+    pub coverage: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store file and brings its schema up
+    /// to date.
+    pub async fn open(path: &Path) -> Result<Store> {
+        let shown = path.display().to_string();
+        let open_err = |detail: String| Error::Open {
+            path: shown.clone(),
+            detail,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(|e| open_err(e.to_string()))?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| open_err(e.to_string()))?;
+        migrations::run(&pool)
+            .await
+            .map_err(|detail| Error::Migrate {
+                path: shown.clone(),
+                detail,
+            })?;
+        Ok(Store {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stores a run and its health sample in one transaction.
+    pub async fn save_run(&self, card: &Scorecard, sample: Option<&HealthSample>) -> Result<i64> {
+        let json = serde_json::to_string(card).map_err(|e| Error::Query(e.to_string()))?;
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO scorecard_runs (environment, measured_at, score, grade, coverage, scorecard) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&card.environment)
+        .bind(rfc3339(card.measured_at))
+        .bind(card.score)
+        .bind(card.grade.to_string())
+        .bind(card.coverage)
+        .bind(json)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        if let Some(s) = sample {
+            sqlx::query(
+                "INSERT INTO health_samples (environment, sampled_at, healthy, latency_ms, run_id) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&card.environment)
+            .bind(rfc3339(s.at))
+            .bind(s.healthy)
+            .bind(s.latency_ms)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The most recent stored scorecard of an environment.
+    pub async fn latest(&self, environment: &str) -> Result<Option<Scorecard>> {
+        let row = sqlx::query(
+            "SELECT scorecard FROM scorecard_runs WHERE environment = ? ORDER BY measured_at DESC, id DESC LIMIT 1",
+        )
+        .bind(environment)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let json: String = r.try_get(0)?;
+            serde_json::from_str(&json).map_err(|e| Error::Corrupt(e.to_string()))
+        })
+        .transpose()
+    }
+
+    /// Past runs, newest first.
+    pub async fn history(&self, environment: Option<&str>, limit: u32) -> Result<Vec<RunSummary>> {
+        let rows = sqlx::query(
+            "SELECT id, environment, measured_at, score, grade, coverage FROM scorecard_runs \
+             WHERE (?1 IS NULL OR environment = ?1) ORDER BY measured_at DESC, id DESC LIMIT ?2",
+        )
+        .bind(environment)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RunSummary {
+                    id: r.try_get("id")?,
+                    environment: r.try_get("environment")?,
+                    measured_at: parse_time(&r.try_get::<String, _>("measured_at")?)?,
+                    score: r.try_get("score")?,
+                    grade: r.try_get("grade")?,
+                    coverage: r.try_get("coverage")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Health samples of an environment since `since`.
+    pub async fn uptime(
+        &self,
+        environment: &str,
+        since: OffsetDateTime,
+    ) -> Result<Option<UptimeHistory>> {
+        let row = sqlx::query(
+            "SELECT count(*) AS n, coalesce(sum(healthy), 0) AS ok, min(sampled_at) AS first, max(sampled_at) AS last \
+             FROM health_samples WHERE environment = ? AND sampled_at >= ?",
+        )
+        .bind(environment)
+        .bind(rfc3339(since))
+        .fetch_one(&self.pool)
+        .await?;
+        let n: i64 = row.try_get("n")?;
+        if n == 0 {
+            return Ok(None);
+        }
+        Ok(Some(UptimeHistory {
+            samples: n as u64,
+            healthy: row.try_get::<i64, _>("ok")? as u64,
+            first_at: parse_time(&row.try_get::<String, _>("first")?)?,
+            last_at: parse_time(&row.try_get::<String, _>("last")?)?,
+        }))
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Stored times are UTC RFC 3339 so that text order is time order.
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+fn parse_time(s: &str) -> Result<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| Error::Corrupt(format!("time {s:?}: {e}")))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,145 @@
+//! PostgreSQL server-side statistics, read under PRODUCT.md's rules for
+//! touching production: one connection, `application_name = 'readyroom'`,
+//! a read-only transaction with a `statement_timeout`, and Readyroom's own
+//! sessions excluded from what it reports.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use readyroom_core::evidence::PostgresStats;
+use readyroom_core::redact::redact;
+use readyroom_core::Sensitive;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgConnection, Row};
+use time::OffsetDateTime;
+
+pub const APPLICATION_NAME: &str = "readyroom";
+
+/// Why the statistics could not be read, in words an operator can act on.
+/// Never contains the connection URL or its password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgFailure {
+    /// `host:port/database`, credentials stripped.
+    pub source: String,
+    pub reason: String,
+}
+
+/// `host:port/database` of a connection URL, for display.
+pub fn display_source(url: &Sensitive<String>) -> String {
+    match PgConnectOptions::from_str(url.expose()) {
+        Ok(o) => format!(
+            "postgres {}:{}/{}",
+            o.get_host(),
+            o.get_port(),
+            o.get_database().unwrap_or("")
+        ),
+        Err(_) => "postgres (unparseable URL)".to_string(),
+    }
+}
+
+pub async fn read_stats(
+    url: &Sensitive<String>,
+    connect_timeout: Duration,
+    statement_timeout: Duration,
+) -> Result<PostgresStats, PgFailure> {
+    let source = display_source(url);
+    let fail = |reason: String| PgFailure {
+        source: source.clone(),
+        reason: redact(&reason, &[url.expose()]),
+    };
+    let options = PgConnectOptions::from_str(url.expose())
+        .map_err(|_| fail("the stored connection URL is not a valid postgres:// URL; store it again with `readyroom secret set`".into()))?
+        .application_name(APPLICATION_NAME)
+        .disable_statement_logging();
+    let mut conn = match tokio::time::timeout(connect_timeout, options.connect()).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return Err(fail(describe(&e, &source))),
+        Err(_) => {
+            return Err(fail(format!(
+                "no connection to {source} within {} ms; is the host reachable from this machine?",
+                connect_timeout.as_millis()
+            )))
+        }
+    };
+    // The whole read, and the goodbye, are bounded too.
+    let budget = statement_timeout + connect_timeout;
+    let result = tokio::time::timeout(budget, read(&mut conn, statement_timeout)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), conn.close()).await;
+    match result {
+        Ok(Ok(stats)) => Ok(PostgresStats {
+            source: source.clone(),
+            ..stats
+        }),
+        Ok(Err(e)) => Err(fail(describe(&e, &source))),
+        Err(_) => Err(fail(format!(
+            "{source} did not answer within {} ms",
+            budget.as_millis()
+        ))),
+    }
+}
+
+async fn read(
+    conn: &mut PgConnection,
+    statement_timeout: Duration,
+) -> Result<PostgresStats, sqlx::Error> {
+    let mut tx = conn.begin_with("BEGIN READ ONLY").await?;
+    // SET LOCAL cannot take a bind parameter; the value is our own integer.
+    sqlx::query(&format!(
+        "SET LOCAL statement_timeout = {}",
+        statement_timeout.as_millis()
+    ))
+    .execute(&mut *tx)
+    .await?;
+    let row = sqlx::query(
+        "SELECT \
+           (SELECT count(*) FROM pg_stat_activity \
+              WHERE backend_type = 'client backend' \
+                AND pid <> pg_backend_pid() \
+                AND application_name IS DISTINCT FROM $1) AS clients, \
+           current_setting('max_connections')::bigint AS max_connections, \
+           current_setting('superuser_reserved_connections')::bigint \
+             + COALESCE(NULLIF(current_setting('reserved_connections', true), ''), '0')::bigint AS reserved, \
+           COALESCE((SELECT blks_hit FROM pg_stat_database WHERE datname = current_database()), 0)::bigint AS hit, \
+           COALESCE((SELECT blks_read FROM pg_stat_database WHERE datname = current_database()), 0)::bigint AS read",
+    )
+    .bind(APPLICATION_NAME)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.rollback().await?;
+    let get =
+        |name: &str| -> Result<u64, sqlx::Error> { Ok(row.try_get::<i64, _>(name)?.max(0) as u64) };
+    Ok(PostgresStats {
+        source: String::new(),
+        at: OffsetDateTime::now_utc(),
+        client_connections: get("clients")?,
+        max_connections: get("max_connections")?,
+        reserved_connections: get("reserved")?,
+        blocks_hit: get("hit")?,
+        blocks_read: get("read")?,
+    })
+}
+
+/// A driver error in an operator's words, with what to do about it.
+fn describe(err: &sqlx::Error, source: &str) -> String {
+    if let Some(db) = err.as_database_error() {
+        let code = db.code().unwrap_or_default();
+        return match code.as_ref() {
+            "28P01" | "28000" => format!(
+                "{source} rejected the credentials (password authentication failed); update the stored URL with `readyroom secret set`"
+            ),
+            "3D000" => format!("{source}: the database does not exist; check the database name in the stored URL"),
+            "57014" => format!("{source}: a statistics query hit statement_timeout; the server is overloaded"),
+            "53300" => format!("{source} has no connection slots left (too many clients)"),
+            _ => format!("{source} answered with an error: {} (SQLSTATE {code})", db.message()),
+        };
+    }
+    match err {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            format!("{source} refused the connection; is PostgreSQL running and listening there?")
+        }
+        sqlx::Error::Io(io) => format!("cannot reach {source}: {io}"),
+        sqlx::Error::Tls(e) => format!("TLS with {source} failed: {e}"),
+        sqlx::Error::PoolTimedOut => format!("no connection to {source} in time"),
+        other => format!("{source}: {other}"),
+    }
+}

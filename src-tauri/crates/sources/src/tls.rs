@@ -1,0 +1,73 @@
+//! The TLS handshake with the base URL: negotiated version and certificate
+//! expiry. Done with rustls directly because an HTTP client hides both.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use readyroom_core::evidence::{TlsOutcome, TlsProbe};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, RootCertStore};
+use time::OffsetDateTime;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use url::Url;
+
+pub async fn probe(url: &Url, roots: Arc<RootCertStore>, timeout: Duration) -> TlsProbe {
+    let at = OffsetDateTime::now_utc();
+    let host = url.host_str().unwrap_or_default().to_string();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let label = format!("{host}:{port}");
+    if url.scheme() != "https" {
+        return TlsProbe {
+            host: label,
+            at,
+            outcome: TlsOutcome::PlainHttp,
+        };
+    }
+    let outcome = match tokio::time::timeout(timeout, handshake(&host, port, roots)).await {
+        Ok(Ok(o)) => o,
+        Ok(Err(detail)) => TlsOutcome::Failed { detail },
+        Err(_) => TlsOutcome::Failed {
+            detail: format!("no handshake within {} ms", timeout.as_millis()),
+        },
+    };
+    TlsProbe {
+        host: label,
+        at,
+        outcome,
+    }
+}
+
+async fn handshake(host: &str, port: u16, roots: Arc<RootCertStore>) -> Result<TlsOutcome, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = ServerName::try_from(host.to_string())
+        .map_err(|e| format!("invalid host name '{host}': {e}"))?;
+    let tcp = TcpStream::connect((host, port))
+        .await
+        .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+    let stream = TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (_, conn) = stream.get_ref();
+    let version = match conn.protocol_version() {
+        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
+        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
+        Some(other) => format!("{other:?}"),
+        None => "unknown".to_string(),
+    };
+    let leaf = conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .ok_or_else(|| "the server sent no certificate".to_string())?;
+    let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref())
+        .map_err(|e| format!("the server certificate does not parse: {e}"))?;
+    let not_after = OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp())
+        .map_err(|e| format!("certificate expiry out of range: {e}"))?;
+    Ok(TlsOutcome::Handshake { version, not_after })
+}

@@ -1,0 +1,79 @@
+use readyroom_core::evidence::Evidence;
+use readyroom_core::rubric::Rubric;
+use time::macros::datetime;
+use time::Duration;
+
+use super::*;
+
+fn card(env: &str, at: OffsetDateTime) -> Scorecard {
+    Scorecard::compute(&Rubric::default_rubric(), &Evidence::empty(env, at))
+}
+
+#[tokio::test]
+async fn runs_round_trip_and_history_is_newest_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("nested/store.db"))
+        .await
+        .expect("open");
+    let t0 = datetime!(2026-11-20 10:00 UTC);
+    let sample = HealthSample {
+        at: t0,
+        healthy: true,
+        latency_ms: Some(12.0),
+    };
+    store
+        .save_run(&card("prod", t0), Some(&sample))
+        .await
+        .expect("save");
+    store
+        .save_run(&card("prod", t0 + Duration::hours(1)), None)
+        .await
+        .expect("save");
+    store
+        .save_run(&card("staging", t0), None)
+        .await
+        .expect("save");
+    let latest = store.latest("prod").await.expect("latest").expect("some");
+    assert_eq!(latest.measured_at, t0 + Duration::hours(1));
+    assert_eq!(latest, card("prod", t0 + Duration::hours(1)));
+    let prod = store.history(Some("prod"), 10).await.expect("history");
+    assert_eq!(prod.len(), 2);
+    assert!(prod[0].measured_at > prod[1].measured_at);
+    assert_eq!(store.history(None, 10).await.expect("all").len(), 3);
+    let up = store
+        .uptime("prod", t0 - Duration::days(1))
+        .await
+        .expect("uptime")
+        .expect("samples");
+    assert_eq!((up.samples, up.healthy), (1, 1));
+    assert!(store.uptime("staging", t0).await.expect("uptime").is_none());
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_does_not_rerun_migrations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("store.db");
+    let store = Store::open(&path).await.expect("open");
+    store
+        .save_run(&card("prod", datetime!(2026-11-20 10:00 UTC)), None)
+        .await
+        .expect("save");
+    store.close().await;
+    let again = Store::open(&path).await.expect("reopen");
+    assert_eq!(again.history(None, 10).await.expect("history").len(), 1);
+}
+
+#[tokio::test]
+async fn an_unwritable_location_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "x").expect("write");
+    let err = Store::open(&file.join("store.db"))
+        .await
+        .expect_err("cannot open");
+    assert!(
+        err.to_string()
+            .starts_with("cannot open the local store at"),
+        "{err}"
+    );
+}
