@@ -1,1 +1,65 @@
-fn main() {}
+//! `readyroom`: the headless Readyroom. Scores an environment's production
+//! readiness from live evidence, keeps the history, and manages the
+//! keychain secrets the environments reference.
+
+mod args;
+mod commands;
+mod exit;
+mod paths;
+mod render;
+mod setup;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command, ConfigCommand, SecretCommand};
+use crate::exit::Failure;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::ERROR.into();
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code.into(),
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            failure.code.into()
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<u8, Failure> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Score(args) => commands::score::run(global, args).await,
+        Command::History(args) => commands::history::run(global, args).await,
+        Command::Secret(SecretCommand::Set(args)) => commands::secret::set(args),
+        Command::Secret(SecretCommand::List(args)) => commands::secret::list(global, args),
+        Command::Secret(SecretCommand::Rm(args)) => commands::secret::remove(args),
+        Command::Config(ConfigCommand::Check(args)) => commands::config::check(global, args),
+        Command::Config(ConfigCommand::Path) => commands::config::path(global),
+        Command::Demo(args) => commands::demo::run(global, args).await,
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,sqlx=warn",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("READYROOM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

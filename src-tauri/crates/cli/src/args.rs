@@ -1,0 +1,129 @@
+//! The command line, declared with clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "readyroom",
+    version,
+    about = "Production-readiness cockpit: score an environment from live evidence, keep the history, manage its secrets.",
+    after_help = "Exit codes: 0 ok, 1 error, 2 usage error, 3 a gate failed (score --fail-under)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    /// More log output on stderr (-v info, -vv debug); READYROOM_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Config file [default: READYROOM_CONFIG, else the platform config dir's readyroom/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compute the readiness scorecard of an environment from live evidence.
+    Score(ScoreArgs),
+    /// List past scorecards.
+    History(HistoryArgs),
+    /// Manage the keychain secrets environments reference.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// Check or locate the config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Start an example production on loopback and score it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Environment to score [default: default_environment, or the only one]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Exit with code 3 when the score is below N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub fail_under: Option<u8>,
+    /// Also show what changed since the previous stored run.
+    #[arg(long)]
+    pub diff: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this environment [default: all]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// How many runs to list, newest first.
+    #[arg(long, default_value_t = 20)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store a secret in the OS keychain. The value is read from a no-echo
+    /// prompt, or from standard input when it is not a terminal; never from
+    /// an argument.
+    Set(SecretNameArgs),
+    /// List the secrets the config references and whether each is set (never values).
+    List(SecretListArgs),
+    /// Remove a secret from the OS keychain.
+    Rm(SecretNameArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretNameArgs {
+    /// The secret's name, as referenced from the config (e.g. production/database-url).
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretListArgs {
+    /// Only secrets of this environment [default: all]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config file and report every problem with its key path and line.
+    Check(ConfigCheckArgs),
+    /// Print the config file path that would be used.
+    Path,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigCheckArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Score once and exit instead of serving until Ctrl-C.
+    #[arg(long)]
+    pub once: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}

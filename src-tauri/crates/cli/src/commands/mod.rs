@@ -1,0 +1,5 @@
+pub mod config;
+pub mod demo;
+pub mod history;
+pub mod score;
+pub mod secret;

@@ -1,0 +1,60 @@
+//! Output formats: a table for people, JSON for scripts, Markdown for
+//! reports and chat. Each function returns the whole text to print.
+
+mod history;
+mod scorecard;
+mod secrets;
+
+pub use history::history;
+pub use scorecard::scorecard;
+pub use secrets::secrets;
+
+use comfy_table::{presets, ContentArrangement, Table};
+
+use crate::args::Format;
+
+/// A table styled for the format (terminal or Markdown).
+fn table(format: Format, header: &[&str]) -> Table {
+    let mut t = Table::new();
+    match format {
+        Format::Markdown => {
+            t.load_preset(presets::ASCII_MARKDOWN);
+        }
+        _ => {
+            t.load_preset(presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic);
+            if let Some((w, _)) = terminal_width() {
+                t.set_width(w);
+            } else {
+                t.set_width(160);
+            }
+        }
+    }
+    t.set_header(header.to_vec());
+    t
+}
+
+fn terminal_width() -> Option<(u16, u16)> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .map(|w| (w, 0))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    // Our types always serialize; a failure here would be a bug, shown as such.
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
+}
+
+/// A number without a useless ".0".
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}

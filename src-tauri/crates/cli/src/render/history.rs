@@ -1,0 +1,28 @@
+use readyroom_store::RunSummary;
+use time::format_description::well_known::Rfc3339;
+
+use super::{json, num, table};
+use crate::args::Format;
+
+pub fn history(runs: &[RunSummary], format: Format) -> String {
+    if format == Format::Json {
+        return json(&runs);
+    }
+    if runs.is_empty() {
+        return "No scorecards stored yet; run `readyroom score`.\n".to_string();
+    }
+    let mut t = table(
+        format,
+        &["measured at", "environment", "score", "grade", "coverage"],
+    );
+    for r in runs {
+        t.add_row(vec![
+            r.measured_at.format(&Rfc3339).unwrap_or_default(),
+            r.environment.clone(),
+            num(r.score),
+            r.grade.clone(),
+            format!("{} %", num(r.coverage)),
+        ]);
+    }
+    format!("{t}\n")
+}

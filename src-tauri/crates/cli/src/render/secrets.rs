@@ -1,0 +1,37 @@
+use super::{json, table};
+use crate::args::Format;
+use crate::commands::secret::SecretRow;
+
+pub fn secrets(rows: &[SecretRow], format: Format) -> String {
+    if format == Format::Json {
+        return json(&rows);
+    }
+    if rows.is_empty() {
+        return "The config references no secrets.\n".to_string();
+    }
+    let mut t = table(
+        format,
+        &[
+            "secret",
+            "environment",
+            "referenced by",
+            "status",
+            "CI override",
+        ],
+    );
+    for r in rows {
+        let status = match (&r.from, &r.problem) {
+            (Some(from), _) => format!("set ({from})"),
+            (None, Some(problem)) => format!("unknown: {problem}"),
+            (None, None) => "not set".to_string(),
+        };
+        t.add_row(vec![
+            r.name.clone(),
+            r.environment.clone(),
+            r.key.clone(),
+            status,
+            r.env_var.clone(),
+        ]);
+    }
+    format!("{t}\n")
+}
