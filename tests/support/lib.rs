@@ -1,1 +1,8 @@
+//! Helpers for Readyroom's cross-crate integration tests: the real binary,
+//! real HTTP(S) targets with chosen misbehaviour, and real PostgreSQL.
 
+pub mod bin;
+pub mod postgres;
+pub mod targets;
+
+pub use bin::{Run, TestEnv};
