@@ -6,14 +6,19 @@ use std::process::Command;
 
 use sqlx::{Connection, PgConnection};
 
-pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// The server tests create their databases on. `READYROOM_TEST_PG_ADMIN_URL`
+/// overrides it (the test script sets it where the server needs a password).
+pub fn admin_url() -> String {
+    std::env::var("READYROOM_TEST_PG_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
 
 /// Fails the test with a clear message when no server answers.
 async fn admin() -> PgConnection {
-    match PgConnection::connect(ADMIN_URL).await {
+    match PgConnection::connect(&admin_url()).await {
         Ok(c) => c,
         Err(e) => panic!(
-            "PostgreSQL is not reachable at 127.0.0.1:5432 ({e}). The test script starts it; by hand: \
+            "PostgreSQL is not reachable for tests ({e}). The README's test command starts it; by hand: \
              pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
         ),
     }
@@ -28,7 +33,9 @@ pub async fn fresh_database() -> String {
         .execute(&mut conn)
         .await
         .expect("create database");
-    format!("postgres://postgres@127.0.0.1:5432/{name}")
+    let mut url = url::Url::parse(&admin_url()).expect("admin URL parses");
+    url.set_path(&name);
+    url.to_string()
 }
 
 /// A PostgreSQL cluster of the test's own, requiring a password (SCRAM),
