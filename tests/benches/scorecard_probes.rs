@@ -25,9 +25,17 @@ async fn time_scorecard(config_text: &str, timeout: Duration) -> Duration {
     let (name, env) = parsed.config.environment(None).expect("one environment");
     let rubric = Rubric::default_rubric();
     let started = Instant::now();
-    let ev = gather_evidence(name, env, ResolvedSecrets::default(), &GatherOptions { probe_timeout: timeout }, &|_| {})
-        .await
-        .expect("gather");
+    let ev = gather_evidence(
+        name,
+        env,
+        ResolvedSecrets::default(),
+        &GatherOptions {
+            probe_timeout: timeout,
+        },
+        &|_| {},
+    )
+    .await
+    .expect("gather");
     let card = Scorecard::compute(&rubric, &ev);
     let elapsed = started.elapsed();
     std::hint::black_box(card);
@@ -36,7 +44,10 @@ async fn time_scorecard(config_text: &str, timeout: Duration) -> Duration {
 
 fn config(urls: &[String]) -> String {
     let list: Vec<String> = urls.iter().map(|u| format!("{u:?}")).collect();
-    format!("[environments.bench]\nhealth_urls = [{}]\n", list.join(", "))
+    format!(
+        "[environments.bench]\nhealth_urls = [{}]\n",
+        list.join(", ")
+    )
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -54,7 +65,10 @@ fn main() {
         .nth(1)
         .and_then(|n| n.parse().ok())
         .unwrap_or(15);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         let addr = targets::serve_http(targets::router(Arc::new(targets::Knobs::default())));
         let hang = targets::serve_hanging();
