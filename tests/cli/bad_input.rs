@@ -187,15 +187,7 @@ async fn a_custom_rubric_replaces_the_default() {
         "[settings]\nrubric = \"rubric.toml\"\n[environments.prod]\nhealth_urls = [\"http://127.0.0.1:{}/health\"]\n",
         addr.port()
     ));
-    let run = env
-        .run(&[
-            "--config",
-            config.to_str().expect("utf8"),
-            "score",
-            "--format",
-            "json",
-        ])
-        .await;
+    let run = env.score_json(config.to_str().expect("utf8")).await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     let card = run.json();
     assert_eq!(card["score"], 100.0);

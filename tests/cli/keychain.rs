@@ -40,9 +40,7 @@ async fn secret_set_list_use_and_remove_never_show_the_value() {
     assert_eq!(rows[0]["key"], "postgres.url_secret");
     outputs.push(list.all_output());
 
-    let score = env
-        .run(&["--config", path, "score", "--format", "json"])
-        .await;
+    let score = env.score_json(path).await;
     assert_eq!(score.code, 0, "{}", score.all_output());
     assert_ne!(
         score.check("infra.connection_headroom")["outcome"],

@@ -26,15 +26,7 @@ async fn healthy_https_target_scores_every_http_check_with_evidence() {
     let addr = targets::serve_https(targets::router(Arc::new(Knobs::default())), &pki, None);
     let ca = env.write("ca.pem", &pki.ca_pem);
     let config = env.config(&https_config(addr.port(), &ca.display().to_string(), ""));
-    let run = env
-        .run(&[
-            "--config",
-            config.to_str().expect("utf8"),
-            "score",
-            "--format",
-            "json",
-        ])
-        .await;
+    let run = env.score_json(config.to_str().expect("utf8")).await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     let card = run.json();
     for key in [
@@ -107,15 +99,7 @@ async fn tls_1_2_only_target_is_partial() {
     );
     let ca = env.write("ca.pem", &pki.ca_pem);
     let config = env.config(&https_config(addr.port(), &ca.display().to_string(), ""));
-    let run = env
-        .run(&[
-            "--config",
-            config.to_str().expect("utf8"),
-            "score",
-            "--format",
-            "json",
-        ])
-        .await;
+    let run = env.score_json(config.to_str().expect("utf8")).await;
     let tls = run.check("sec.tls");
     assert_eq!(tls["outcome"], "partial", "{tls}");
     assert!(tls["measured"]
@@ -133,15 +117,7 @@ async fn untrusted_certificate_without_ca_file_fails_tls_and_health() {
         "[environments.prod]\nbase_url = \"https://localhost:{p}/\"\nhealth_urls = [\"https://localhost:{p}/health\"]\n",
         p = addr.port()
     ));
-    let run = env
-        .run(&[
-            "--config",
-            config.to_str().expect("utf8"),
-            "score",
-            "--format",
-            "json",
-        ])
-        .await;
+    let run = env.score_json(config.to_str().expect("utf8")).await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     let tls = run.check("sec.tls");
     assert_eq!(tls["outcome"], "fail");
@@ -173,16 +149,7 @@ async fn slow_failing_malformed_and_bare_targets_are_judged_as_evidence() {
     };
     let score = |path: std::path::PathBuf| {
         let env = &env;
-        async move {
-            env.run(&[
-                "--config",
-                path.to_str().expect("utf8"),
-                "score",
-                "--format",
-                "json",
-            ])
-            .await
-        }
+        async move { env.score_json(path.to_str().expect("utf8")).await }
     };
 
     let run = score(config("/slow?ms=1200", "/")).await;
@@ -244,15 +211,7 @@ async fn a_hanging_target_costs_its_timeout_and_is_a_failure() {
         hang.port(),
         hang.port()
     ));
-    let run = env
-        .run(&[
-            "--config",
-            config.to_str().expect("utf8"),
-            "score",
-            "--format",
-            "json",
-        ])
-        .await;
+    let run = env.score_json(config.to_str().expect("utf8")).await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     let health = run.check("infra.health_endpoint");
     assert_eq!(health["outcome"], "fail");

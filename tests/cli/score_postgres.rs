@@ -22,9 +22,7 @@ async fn headroom_and_cache_hit_come_from_the_server() {
     let mut env = TestEnv::new();
     env.set_env(SECRET_VAR, &url);
     let config = pg_config(&env);
-    let run = env
-        .run(&["--config", &config, "score", "--format", "json"])
-        .await;
+    let run = env.score_json(&config).await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     let headroom = run.check("infra.connection_headroom");
     assert!(
@@ -82,9 +80,7 @@ async fn readyroom_sessions_are_not_counted() {
     let mut env = TestEnv::new();
     env.set_env(SECRET_VAR, &url);
     let config = pg_config(&env);
-    let run = env
-        .run(&["--config", &config, "score", "--format", "json"])
-        .await;
+    let run = env.score_json(&config).await;
     let measured = run.check("infra.connection_headroom")["measured"]
         .as_str()
         .expect("str")
@@ -116,9 +112,7 @@ async fn readyroom_sessions_are_not_counted() {
 async fn an_unset_secret_is_unknown_and_says_how_to_set_it() {
     let env = TestEnv::new();
     let config = pg_config(&env);
-    let run = env
-        .run(&["--config", &config, "score", "--format", "json"])
-        .await;
+    let run = env.score_json(&config).await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     let headroom = run.check("infra.connection_headroom");
     assert_eq!(headroom["outcome"], "unknown");
@@ -146,15 +140,7 @@ async fn an_unreachable_database_is_unknown_and_never_blocks_the_rest() {
         "[environments.prod]\nhealth_urls = [\"http://127.0.0.1:{}/health\"]\n[environments.prod.postgres]\nurl_secret = \"{SECRET}\"\n",
         addr.port()
     ));
-    let run = env
-        .run(&[
-            "--config",
-            config.to_str().expect("utf8"),
-            "score",
-            "--format",
-            "json",
-        ])
-        .await;
+    let run = env.score_json(config.to_str().expect("utf8")).await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     let headroom = run.check("infra.connection_headroom");
     assert_eq!(headroom["outcome"], "unknown");
@@ -194,9 +180,7 @@ async fn a_wrong_password_is_a_clear_unknown_without_the_password() {
     let wrong = "not-the-password-0451";
     env.set_env(SECRET_VAR, &cluster.url(wrong));
     let config = pg_config(&env);
-    let run = env
-        .run(&["--config", &config, "score", "--format", "json"])
-        .await;
+    let run = env.score_json(&config).await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     let headroom = run.check("infra.connection_headroom");
     assert_eq!(headroom["outcome"], "unknown");
@@ -217,9 +201,7 @@ async fn a_wrong_password_is_a_clear_unknown_without_the_password() {
     // The right password works against the same server, which allows 20
     // connections of which 3 are reserved.
     env.set_env(SECRET_VAR, &cluster.url(&cluster.password));
-    let run = env
-        .run(&["--config", &config, "score", "--format", "json"])
-        .await;
+    let run = env.score_json(&config).await;
     let headroom = run.check("infra.connection_headroom");
     assert_eq!(headroom["outcome"], "pass", "{headroom}");
     assert!(

@@ -147,6 +147,12 @@ impl TestEnv {
         self.run_with_stdin(args, None).await
     }
 
+    /// `readyroom --config CONFIG score --format json`.
+    pub async fn score_json(&self, config: &str) -> Run {
+        self.run(&["--config", config, "score", "--format", "json"])
+            .await
+    }
+
     pub async fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Run {
         let mut cmd = self.command(args);
         if stdin.is_some() {

@@ -13,7 +13,7 @@ mod uptime;
 
 use time::OffsetDateTime;
 
-use crate::evidence::{Evidence, Gathered};
+use crate::evidence::{Evidence, Gathered, HttpOutcome, HttpProbe, HttpResponse};
 use crate::rubric::{Better, CheckDef, CheckKind, ThresholdSpec};
 use crate::scorecard::Outcome;
 
@@ -110,6 +110,26 @@ fn observed<'a, T>(g: &'a Gathered<T>, threshold: &str) -> Result<&'a T, Judgeme
             j.measured_at = Some(*at);
             Err(j)
         }
+    }
+}
+
+/// The response a single-probe check judges, with a `fail` judgement to
+/// build on; or, when the probe got no response, that `fail` finished.
+/// `what` names the URL's role in the explanation ("The base URL").
+fn single_response<'a>(
+    g: &'a Gathered<HttpProbe>,
+    threshold: &str,
+    what: &str,
+) -> Result<(&'a HttpResponse, Judgement), Judgement> {
+    let probe = observed(g, threshold)?;
+    let j = Judgement::new(Outcome::Fail, "", threshold).source(probe.url.as_str(), probe.at);
+    match &probe.outcome {
+        HttpOutcome::Response(r) => Ok((r, j)),
+        HttpOutcome::Failed(f) => Err(Judgement {
+            measured: "no response".into(),
+            ..j
+        }
+        .explain(format!("{what} {f}."))),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Checks read from PostgreSQL's own statistics.
 
 use super::{band, describe, num, observed, thresholds, Judgement};
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, PostgresStats};
 use crate::rubric::CheckDef;
 use crate::scorecard::Outcome;
 
@@ -9,13 +9,30 @@ use crate::scorecard::Outcome;
 /// maximum still earn half the pooling points (RUBRIC.md, infra.db_pooling).
 const NO_POOLER_PARTIAL_PCT: f64 = 50.0;
 
+/// The server's statistics and the share of usable connections in use, or
+/// the `unknown` judgement saying why there are none.
+fn connection_use<'a>(
+    ev: &'a Evidence,
+    threshold: &str,
+) -> Result<(&'a PostgresStats, f64), Judgement> {
+    let pg = observed(&ev.postgres, threshold)?;
+    match pg.used_pct() {
+        Some(used) => Ok((pg, used)),
+        None => Err(Judgement::unknown(
+            threshold,
+            pg.source.as_str(),
+            "PostgreSQL reports no usable connections.",
+        )),
+    }
+}
+
 pub(super) fn pooling(ev: &Evidence) -> Judgement {
     let threshold = format!(
         "pass: a pooler answers with no client waiting; partial: no pooler, server connections < {} % of usable",
         num(NO_POOLER_PARTIAL_PCT)
     );
-    let pg = match observed(&ev.postgres, &threshold) {
-        Ok(pg) => pg,
+    let (pg, used) = match connection_use(ev, &threshold) {
+        Ok(found) => found,
         Err(mut j) => {
             j.explanation = format!(
                 "{} No pooler is read yet either (PgBouncer support arrives with the pool stats capability).",
@@ -23,13 +40,6 @@ pub(super) fn pooling(ev: &Evidence) -> Judgement {
             );
             return j;
         }
-    };
-    let Some(used) = pg.used_pct() else {
-        return Judgement::unknown(
-            threshold,
-            pg.source.as_str(),
-            "PostgreSQL reports no usable connections.",
-        );
     };
     let measured = format!(
         "no pooler read; {} of {} usable server connections ({} %)",
@@ -53,16 +63,9 @@ pub(super) fn pooling(ev: &Evidence) -> Judgement {
 pub(super) fn headroom(check: &CheckDef, ev: &Evidence) -> Judgement {
     let t = thresholds(check);
     let threshold = describe(&t);
-    let pg = match observed(&ev.postgres, &threshold) {
-        Ok(pg) => pg,
+    let (pg, used) = match connection_use(ev, &threshold) {
+        Ok(found) => found,
         Err(j) => return j,
-    };
-    let Some(used) = pg.used_pct() else {
-        return Judgement::unknown(
-            threshold,
-            pg.source.as_str(),
-            "PostgreSQL reports no usable connections.",
-        );
     };
     let measured = format!(
         "{} of {} usable ({} %; max_connections {} minus {} reserved)",

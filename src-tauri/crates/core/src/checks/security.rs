@@ -1,6 +1,6 @@
 //! Security checks: TLS, headers, error shape, auth enforcement.
 
-use super::{num, observed, thresholds, Judgement};
+use super::{num, observed, single_response, thresholds, Judgement};
 use crate::evidence::{Evidence, HttpOutcome, TlsOutcome};
 use crate::rubric::CheckDef;
 use crate::scorecard::Outcome;
@@ -70,20 +70,9 @@ pub(super) fn tls(check: &CheckDef, ev: &Evidence) -> Judgement {
 
 pub(super) fn headers(ev: &Evidence) -> Judgement {
     let threshold = "pass: HSTS, X-Content-Type-Options: nosniff, and CSP or X-Frame-Options; partial: two of three";
-    let probe = match observed(&ev.base, threshold) {
-        Ok(p) => p,
+    let (response, j) = match single_response(&ev.base, threshold, "The base URL") {
+        Ok(found) => found,
         Err(j) => return j,
-    };
-    let j = Judgement::new(Outcome::Fail, "", threshold).source(probe.url.as_str(), probe.at);
-    let response = match &probe.outcome {
-        HttpOutcome::Response(r) => r,
-        HttpOutcome::Failed(f) => {
-            return Judgement {
-                measured: "no response".into(),
-                ..j
-            }
-            .explain(format!("The base URL {f}."))
-        }
     };
     let hsts = response.header("strict-transport-security").is_some();
     let nosniff = response
@@ -121,20 +110,9 @@ pub(super) fn headers(ev: &Evidence) -> Judgement {
 
 pub(super) fn rate_limit_headers(ev: &Evidence) -> Judgement {
     let threshold = "pass: X-RateLimit-Limit and X-RateLimit-Remaining (or IETF RateLimit fields); partial: one";
-    let probe = match observed(&ev.rate_limit, threshold) {
-        Ok(p) => p,
+    let (response, j) = match single_response(&ev.rate_limit, threshold, "The API URL") {
+        Ok(found) => found,
         Err(j) => return j,
-    };
-    let j = Judgement::new(Outcome::Fail, "", threshold).source(probe.url.as_str(), probe.at);
-    let response = match &probe.outcome {
-        HttpOutcome::Response(r) => r,
-        HttpOutcome::Failed(f) => {
-            return Judgement {
-                measured: "no response".into(),
-                ..j
-            }
-            .explain(format!("The API URL {f}."))
-        }
     };
     let any = |names: &[&str]| names.iter().any(|n| response.header(n).is_some());
     // IETF draft-ietf-httpapi-ratelimit-headers: older drafts split the fields
@@ -172,20 +150,9 @@ pub(super) fn rate_limit_headers(ev: &Evidence) -> Judgement {
 
 pub(super) fn problem_json(ev: &Evidence) -> Judgement {
     let threshold = "pass: application/problem+json with type, title, status; partial: a JSON error of another shape";
-    let probe = match observed(&ev.error_shape, threshold) {
-        Ok(p) => p,
+    let (response, j) = match single_response(&ev.error_shape, threshold, "The error probe") {
+        Ok(found) => found,
         Err(j) => return j,
-    };
-    let j = Judgement::new(Outcome::Fail, "", threshold).source(probe.url.as_str(), probe.at);
-    let response = match &probe.outcome {
-        HttpOutcome::Response(r) => r,
-        HttpOutcome::Failed(f) => {
-            return Judgement {
-                measured: "no response".into(),
-                ..j
-            }
-            .explain(format!("The error probe {f}."))
-        }
     };
     let content_type = response
         .header("content-type")
