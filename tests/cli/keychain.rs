@@ -6,7 +6,8 @@ use readyroom_tests::TestEnv;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn secret_set_list_use_and_remove_never_show_the_value() {
-    let url = fresh_database().await;
+    let db = fresh_database().await;
+    let url = db.url.clone();
     let name = format!("test-{:08x}/database-url", rand::random::<u32>());
     let env = TestEnv::new();
     let config = env.config(&format!(

@@ -18,7 +18,8 @@ fn pg_config(env: &TestEnv) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn headroom_and_cache_hit_come_from_the_server() {
-    let url = fresh_database().await;
+    let db = fresh_database().await;
+    let url = db.url.clone();
     let mut env = TestEnv::new();
     env.set_env(SECRET_VAR, &url);
     let config = pg_config(&env);
@@ -65,7 +66,8 @@ async fn readyroom_sessions_are_not_counted() {
     // Hold connections named like Readyroom's own; the reported count must
     // not include them. Other tests share the server, so compare with a
     // count taken the same way at the same moment, allowing their churn.
-    let url = fresh_database().await;
+    let db = fresh_database().await;
+    let url = db.url.clone();
     let mut held = Vec::new();
     for _ in 0..8 {
         use sqlx::ConnectOptions;

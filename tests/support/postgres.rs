@@ -24,18 +24,47 @@ async fn admin() -> PgConnection {
     }
 }
 
-/// A new, empty database; returns its URL. Each test gets its own so runs
-/// never see each other's rows.
-pub async fn fresh_database() -> String {
+/// A database of one test's own, dropped when the value is dropped, so runs
+/// never see each other's rows and leave nothing behind.
+pub struct TestDatabase {
+    pub url: String,
+    name: String,
+}
+
+/// A new, empty database.
+pub async fn fresh_database() -> TestDatabase {
     let name = format!("readyroom_test_{:016x}", rand::random::<u64>());
     let mut conn = admin().await;
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await
         .expect("create database");
+    let _ = conn.close().await;
     let mut url = url::Url::parse(&admin_url()).expect("admin URL parses");
     url.set_path(&name);
-    url.to_string()
+    TestDatabase {
+        url: url.to_string(),
+        name,
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Drop runs inside the test's runtime; a thread of its own may block.
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let mut conn = PgConnection::connect(&admin_url()).await.ok()?;
+                sqlx::query(&sql).execute(&mut conn).await.ok()?;
+                conn.close().await.ok()
+            })
+        })
+        .join();
+    }
 }
 
 /// A PostgreSQL cluster of the test's own, requiring a password (SCRAM),
