@@ -50,6 +50,15 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
 }
 
+/// A time for people: UTC to the second.
+fn when(t: time::OffsetDateTime) -> String {
+    const HUMAN: &[time::format_description::FormatItem<'static>] =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(HUMAN)
+        .unwrap_or_default()
+}
+
 /// A number without a useless ".0".
 fn num(v: f64) -> String {
     if v.fract() == 0.0 {

@@ -206,10 +206,15 @@ impl Store {
     }
 }
 
-/// Stored times are UTC RFC 3339 so that text order is time order.
+/// Stored times are UTC RFC 3339 with a fixed nine-digit fraction, so that
+/// text order is time order (a variable-width fraction would sort "40Z"
+/// after "40.5Z").
 fn rfc3339(t: OffsetDateTime) -> String {
+    const FIXED: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:9]Z"
+    );
     t.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
+        .format(FIXED)
         .unwrap_or_default()
 }
 

@@ -49,6 +49,19 @@ async fn runs_round_trip_and_history_is_newest_first() {
     assert!(store.uptime("staging", t0).await.expect("uptime").is_none());
 }
 
+#[test]
+fn stored_times_sort_as_text_in_time_order() {
+    let whole = datetime!(2026-11-20 10:00:40 UTC);
+    let later = whole + Duration::milliseconds(500);
+    assert!(
+        rfc3339(whole) < rfc3339(later),
+        "{} vs {}",
+        rfc3339(whole),
+        rfc3339(later)
+    );
+    assert_eq!(parse_time(&rfc3339(later)).expect("parses"), later);
+}
+
 #[tokio::test]
 async fn reopening_keeps_data_and_does_not_rerun_migrations() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -1,7 +1,6 @@
 use readyroom_store::RunSummary;
-use time::format_description::well_known::Rfc3339;
 
-use super::{json, num, table};
+use super::{json, num, table, when};
 use crate::args::Format;
 
 pub fn history(runs: &[RunSummary], format: Format) -> String {
@@ -17,7 +16,7 @@ pub fn history(runs: &[RunSummary], format: Format) -> String {
     );
     for r in runs {
         t.add_row(vec![
-            r.measured_at.format(&Rfc3339).unwrap_or_default(),
+            when(r.measured_at),
             r.environment.clone(),
             num(r.score),
             r.grade.clone(),

@@ -3,9 +3,8 @@ use std::fmt::Write as _;
 use readyroom_core::diff::ScorecardDiff;
 use readyroom_core::scorecard::{Outcome, Scorecard};
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
 
-use super::{json, num, table};
+use super::{json, num, table, when};
 use crate::args::Format;
 
 #[derive(Serialize)]
@@ -29,7 +28,7 @@ pub fn scorecard(
     }
     let md = format == Format::Markdown;
     let mut out = String::new();
-    let at = card.measured_at.format(&Rfc3339).unwrap_or_default();
+    let at = when(card.measured_at);
     if md {
         let _ = writeln!(out, "# Readiness of {}\n", card.environment);
         let _ = writeln!(
@@ -67,18 +66,35 @@ pub fn scorecard(
                 num(cat.weight)
             );
         }
-        let mut t = table(
-            format,
-            &["check", "outcome", "points", "measured", "explanation"],
-        );
+        // Markdown is the report format: it carries the full provenance
+        // (threshold, source); the terminal table stays readable at a glance.
+        let header: &[&str] = if md {
+            &[
+                "check",
+                "outcome",
+                "points",
+                "measured",
+                "threshold",
+                "source",
+                "explanation",
+            ]
+        } else {
+            &["check", "outcome", "points", "measured", "explanation"]
+        };
+        let mut t = table(format, header);
         for c in &cat.checks {
-            t.add_row(vec![
+            let mut row = vec![
                 c.id.clone(),
                 c.outcome.as_str().to_string(),
                 format!("{} / {}", num(c.earned), num(c.points)),
                 c.measured.clone(),
-                c.explanation.clone(),
-            ]);
+            ];
+            if md {
+                row.push(c.threshold.clone());
+                row.push(c.source.clone());
+            }
+            row.push(c.explanation.clone());
+            t.add_row(row);
         }
         let _ = writeln!(out, "{t}");
     }
@@ -104,7 +120,7 @@ fn render_diff(diff: Option<&ScorecardDiff>, md: bool) -> String {
         out.push_str("no previous run of this environment is stored; this run is the baseline.\n");
         return out;
     };
-    let prev = d.previous_measured_at.format(&Rfc3339).unwrap_or_default();
+    let prev = when(d.previous_measured_at);
     let sign = if d.score_delta >= 0.0 { "+" } else { "" };
     let _ = writeln!(
         out,
