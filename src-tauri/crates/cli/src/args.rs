@@ -49,6 +49,19 @@ pub enum Command {
     Config(ConfigCommand),
     /// Start an example production on loopback and score it.
     Demo(DemoArgs),
+    /// Serve the UI and command API over HTTP (loopback only by default).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but loopback is refused unless named
+    /// here explicitly, and then a warning is printed.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Print the URL as JSON ({"url": ...}) for scripts and tests.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

@@ -42,11 +42,12 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Score(args) => commands::score::run(global, args).await,
         Command::History(args) => commands::history::run(global, args).await,
         Command::Secret(SecretCommand::Set(args)) => commands::secret::set(args),
-        Command::Secret(SecretCommand::List(args)) => commands::secret::list(global, args),
+        Command::Secret(SecretCommand::List(args)) => commands::secret::list(global, args).await,
         Command::Secret(SecretCommand::Rm(args)) => commands::secret::remove(args),
         Command::Config(ConfigCommand::Check(args)) => commands::config::check(global, args),
         Command::Config(ConfigCommand::Path) => commands::config::path(global),
         Command::Demo(args) => commands::demo::run(global, args).await,
+        Command::Serve(args) => commands::serve::run(global, args).await,
     }
 }
 

@@ -2,13 +2,15 @@
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use ts_rs::TS;
 
 use crate::scorecard::{Outcome, Scorecard};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ScorecardDiff {
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub previous_measured_at: OffsetDateTime,
     pub previous_score: f64,
     pub score: f64,
@@ -18,7 +20,7 @@ pub struct ScorecardDiff {
     pub changes: Vec<CheckChange>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckChange {
     pub id: String,

@@ -51,7 +51,7 @@ pub struct CheckDef {
 }
 
 /// The kinds of check the engine knows how to evaluate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckKind {
     HealthEndpoint,

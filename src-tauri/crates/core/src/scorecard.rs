@@ -2,12 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use ts_rs::TS;
 
 use crate::checks::{self, Judgement};
 use crate::evidence::Evidence;
 use crate::rubric::{CheckDef, CheckKind, Rubric};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum Outcome {
     Pass,
@@ -38,7 +39,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub enum Grade {
     A,
     B,
@@ -65,7 +66,7 @@ impl std::fmt::Display for Grade {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckResult {
     pub id: String,
@@ -78,11 +79,12 @@ pub struct CheckResult {
     pub threshold: String,
     pub source: String,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[ts(type = "string | null")]
     pub measured_at: Option<OffsetDateTime>,
     pub explanation: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CategoryResult {
     pub id: String,
@@ -92,7 +94,7 @@ pub struct CategoryResult {
     pub checks: Vec<CheckResult>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Scorecard {
     pub environment: String,
@@ -102,6 +104,7 @@ pub struct Scorecard {
     /// 0..=100: the share of points whose evidence was gathered.
     pub coverage: f64,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub measured_at: OffsetDateTime,
     pub categories: Vec<CategoryResult>,
 }

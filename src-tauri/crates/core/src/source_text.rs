@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use toml::de::{DeTable, DeValue};
 
 /// One problem found in a TOML document.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct Problem {
     /// Dotted key path, e.g. `environments.production.health_urls[1]`.
     pub path: String,

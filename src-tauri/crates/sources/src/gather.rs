@@ -47,6 +47,9 @@ pub async fn gather_evidence(
     let many = |urls: Vec<String>, client: &reqwest::Client, label: &'static str| {
         let client = client.clone();
         async move {
+            if urls.is_empty() {
+                return Vec::new();
+            }
             let probes = join_all(urls.iter().map(|u| http::probe(&client, u, timeout))).await;
             on_done(label);
             probes
@@ -152,6 +155,32 @@ pub async fn gather_evidence(
         None => {}
     }
     Ok(ev)
+}
+
+/// The probe groups [`gather_evidence`] will run for `env`, by the labels it
+/// reports them with, so a caller can show progress as "3 of 7".
+pub fn planned_probes(env: &Environment) -> Vec<&'static str> {
+    let mut planned = Vec::new();
+    let mut plan = |on: bool, label| {
+        if on {
+            planned.push(label)
+        }
+    };
+    plan(!env.health_urls.is_empty(), "health");
+    plan(!env.protected_urls.is_empty(), "auth");
+    plan(env.base_url.is_some(), "base");
+    plan(
+        env.rate_limit_url.is_some() || !env.protected_urls.is_empty(),
+        "rate limit",
+    );
+    plan(
+        env.error_url.is_some() || env.base_url.is_some(),
+        "error shape",
+    );
+    plan(env.base_url.is_some(), "tls");
+    plan(env.metrics_url.is_some(), "metrics");
+    plan(env.postgres.is_some(), "postgres");
+    planned
 }
 
 /// A path under `/api/` that no app serves, so it must answer an error.

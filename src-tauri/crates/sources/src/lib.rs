@@ -12,7 +12,7 @@ pub mod postgres;
 pub mod tls;
 pub mod trust;
 
-pub use gather::{gather_evidence, GatherOptions, ResolvedSecrets};
+pub use gather::{gather_evidence, planned_probes, GatherOptions, ResolvedSecrets};
 
 /// Errors that stop a whole run before any probe starts (bad local setup).
 #[derive(Debug, thiserror::Error)]

@@ -44,12 +44,13 @@ pub struct HealthSample {
 }
 
 /// A stored run, without its full scorecard.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RunSummary {
     pub id: i64,
     pub environment: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub measured_at: OffsetDateTime,
     pub score: f64,
     pub grade: String,
@@ -138,17 +139,24 @@ impl Store {
 
     /// The most recent stored scorecard of an environment.
     pub async fn latest(&self, environment: &str) -> Result<Option<Scorecard>> {
-        let row = sqlx::query(
-            "SELECT scorecard FROM scorecard_runs WHERE environment = ? ORDER BY measured_at DESC, id DESC LIMIT 1",
+        Ok(self.recent(environment, 1).await?.into_iter().next())
+    }
+
+    /// The `n` most recent scorecards of an environment, newest first.
+    pub async fn recent(&self, environment: &str, n: u32) -> Result<Vec<Scorecard>> {
+        let rows = sqlx::query(
+            "SELECT scorecard FROM scorecard_runs WHERE environment = ? ORDER BY measured_at DESC, id DESC LIMIT ?",
         )
         .bind(environment)
-        .fetch_optional(&self.pool)
+        .bind(n)
+        .fetch_all(&self.pool)
         .await?;
-        row.map(|r| {
-            let json: String = r.try_get(0)?;
-            serde_json::from_str(&json).map_err(|e| Error::Corrupt(e.to_string()))
-        })
-        .transpose()
+        rows.iter()
+            .map(|r| {
+                let json: String = r.try_get(0)?;
+                serde_json::from_str(&json).map_err(|e| Error::Corrupt(e.to_string()))
+            })
+            .collect()
     }
 
     /// Past runs, newest first.

@@ -29,7 +29,7 @@ pub async fn run(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         .map_err(|p| Failure::error(format!("demo config invalid: {p:?}")))?;
     let (name, env) = parsed.config.environment(None).map_err(Failure::error)?;
     let store = setup::open_store().await?;
-    let (card, sample) = super::score::score_environment(
+    let run = super::score::score_with_progress(
         name,
         env,
         &Rubric::default_rubric(),
@@ -37,9 +37,14 @@ pub async fn run(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         Duration::from_secs(5),
     )
     .await?;
-    store.save_run(&card, sample.as_ref()).await?;
+    store
+        .save_run(&run.scorecard, run.health_sample.as_ref())
+        .await?;
     store.close().await;
-    print!("{}", render::scorecard(&card, None, false, args.format));
+    print!(
+        "{}",
+        render::scorecard(&run.scorecard, None, false, args.format)
+    );
     if args.once {
         demo.shutdown();
         return Ok(exit::OK);

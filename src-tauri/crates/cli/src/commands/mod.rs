@@ -3,3 +3,4 @@ pub mod demo;
 pub mod history;
 pub mod score;
 pub mod secret;
+pub mod serve;

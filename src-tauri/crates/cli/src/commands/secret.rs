@@ -3,8 +3,7 @@
 use std::io::{IsTerminal, Read};
 
 use readyroom_core::Sensitive;
-use readyroom_secrets::{Origin, SecretStore};
-use serde::Serialize;
+use readyroom_secrets::SecretStore;
 
 use crate::args::{Global, SecretListArgs, SecretNameArgs};
 use crate::exit::{self, Failure};
@@ -54,48 +53,13 @@ pub fn remove(args: SecretNameArgs) -> Result<u8, Failure> {
     }
 }
 
-/// One row of `secret list`; never holds a value.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SecretRow {
-    pub name: String,
-    pub environment: String,
-    pub key: String,
-    pub set: bool,
-    /// "keychain", "environment" or null.
-    pub from: Option<&'static str>,
-    pub env_var: String,
-    pub problem: Option<String>,
-}
-
-pub fn list(global: &Global, args: SecretListArgs) -> Result<u8, Failure> {
-    let loaded = setup::load_config(global)?;
-    let config = loaded.config();
+pub async fn list(global: &Global, args: SecretListArgs) -> Result<u8, Failure> {
+    let parsed = setup::load_config(global)?;
+    let config = &parsed.config;
     if let Some(env) = &args.env {
         config.environment(Some(env)).map_err(Failure::usage)?;
     }
-    let store = SecretStore::new();
-    let mut rows = Vec::new();
-    for (env_name, env) in &config.environments {
-        if args.env.as_ref().is_some_and(|e| e != env_name) {
-            continue;
-        }
-        for (key, name) in env.secret_refs() {
-            let status = store.status(name);
-            rows.push(SecretRow {
-                name: name.to_string(),
-                environment: env_name.clone(),
-                key: key.to_string(),
-                set: status.origin.is_some(),
-                from: status.origin.map(|o| match o {
-                    Origin::Keychain => "keychain",
-                    Origin::Environment => "environment",
-                }),
-                env_var: readyroom_secrets::env_var_name(name),
-                problem: status.problem,
-            });
-        }
-    }
+    let rows = readyroom_api::secret_rows(config, args.env.as_deref()).await;
     print!("{}", render::secrets(&rows, args.format));
     Ok(exit::OK)
 }

@@ -1,6 +1,6 @@
 use super::{json, table};
 use crate::args::Format;
-use crate::commands::secret::SecretRow;
+use readyroom_api::commands::SecretStatusRow as SecretRow;
 
 pub fn secrets(rows: &[SecretRow], format: Format) -> String {
     if format == Format::Json {
@@ -20,7 +20,7 @@ pub fn secrets(rows: &[SecretRow], format: Format) -> String {
         ],
     );
     for r in rows {
-        let status = match (&r.from, &r.problem) {
+        let status = match (r.from.as_deref(), &r.problem) {
             (Some(from), _) => format!("set ({from})"),
             (None, Some(problem)) => format!("unknown: {problem}"),
             (None, None) => "not set".to_string(),

@@ -1,0 +1,75 @@
+//! Errors as the UI sees them: a stable code to switch on, and a message for
+//! people (what failed, where, what to do). Never a secret.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorCode {
+    /// The request did not parse or named something invalid.
+    InvalidRequest,
+    /// No config file where one was expected.
+    ConfigMissing,
+    /// The config file has problems.
+    ConfigInvalid,
+    /// The environment named does not exist in the config.
+    UnknownEnvironment,
+    /// The rubric file is invalid.
+    RubricInvalid,
+    /// The local store could not be opened or written.
+    StoreFailed,
+    /// The OS keychain is not available or refused.
+    SecretsUnavailable,
+    /// A local setup problem stopped the run (e.g. an unreadable ca_file).
+    SetupFailed,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status for this error on the HTTP transport.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidRequest => 400,
+            ErrorCode::UnknownEnvironment => 404,
+            ErrorCode::ConfigMissing
+            | ErrorCode::ConfigInvalid
+            | ErrorCode::RubricInvalid
+            | ErrorCode::SetupFailed => 422,
+            ErrorCode::SecretsUnavailable => 503,
+            ErrorCode::StoreFailed | ErrorCode::Internal => 500,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "Invalid request",
+            ErrorCode::ConfigMissing => "No config file",
+            ErrorCode::ConfigInvalid => "Invalid config",
+            ErrorCode::UnknownEnvironment => "Unknown environment",
+            ErrorCode::RubricInvalid => "Invalid rubric",
+            ErrorCode::StoreFailed => "Local store failed",
+            ErrorCode::SecretsUnavailable => "Keychain unavailable",
+            ErrorCode::SetupFailed => "Setup problem",
+            ErrorCode::Internal => "Internal error",
+        }
+    }
+}
+
+/// A command that failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[serde(rename_all = "camelCase")]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+}

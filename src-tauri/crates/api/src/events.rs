@@ -1,0 +1,46 @@
+//! Live updates pushed to the UI: Tauri events on the desktop, a
+//! server-sent event stream over HTTP.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum Event {
+    /// A scorecard run began; `probes` is how many probe groups will report.
+    ScorecardStarted { environment: String, probes: u32 },
+    /// One probe group finished (health, tls, postgres, ...).
+    ProbeFinished {
+        environment: String,
+        probe: String,
+        done: u32,
+        probes: u32,
+    },
+    /// The run finished and was stored.
+    ScorecardFinished {
+        environment: String,
+        score: f64,
+        grade: String,
+    },
+    /// The run could not be completed.
+    ScorecardFailed {
+        environment: String,
+        message: String,
+    },
+}
+
+/// Where events go. Implemented by each transport.
+pub trait EventSink: Send + Sync {
+    fn emit(&self, event: Event);
+}
+
+/// Drops every event (the CLI shows progress its own way).
+pub struct NoEvents;
+
+impl EventSink for NoEvents {
+    fn emit(&self, _event: Event) {}
+}
