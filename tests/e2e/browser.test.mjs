@@ -1,0 +1,176 @@
+// The UI in Chromium against `readyroom serve`, end to end: load, run the
+// scorecard against a local target, read the score, open a check's
+// evidence, switch environment, set a secret; and the API's guards.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, test } from 'node:test';
+import { launchChromium, startServe, startTargets, stop, tempDir } from './harness.mjs';
+
+let targets, server, browser, page;
+const pageErrors = [];
+
+before(async () => {
+  const dataDir = tempDir();
+  targets = await startTargets(dataDir);
+  server = await startServe(targets.config, dataDir);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(server.url);
+});
+
+after(async () => {
+  await browser?.close();
+  stop(server?.serve, targets?.demo);
+});
+
+test('loads the shell with environments and the five areas', async () => {
+  await page.getByRole('button', { name: 'Run now' }).waitFor();
+  const envs = await page.getByLabel('Environment').locator('option').allTextContents();
+  assert.deepEqual(envs, ['demo', 'staging']);
+  const nav = await page.getByRole('navigation', { name: 'Areas' }).innerText();
+  for (const area of ['Scorecard', 'Traces', 'Pools', 'Quotas', 'Deploys', 'Settings']) assert.match(nav, new RegExp(area));
+  assert.match(nav, /coming/);
+  assert.ok(!page.url().includes('token='), 'the token is dropped from the address bar');
+});
+
+test('runs the scorecard, shows score, grade, coverage and a check\'s evidence', async () => {
+  await page.getByRole('button', { name: 'Run now' }).click();
+  await page.getByRole('button', { name: 'Run now' }).waitFor({ state: 'visible' });
+  await page.locator('[data-testid=score]').waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid=score] .big')?.textContent !== '');
+  const score = Number(await page.locator('[data-testid=score] .big').textContent());
+  assert.ok(score > 0 && score <= 100, `score ${score}`);
+  assert.match(await page.locator('[data-testid=coverage]').innerText(), /coverage \d+(\.\d)? %/);
+  assert.match(await page.locator('[data-testid=grade]').innerText(), /^[ABCDF]$/);
+  await page.locator('[data-check="sec.tls"]').click();
+  const evidence = await page.locator('.check.pass .evidence').first().innerText();
+  assert.match(evidence, /Threshold\s+pass: TLS 1\.3/);
+  assert.match(evidence, /Source\s+localhost:\d+/);
+  // Unknown is visibly distinct from fail.
+  const unknown = page.locator('.badge.unknown').first();
+  const fail = await page.evaluate(() => {
+    const probe = document.createElement('span');
+    probe.className = 'badge fail';
+    document.body.append(probe);
+    const style = getComputedStyle(probe).borderStyle + getComputedStyle(probe).backgroundColor;
+    probe.remove();
+    return style;
+  });
+  const unknownStyle = await unknown.evaluate((el) => getComputedStyle(el).borderStyle + getComputedStyle(el).backgroundColor);
+  assert.notEqual(unknownStyle, fail);
+  // The trend chart is a plotters SVG.
+  await page.locator('.trend img').waitFor();
+  assert.match(await page.locator('.trend img').getAttribute('src'), /^data:image\/svg\+xml/);
+  // The status bar reports freshness.
+  assert.match(await page.locator('.statusbar').innerText(), /health updated \d+ s ago/);
+});
+
+test('switching environment shows that environment and its failures', async () => {
+  await page.getByLabel('Environment').selectOption('staging');
+  await page.getByText('No scorecard yet for this environment.').waitFor();
+  await page.getByRole('button', { name: 'Run now' }).click();
+  const health = page.locator('li.check').filter({ has: page.locator('[data-check="infra.health_endpoint"]') });
+  await health.locator('.badge.fail').waitFor({ timeout: 30_000 });
+  await page.locator('[data-check="infra.health_endpoint"]').click();
+  assert.match(await health.locator('.evidence').innerText(), /HTTP 404/);
+});
+
+test('sets a secret into the keychain without ever showing it', async () => {
+  const value = `postgres://e2e:pw-${Date.now()}@127.0.0.1:1/nothing`;
+  await page.getByRole('link', { name: /Settings/ }).click();
+  const row = page.locator(`tr[data-secret="${targets.secretName}"]`);
+  await row.waitFor();
+  assert.match(await row.innerText(), /not set/);
+  await page.getByLabel('Secret value').fill(value);
+  await page.getByRole('button', { name: 'Store in keychain' }).click();
+  await page.getByRole('status').filter({ hasText: 'Stored secret' }).waitFor();
+  await row.filter({ hasText: 'set (keychain)' }).waitFor();
+  assert.equal(await page.getByLabel('Secret value').inputValue(), '', 'the field is cleared');
+  assert.ok(!(await page.content()).includes(value), 'the value is nowhere in the page');
+  const listed = await rpc('list_secrets', {});
+  assert.ok(!JSON.stringify(listed.body).includes(value), 'the API never returns it');
+});
+
+test('keyboard: number keys switch areas, t toggles the theme', async () => {
+  await page.locator('body').click();
+  await page.keyboard.press('2');
+  await page.getByRole('heading', { name: 'Traces' }).waitFor();
+  await page.keyboard.press('1');
+  await page.getByRole('button', { name: 'Run now' }).waitFor();
+  const before = await page.evaluate(() => document.documentElement.dataset.theme);
+  await page.keyboard.press('t');
+  // Effects run after the next frame: wait for the change rather than race it.
+  await page.waitForFunction((b) => document.documentElement.dataset.theme !== b, before, { timeout: 5_000 });
+  assert.deepEqual(pageErrors, []);
+});
+
+/** A raw HTTP request, so tests can set Host and Origin as an attacker would. */
+function request(path, { method = 'POST', headers = {}, body } = {}) {
+  const [host, port] = server.address.split(':');
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host, port, path, method, headers }, (res) => {
+      let data = '';
+      res.on('data', (c) => (data += c));
+      res.on('end', () => {
+        let parsed = null;
+        try {
+          parsed = JSON.parse(data);
+        } catch {}
+        resolve({ status: res.statusCode, type: res.headers['content-type'], body: parsed });
+      });
+    });
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+function rpc(cmd, payload, headers = {}) {
+  return request('/api/rpc', {
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}`, ...headers },
+    body: JSON.stringify({ cmd, payload }),
+  });
+}
+
+test('the API refuses calls without the token, from foreign origins and foreign hosts', async () => {
+  const ok = await rpc('get_app_info', {});
+  assert.equal(ok.status, 200);
+  const noToken = await request('/api/rpc', { headers: { 'content-type': 'application/json' }, body: '{"cmd":"get_app_info","payload":{}}' });
+  assert.equal(noToken.status, 401);
+  assert.equal(noToken.type, 'application/problem+json');
+  assert.equal(noToken.body.code, 'tokenRequired');
+  const wrongToken = await rpc('get_app_info', {}, { authorization: 'Bearer 00' });
+  assert.equal(wrongToken.status, 401);
+  const foreignOrigin = await rpc('get_app_info', {}, { origin: 'https://evil.example' });
+  assert.equal(foreignOrigin.status, 403);
+  assert.equal(foreignOrigin.body.code, 'foreignOrigin');
+  const rebinding = await rpc('get_app_info', {}, { host: `attacker.example:${server.address.split(':')[1]}` });
+  assert.equal(rebinding.status, 403);
+  assert.equal(rebinding.body.code, 'foreignHost');
+  const events = await request(`/api/events`, { method: 'GET' });
+  assert.equal(events.status, 401, 'the event stream needs the token too');
+  const bad = await rpc('get_scorecard', { environment: 'nope' });
+  assert.equal(bad.status, 404);
+  assert.equal(bad.body.code, 'unknownEnvironment');
+  assert.deepEqual(Object.keys(bad.body).sort(), ['code', 'detail', 'status', 'title', 'type']);
+});
+
+test('a page on another origin cannot drive the API from the browser', async () => {
+  const other = await browser.newPage();
+  await other.goto('about:blank');
+  const result = await other.evaluate(async ([address, token]) => {
+    try {
+      const r = await fetch(`http://${address}/api/rpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ cmd: 'get_app_info', payload: {} }),
+      });
+      return `status ${r.status}`;
+    } catch (e) {
+      return `blocked: ${e}`;
+    }
+  }, [server.address, server.token]);
+  await other.close();
+  assert.ok(!result.startsWith('status 200'), result);
+});

@@ -1,0 +1,85 @@
+// Starting the real `readyroom` binary and Debian's Chromium for the
+// end-to-end tests. READYROOM_BIN names the binary (scripts/test builds it).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BIN = process.env.READYROOM_BIN;
+if (!BIN) throw new Error('READYROOM_BIN must name the readyroom binary (scripts/test sets it)');
+
+/** Runs until `pattern` shows up on the stream, or fails after `ms`. */
+function waitFor(stream, pattern, ms, what) {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within ${ms} ms; output:\n${seen}`)), ms);
+    stream.on('data', (chunk) => {
+      seen += chunk.toString();
+      const m = pattern.exec(seen);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    });
+  });
+}
+
+export function tempDir() {
+  return mkdtempSync(join(tmpdir(), 'readyroom-e2e-'));
+}
+
+function spawnReadyroom(args, dataDir) {
+  const env = { ...process.env, READYROOM_DATA_DIR: dataDir, NO_COLOR: '1' };
+  for (const k of Object.keys(env)) if (k.startsWith('READYROOM_SECRET_') || k === 'READYROOM_CONFIG') delete env[k];
+  return spawn(BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The example production, and a config with a second, broken environment. */
+export async function startTargets(dataDir) {
+  const demo = spawnReadyroom(['demo'], dataDir);
+  const [, configPath] = await waitFor(demo.stderr, /Its config: (\S+)/, 60_000, 'readyroom demo');
+  const base = readFileSync(configPath, 'utf8');
+  const baseUrl = /base_url = "([^"]+)"/.exec(base)[1].replace(/\/$/, '');
+  const caFile = /ca_file = "([^"]+)"/.exec(base)[1];
+  const config = join(dataDir, 'e2e.toml');
+  writeFileSync(
+    config,
+    `${base}
+[environments.staging]
+base_url = "${baseUrl}/"
+health_urls = ["${baseUrl}/api/does-not-exist"]
+ca_file = "${caFile}"
+
+[environments.staging.postgres]
+url_secret = "e2e-${process.pid}/database-url"
+`,
+  );
+  return { demo, config, secretName: `e2e-${process.pid}/database-url` };
+}
+
+export async function startServe(config, dataDir) {
+  const serve = spawnReadyroom(['--config', config, 'serve', '--format', 'json'], dataDir);
+  const [line] = await waitFor(serve.stdout, /\{.*\}\n/, 30_000, 'readyroom serve');
+  const { url, address } = JSON.parse(line);
+  return { serve, url, address, token: url.split('#token=')[1] };
+}
+
+export function stop(...procs) {
+  for (const p of procs) if (p && p.exitCode === null) p.kill('SIGINT');
+}
+
+export async function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}

@@ -1,0 +1,106 @@
+// Settings: the config file (read-only: location and validity), each
+// environment, and the secrets they reference with a form that sends a
+// value straight to the keychain. Values never come back.
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { call, CommandError } from '../backend';
+import type { AppInfo } from '../bindings/AppInfo';
+import type { SecretStatusRow } from '../bindings/SecretStatusRow';
+
+export function Settings({ info, onChanged }: { info: AppInfo; onChanged: () => void }) {
+  const [secrets, setSecrets] = useState<SecretStatusRow[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [name, setName] = useState('');
+  const [value, setValue] = useState('');
+  const [saved, setSaved] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = () =>
+    call('list_secrets', {})
+      .then((v) => setSecrets(v.secrets))
+      .catch((e) => setError(e instanceof CommandError ? e.message : String(e)));
+  useEffect(() => {
+    if (info.configValid) void load();
+  }, [info]);
+
+  const names = [...new Set(info.environments.flatMap((e) => e.secrets))];
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setSaved(null);
+    try {
+      const r = await call('set_secret', { name: name || names[0] || '', value });
+      setSaved(`Stored secret '${r.name}' in the OS keychain.`);
+      setValue('');
+      await load();
+      onChanged();
+    } catch (err) {
+      setError(err instanceof CommandError ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return html`
+    <section class="settings">
+      <section class="panel" aria-label="Config file">
+        <h2>Config file</h2>
+        <p><code data-testid="config-path">${info.configPath ?? 'none'}</code></p>
+        ${info.configValid
+          ? html`<p class="ok-text" data-testid="config-valid">Valid · ${info.environments.length} environment(s)</p>`
+          : html`<div class="error" role="alert">
+              <p>${info.configError}</p>
+              <ul>${info.problems.map((p) => html`<li>line ${p.line}: <code>${p.path}</code> ${p.message}</li>`)}</ul>
+            </div>`}
+        <p class="muted">Edit the file in your editor; Readyroom reads it fresh on every action. Readyroom ${info.version}.</p>
+      </section>
+      <section class="panel" aria-label="Environments">
+        <h2>Environments</h2>
+        <table>
+          <thead><tr><th>Name</th><th>Base URL</th><th>Secrets</th></tr></thead>
+          <tbody>
+            ${info.environments.map(
+              (e) => html`<tr><td>${e.name}${e.name === info.defaultEnvironment ? ' (default)' : ''}</td><td>${e.baseUrl ?? '—'}</td><td>${e.secrets.join(', ') || '—'}</td></tr>`,
+            )}
+          </tbody>
+        </table>
+      </section>
+      <section class="panel" aria-label="Secrets">
+        <h2>Secrets</h2>
+        ${secrets === null
+          ? html`<p class="muted">Loading…</p>`
+          : secrets.length === 0
+            ? html`<p class="muted">The config references no secrets.</p>`
+            : html`<table data-testid="secrets">
+                <thead><tr><th>Secret</th><th>Environment</th><th>Referenced by</th><th>Status</th></tr></thead>
+                <tbody>
+                  ${secrets.map(
+                    (s) => html`<tr data-secret=${s.name}>
+                      <td><code>${s.name}</code></td><td>${s.environment}</td><td><code>${s.key}</code></td>
+                      <td class=${s.set ? 'ok-text' : s.problem ? 'error-text' : 'muted'}>
+                        ${s.set ? `set (${s.from})` : s.problem ? `unknown: ${s.problem}` : 'not set'}
+                      </td>
+                    </tr>`,
+                  )}
+                </tbody>
+              </table>`}
+        ${names.length > 0 &&
+        html`<form class="secret-form" onSubmit=${submit} autocomplete="off">
+          <label>Secret
+            <select aria-label="Secret name" value=${name || names[0]} onChange=${(e: Event) => setName((e.target as HTMLSelectElement).value)}>
+              ${names.map((n) => html`<option value=${n}>${n}</option>`)}
+            </select>
+          </label>
+          <label>Value
+            <input type="password" aria-label="Secret value" value=${value} required
+              onInput=${(e: Event) => setValue((e.target as HTMLInputElement).value)} />
+          </label>
+          <button class="primary" type="submit" disabled=${busy || !value}>Store in keychain</button>
+        </form>`}
+        ${saved && html`<p class="ok-text" role="status">${saved}</p>`}
+        ${error && html`<p class="error-text" role="alert">${error}</p>`}
+      </section>
+    </section>
+  `;
+}
