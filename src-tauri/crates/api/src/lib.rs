@@ -12,6 +12,7 @@ pub mod context;
 mod error;
 mod events;
 mod handlers;
+pub mod paths;
 pub mod scoring;
 mod status;
 

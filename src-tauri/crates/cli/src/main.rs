@@ -5,7 +5,6 @@
 mod args;
 mod commands;
 mod exit;
-mod paths;
 mod render;
 mod setup;
 

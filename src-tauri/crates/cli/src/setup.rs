@@ -9,11 +9,13 @@ use readyroom_store::Store;
 
 use crate::args::Global;
 use crate::exit::Failure;
-use crate::paths;
+use readyroom_api::paths;
 
 /// Reads and validates the config file.
 pub fn load_config(global: &Global) -> Result<ParsedConfig, Failure> {
-    Ok(context::load_config(paths::config_file(global).as_deref())?)
+    Ok(context::load_config(
+        paths::config_file(global.config.as_deref()).as_deref(),
+    )?)
 }
 
 /// The rubric named in the config, or the built-in default.

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::args::{ConfigCheckArgs, Format, Global};
 use crate::exit::{self, Failure};
-use crate::paths;
+use readyroom_api::paths;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -24,7 +24,7 @@ struct Report {
 /// Validates everything the config says, including the files it points at,
 /// and reports every problem found (exit 1 if any).
 pub fn check(global: &Global, args: ConfigCheckArgs) -> Result<u8, Failure> {
-    let path = paths::config_file(global).ok_or_else(|| {
+    let path = paths::config_file(global.config.as_deref()).ok_or_else(|| {
         Failure::error("no config file: pass --config FILE or set READYROOM_CONFIG")
     })?;
     let text = std::fs::read_to_string(&path)
@@ -100,7 +100,7 @@ pub fn check(global: &Global, args: ConfigCheckArgs) -> Result<u8, Failure> {
 }
 
 pub fn path(global: &Global) -> Result<u8, Failure> {
-    let path = paths::config_file(global)
+    let path = paths::config_file(global.config.as_deref())
         .ok_or_else(|| Failure::error("no platform config directory; pass --config FILE"))?;
     println!("{}", path.display());
     Ok(exit::OK)

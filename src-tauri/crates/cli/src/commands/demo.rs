@@ -8,7 +8,8 @@ use readyroom_demo::Demo;
 
 use crate::args::{DemoArgs, Global};
 use crate::exit::{self, Failure};
-use crate::{paths, render, setup};
+use crate::{render, setup};
+use readyroom_api::paths;
 
 pub async fn run(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     let demo = Demo::start().await?;

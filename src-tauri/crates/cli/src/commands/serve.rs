@@ -7,7 +7,7 @@ use readyroom_server::{new_token, open_url, BroadcastSink, ServerState};
 
 use crate::args::{Format, Global, ServeArgs};
 use crate::exit::{self, Failure};
-use crate::paths;
+use readyroom_api::paths;
 
 pub async fn run(global: &Global, args: ServeArgs) -> Result<u8, Failure> {
     if !args.listen.ip().is_loopback() {
@@ -28,7 +28,7 @@ pub async fn run(global: &Global, args: ServeArgs) -> Result<u8, Failure> {
     let events = BroadcastSink::default();
     let api = Api::new(
         Settings {
-            config_path: paths::config_file(global),
+            config_path: paths::config_file(global.config.as_deref()),
             store_path,
         },
         Arc::new(events.clone()),

@@ -1,20 +1,19 @@
-//! Where the config and the local store live.
+//! Where the config and the local store live: shared by the CLI, the
+//! server and the desktop app so they all read the same files.
 
 use std::path::PathBuf;
 
 use directories::ProjectDirs;
 
-use crate::args::Global;
-
 fn project_dirs() -> Option<ProjectDirs> {
     ProjectDirs::from("dev", "readyroom", "readyroom")
 }
 
-/// `--config`, else `READYROOM_CONFIG`, else `<config dir>/readyroom/config.toml`.
-pub fn config_file(global: &Global) -> Option<PathBuf> {
-    global
-        .config
-        .clone()
+/// `--config` (the `explicit` argument), else `READYROOM_CONFIG`, else
+/// `<config dir>/readyroom/config.toml`.
+pub fn config_file(explicit: Option<&std::path::Path>) -> Option<PathBuf> {
+    explicit
+        .map(std::path::Path::to_path_buf)
         .or_else(|| {
             std::env::var_os("READYROOM_CONFIG")
                 .filter(|v| !v.is_empty())

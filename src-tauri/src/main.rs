@@ -1,0 +1,60 @@
+//! The Readyroom desktop app: a thin Tauri 2 shell. One command, `rpc`,
+//! forwards `{ cmd, payload }` to the command API; the API's events are
+//! re-emitted as Tauri events named `readyroom`. Everything else lives in
+//! the headless crates.
+
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use std::sync::Arc;
+
+use readyroom_api::{paths, Api, ApiError, Event, EventSink, Settings};
+use tauri::{Emitter, Manager};
+
+/// Forwards the command API's events to the window.
+struct TauriEvents(tauri::AppHandle);
+
+impl EventSink for TauriEvents {
+    fn emit(&self, event: Event) {
+        if let Err(e) = self.0.emit("readyroom", event) {
+            tracing::warn!(error = %e, "could not deliver an event to the window");
+        }
+    }
+}
+
+#[tauri::command]
+async fn rpc(
+    api: tauri::State<'_, Api>,
+    request: serde_json::Value,
+) -> Result<serde_json::Value, ApiError> {
+    api.dispatch_json(request).await
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("READYROOM_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let context = tauri::generate_context!("../tauri.conf.json");
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            let store_path =
+                paths::store_file().unwrap_or_else(|| std::env::temp_dir().join("readyroom.db"));
+            let settings = Settings {
+                config_path: paths::config_file(None),
+                store_path,
+            };
+            let api = Api::new(settings, Arc::new(TauriEvents(app.handle().clone())));
+            app.manage(api);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![rpc])
+        .run(context);
+    if let Err(e) = result {
+        eprintln!("error: the Readyroom window could not start: {e}");
+        std::process::exit(1);
+    }
+}

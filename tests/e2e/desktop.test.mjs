@@ -1,0 +1,113 @@
+// The real desktop app under Xvfb, driven through tauri-driver and
+// WebKitWebDriver (TESTING.md): it starts, shows the scorecard, runs it,
+// and a screenshot is saved to tests/e2e/artifacts/desktop.png.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startTargets, stop, tempDir } from './harness.mjs';
+
+const APP = process.env.READYROOM_DESKTOP_BIN;
+const DRIVER = process.env.TAURI_DRIVER ?? 'tauri-driver';
+const PORT = 4444 + (process.pid % 500);
+const BASE = `http://127.0.0.1:${PORT}`;
+
+let targets, driver, session;
+
+async function wd(method, path, body) {
+  // The driver's proxy can drop a connection right after a session ends:
+  // retry once (TESTING.md).
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const r = await fetch(`${BASE}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const json = await r.json();
+      if (json.value && json.value.error) throw new Error(`${path}: ${json.value.error}: ${json.value.message}`);
+      return json.value;
+    } catch (e) {
+      if (attempt >= 1 || String(e).includes(': ')) throw e;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  }
+}
+
+async function waitFor(fn, what, ms = 30_000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
+}
+
+const find = (css) => wd('POST', `/session/${session}/element`, { using: 'css selector', value: css }).then((e) => Object.values(e)[0]);
+const text = (el) => wd('GET', `/session/${session}/element/${el}/text`);
+
+before(async () => {
+  assert.ok(APP, 'READYROOM_DESKTOP_BIN must name the desktop binary (scripts/test sets it)');
+  assert.ok(process.env.DISPLAY, 'run under Xvfb (scripts/test does: xvfb-run)');
+  const dataDir = tempDir();
+  targets = await startTargets(dataDir);
+  const home = join(dataDir, 'home');
+  mkdirSync(home, { recursive: true });
+  driver = spawn(DRIVER, ['--port', String(PORT), '--native-port', String(PORT + 1)], {
+    env: {
+      ...process.env,
+      READYROOM_CONFIG: targets.config,
+      READYROOM_DATA_DIR: join(dataDir, 'desktop-data'),
+      XDG_CONFIG_HOME: join(home, '.config'),
+      XDG_DATA_HOME: join(home, '.local/share'),
+      XDG_CACHE_HOME: join(home, '.cache'),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitFor(() => fetch(`${BASE}/status`).then((r) => r.ok), 'tauri-driver');
+  const created = await wd('POST', '/session', {
+    capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application: APP } } },
+  });
+  session = created.sessionId;
+});
+
+after(async () => {
+  if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
+  stop(targets?.demo);
+  driver?.kill();
+});
+
+test('the desktop app starts, shows the scorecard, runs it, and is screenshotted', async () => {
+  const run = await waitFor(() => find('button.primary'), 'the Run now button');
+  assert.equal(await text(run), 'Run now');
+  const nav = await text(await find('nav.sidebar'));
+  for (const area of ['Scorecard', 'Traces', 'Pools', 'Quotas', 'Deploys', 'Settings']) assert.match(nav, new RegExp(area));
+  const envs = await wd('POST', `/session/${session}/execute/sync`, {
+    script: 'return [...document.querySelectorAll("select[aria-label=Environment] option")].map(o => o.value)',
+    args: [],
+  });
+  assert.deepEqual(envs, ['demo', 'staging']);
+  await wd('POST', `/session/${session}/element/${run}/click`, {});
+  const score = await waitFor(async () => {
+    const t = await text(await find('[data-testid=score] .big'));
+    return t && t.length > 0 ? t : null;
+  }, 'a score');
+  assert.ok(Number(score) > 0, `score ${score}`);
+  const transport = await text(await find('.statusbar'));
+  assert.match(transport, /desktop/, 'the UI knows it runs on the Tauri transport');
+  assert.match(transport, /health updated/);
+  const png = await wd('GET', `/session/${session}/screenshot`);
+  const bytes = Buffer.from(png, 'base64');
+  assert.ok(bytes.length > 10_000, `screenshot of ${bytes.length} bytes`);
+  assert.equal(bytes.subarray(1, 4).toString(), 'PNG');
+  const dir = new URL('./artifacts/', import.meta.url).pathname;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'desktop.png'), bytes);
+});
