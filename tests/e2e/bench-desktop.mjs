@@ -13,11 +13,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServe, startTargets, stop, tempDir } from './harness.mjs';
+import { CHROMIUM, CHROMIUM_FLAGS, startServe, startTargets, stop, tempDir } from './harness.mjs';
 
 const RUNS = Number(process.argv[2] ?? 5);
 const APP = process.env.READYROOM_DESKTOP_BIN;
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 if (!APP || !process.env.DISPLAY) throw new Error('needs READYROOM_DESKTOP_BIN and DISPLAY (use scripts/bench-desktop)');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -108,13 +107,7 @@ const chromium = await measure(
       [
         `--app=${server.url}`,
         `--user-data-dir=${mkdtempSync(join(tmpdir(), 'rr-chromium-'))}`,
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
+        ...CHROMIUM_FLAGS,
         '--window-size=1280,800',
       ],
       { env, stdio: 'ignore' },

@@ -100,6 +100,8 @@ test('the desktop app starts, shows the scorecard, runs it, and is screenshotted
     return t && t.length > 0 ? t : null;
   }, 'a score');
   assert.ok(Number(score) > 0, `score ${score}`);
+  const title = await wd('GET', `/session/${session}/title`);
+  assert.match(title, /^Readyroom — demo \d/, 'the window title names the environment and score');
   const transport = await text(await find('.statusbar'));
   assert.match(transport, /desktop/, 'the UI knows it runs on the Tauri transport');
   assert.match(transport, /health updated/);

@@ -40,6 +40,9 @@ export function httpTransport(): Transport {
         problem.detail ?? problem.title ?? `HTTP ${response.status}`,
       );
     },
+    setTitle(title) {
+      document.title = title;
+    },
     onEvent(handler) {
       const source = new EventSource(`/api/events?token=${encodeURIComponent(token)}`);
       source.addEventListener('readyroom', (e) => handler(JSON.parse((e as MessageEvent).data) as Event));

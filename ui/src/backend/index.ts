@@ -16,6 +16,10 @@ export async function call<K extends CommandName>(cmd: K, payload: PayloadOf<K>)
   return (await transport.call(cmd, payload)) as Responses[K];
 }
 
+export function setTitle(title: string): void {
+  transport.setTitle(title);
+}
+
 export function onEvent(handler: (event: Event) => void): () => void {
   return transport.onEvent(handler);
 }

@@ -1,5 +1,6 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
+import { getCurrentWindow } from '@tauri-apps/api/window';
 import type { Event } from '../bindings/Event';
 import { CommandError, type Transport } from './types';
 
@@ -14,6 +15,11 @@ export function tauriTransport(): Transport {
         const err = e as { code?: string; message?: string };
         throw new CommandError((err.code as CommandError['code']) ?? 'transport', err.message ?? String(e));
       }
+    },
+    setTitle(title) {
+      document.title = title;
+      // The native window keeps its configured title unless told.
+      void getCurrentWindow().setTitle(title).catch(() => {});
     },
     onEvent(handler) {
       let stop: (() => void) | undefined;

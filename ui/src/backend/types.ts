@@ -5,6 +5,8 @@ export interface Transport {
   name: 'tauri' | 'http';
   call(cmd: string, payload: unknown): Promise<unknown>;
   onEvent(handler: (event: Event) => void): () => void;
+  /** The window's title (the browser tab's, or the desktop window's). */
+  setTitle(title: string): void;
 }
 
 /** A failed command: the stable code to switch on, and a message for people. */

@@ -2,7 +2,7 @@
 // its evidence; run now with progress; the trend chart; what changed.
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { call, CommandError, onEvent } from '../backend';
+import { call, CommandError, onEvent, setTitle } from '../backend';
 import type { CheckResult } from '../bindings/CheckResult';
 import type { ScorecardDiff } from '../bindings/ScorecardDiff';
 import type { ScorecardView as View } from '../bindings/ScorecardView';
@@ -42,8 +42,14 @@ export function ScorecardView({ environment, theme }: { environment: string; the
         if (e.environment !== environment) return;
         if (e.type === 'scorecardStarted') setProgress({ done: 0, probes: e.probes });
         if (e.type === 'probeFinished') setProgress({ done: e.done, probes: e.probes, last: e.probe });
+        // Another window (a shared war-room screen, the desktop app) ran it:
+        // show the new result here too.
+        if (e.type === 'scorecardFinished') {
+          call('get_scorecard', { environment }).then(setView).catch(() => {});
+          loadChart();
+        }
       }),
-    [environment],
+    [environment, loadChart],
   );
 
   const run = useCallback(async () => {
@@ -76,7 +82,7 @@ export function ScorecardView({ environment, theme }: { environment: string; the
   // benchmark sees the first meaningful paint from outside the window.
   useEffect(() => {
     if (!view) return;
-    document.title = card ? `Readyroom — ${environment} ${num(card.score)}/100 ${card.grade}` : `Readyroom — ${environment}`;
+    setTitle(card ? `Readyroom — ${environment} ${num(card.score)}/100 ${card.grade}` : `Readyroom — ${environment}`);
   }, [view, card, environment]);
 
   return html`
