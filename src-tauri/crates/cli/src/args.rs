@@ -47,7 +47,8 @@ pub enum Command {
     /// Check or locate the config file.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Start an example production on loopback and score it.
+    /// Run the demo production on loopback (tiers, usage, a flaky AI
+    /// upstream, deployments, traffic) and score it; `demo drill` starts an incident.
     Demo(DemoArgs),
     /// Serve the UI and command API over HTTP (loopback only by default).
     Serve(ServeArgs),
@@ -134,9 +135,29 @@ pub struct ConfigCheckArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    #[command(subcommand)]
+    pub action: Option<DemoAction>,
     /// Score once and exit instead of serving until Ctrl-C.
     #[arg(long)]
     pub once: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Count usage in this PostgreSQL database instead of the embedded
+    /// SQLite (also READYROOM_DEMO_POSTGRES). Meant for a local test database.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "READYROOM_DEMO_POSTGRES",
+        hide_env_values = true
+    )]
+    pub postgres: Option<String>,
+    /// Do not generate traffic.
+    #[arg(long)]
+    pub no_traffic: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoAction {
+    /// Incident drill: deploy the known-bad release to the running demo.
+    Drill,
 }

@@ -1,17 +1,38 @@
-//! An example production environment on loopback.
+//! The demo production environment: a small multi-tenant SaaS API on
+//! loopback, modelled on the system PRODUCT.md describes.
 //!
-//! It is what `readyroom demo` scores until the full demo production (tiers,
-//! usage, traces, deploys) arrives: a small API over HTTPS with its own CA,
-//! a health endpoint with version and dependency checks, security and
-//! rate-limit headers, RFC 9457 errors, auth on protected routes and a
-//! Prometheus metrics endpoint.
+//! - an HTTPS API with its own CA: contacts, campaigns, an AI summarize
+//!   route; health JSON with version, commit and dependency checks;
+//!   security and `X-RateLimit-*` headers; RFC 9457 errors; 401 without a
+//!   workspace key;
+//! - workspaces on all four tiers, limits enforced per minute, hour and day,
+//!   usage counted in SQLite (default) or PostgreSQL and exposed in the quota
+//!   data contract (view `readyroom_usage`, and `/api/usage`);
+//! - a flaky simulated LLM upstream, called with retries, backoff, jitter and
+//!   Retry-After;
+//! - its database pool's metrics in Prometheus text format;
+//! - a deployment history with a provider API and one known-bad release;
+//! - a traffic generator, and an incident drill that deploys the bad release.
 
 mod app;
+pub mod db;
+pub mod llm;
+pub mod releases;
+mod state;
 pub mod tls;
+mod traffic;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
-pub use app::router;
+pub use state::{HEALTHY_UPSTREAM, INCIDENT_UPSTREAM};
+
+use crate::db::{Db, Workspace};
+use crate::llm::{RetryPolicy, Upstream, UpstreamBehaviour};
+use crate::releases::Releases;
+use crate::state::{AppState, Metrics};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -19,62 +40,188 @@ pub enum Error {
     Certificates(String),
     #[error("cannot listen on 127.0.0.1: {0}")]
     Bind(std::io::Error),
+    #[error("the demo's database failed ({0}); check the --postgres URL, or omit it to use the embedded SQLite")]
+    Database(String),
+    #[error("cannot build the demo's HTTP client: {0}")]
+    Client(String),
 }
 
-/// A running example production.
+/// How to run the demo.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `sqlite://PATH?mode=rwc` or `postgres://...`.
+    pub database_url: String,
+    /// Drive the API with generated traffic.
+    pub traffic: bool,
+    pub upstream: UpstreamBehaviour,
+    pub retry: RetryPolicy,
+    pub seed: u64,
+}
+
+impl Options {
+    /// The defaults, with the SQLite file in `dir`.
+    pub fn sqlite_in(dir: &Path) -> Options {
+        Options {
+            database_url: format!("sqlite://{}?mode=rwc", dir.join("demo-app.db").display()),
+            traffic: true,
+            upstream: HEALTHY_UPSTREAM,
+            retry: RetryPolicy::default(),
+            seed: rand::random(),
+        }
+    }
+}
+
+/// A running demo production.
 pub struct Demo {
     pub addr: SocketAddr,
     /// PEM of the CA that signed the server certificate (for `ca_file`).
     pub ca_pem: String,
+    /// The deploy provider API's token (a demo credential).
+    pub provider_token: String,
+    pub workspaces: Vec<Workspace>,
+    pub upstream: Arc<Upstream>,
+    state: AppState,
     handle: axum_server::Handle,
+    traffic: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Demo {
     /// Starts serving on a random loopback port.
-    pub async fn start() -> Result<Demo, Error> {
+    pub async fn start(options: Options) -> Result<Demo, Error> {
         let pki = tls::TestPki::generate(&["localhost", "127.0.0.1"])
             .map_err(|e| Error::Certificates(e.to_string()))?;
+        let db = Db::open(&options.database_url)
+            .await
+            .map_err(|e| Error::Database(redacted(&e.to_string(), &options.database_url)))?;
+        let workspaces = db
+            .workspaces()
+            .await
+            .map_err(|e| Error::Database(e.to_string()))?;
+        let upstream = Upstream::new(options.upstream, options.seed);
+        let upstream_addr = upstream.serve().await.map_err(Error::Bind)?;
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .build()
+            .map_err(|e| Error::Client(e.to_string()))?;
+        let provider_token = format!("demo_provider_{:016x}", rand::random::<u64>());
+        let state = AppState {
+            db,
+            by_key: Arc::new(
+                workspaces
+                    .iter()
+                    .map(|w| (w.api_key.clone(), w.clone()))
+                    .collect::<HashMap<_, _>>(),
+            ),
+            upstream: upstream.clone(),
+            upstream_url: format!("http://{upstream_addr}/v1/messages"),
+            http,
+            retry: options.retry,
+            releases: Arc::new(Mutex::new(Releases::history(
+                time::OffsetDateTime::now_utc(),
+            ))),
+            provider_token: provider_token.clone().into(),
+            metrics: Arc::new(Metrics::default()),
+            anonymous: Arc::default(),
+        };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(Error::Bind)?;
         listener.set_nonblocking(true).map_err(Error::Bind)?;
         let addr = listener.local_addr().map_err(Error::Bind)?;
         let handle = axum_server::Handle::new();
         let server = axum_server::from_tcp_rustls(listener, pki.rustls_config())
             .handle(handle.clone())
-            .serve(router().into_make_service());
+            .serve(app::router(state.clone()).into_make_service());
         tokio::spawn(async move {
             if let Err(e) = server.await {
                 tracing::error!(error = %e, "the demo server stopped");
             }
         });
-        Ok(Demo {
+        let mut demo = Demo {
             addr,
             ca_pem: pki.ca_pem,
+            provider_token,
+            workspaces,
+            upstream,
+            state,
             handle,
-        })
+            traffic: None,
+        };
+        if options.traffic {
+            let client = demo.client().map_err(|e| Error::Client(e.to_string()))?;
+            demo.traffic = Some(tokio::spawn(traffic::run(
+                client,
+                demo.base_url(),
+                demo.workspaces.clone(),
+            )));
+        }
+        Ok(demo)
     }
 
     pub fn base_url(&self) -> String {
         format!("https://localhost:{}", self.addr.port())
     }
 
+    /// An HTTP client that trusts the demo's CA.
+    pub fn client(&self) -> Result<reqwest::Client, reqwest::Error> {
+        reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(self.ca_pem.as_bytes())?)
+            .build()
+    }
+
+    /// The incident drill: deploys the known-bad release.
+    pub fn drill(&self) -> Option<releases::Release> {
+        let id = self
+            .state
+            .releases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .bad_release_id()?;
+        self.state.deploy(&id)
+    }
+
     /// A config for this demo, environment `demo`; `ca_file` names where the
     /// caller writes [`Demo::ca_pem`].
-    pub fn config_toml(&self, ca_file: &str) -> String {
+    pub fn config_toml(&self, ca_file: &str, postgres_secret: Option<&str>) -> String {
         let base = self.base_url();
-        format!(
-            "# Written by `readyroom demo` for its example production.\n\
+        let mut text = format!(
+            "# Written by `readyroom demo` for its demo production.\n\
              default_environment = \"demo\"\n\n\
              [environments.demo]\n\
              base_url = \"{base}/\"\n\
              health_urls = [\"{base}/api/health\"]\n\
              protected_urls = [\"{base}/api/contacts\", \"{base}/api/campaigns\"]\n\
              metrics_url = \"{base}/api/metrics\"\n\
-             ca_file = {ca_file:?}\n"
-        )
+             ca_file = {ca_file:?}\n\n\
+             [environments.demo.quota]\n\
+             source = \"{source}\"\n\
+             relation = \"readyroom_usage\"\n\
+             usage_url = \"{base}/api/usage\"\n\n\
+             [environments.demo.deploy]\n\
+             provider = \"demo\"\n\
+             url = \"{base}/provider/v1\"\n",
+            source = if postgres_secret.is_some() {
+                "postgres"
+            } else {
+                "http"
+            },
+        );
+        if let Some(secret) = postgres_secret {
+            text.push_str(&format!(
+                "\n[environments.demo.postgres]\nurl_secret = \"{secret}\"\n"
+            ));
+        }
+        text
     }
 
     pub fn shutdown(&self) {
+        if let Some(t) = &self.traffic {
+            t.abort();
+        }
         self.handle
             .graceful_shutdown(Some(std::time::Duration::from_secs(2)));
     }
+}
+
+/// Never repeat a database URL's password in an error.
+fn redacted(message: &str, url: &str) -> String {
+    readyroom_core::redact::redact(message, &[url])
 }

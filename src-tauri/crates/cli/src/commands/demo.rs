@@ -1,30 +1,71 @@
-//! `readyroom demo`: an example production on loopback, scored.
+//! `readyroom demo`: the demo production on loopback, scored; `readyroom
+//! demo drill`: deploy its known-bad release.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use readyroom_api::paths;
 use readyroom_core::config::Config;
 use readyroom_core::rubric::Rubric;
-use readyroom_demo::Demo;
+use readyroom_demo::{Demo, Options};
+use serde::{Deserialize, Serialize};
 
-use crate::args::{DemoArgs, Global};
+use crate::args::{DemoAction, DemoArgs, Global};
 use crate::exit::{self, Failure};
 use crate::{render, setup};
-use readyroom_api::paths;
 
-pub async fn run(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
-    let demo = Demo::start().await?;
-    let dir = paths::data_dir()
+/// What `demo drill` needs to reach the running demo.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DemoState {
+    base_url: String,
+    provider_token: String,
+    pid: u32,
+}
+
+fn demo_dir() -> Result<PathBuf, Failure> {
+    Ok(paths::data_dir()
         .ok_or_else(|| Failure::error("no data directory: set READYROOM_DATA_DIR"))?
-        .join("demo");
+        .join("demo"))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Failure> {
+    std::fs::write(path, text)
+        .map_err(|e| Failure::error(format!("cannot write {}: {e}", path.display())))
+}
+
+pub async fn run(global: &Global, args: DemoArgs) -> Result<u8, Failure> {
+    match args.action {
+        Some(DemoAction::Drill) => drill().await,
+        None => serve_demo(global, args).await,
+    }
+}
+
+async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
+    let dir = demo_dir()?;
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::error(format!("cannot create {}: {e}", dir.display())))?;
+    let mut options = Options::sqlite_in(&dir);
+    if let Some(url) = &args.postgres {
+        options.database_url = url.clone();
+    }
+    options.traffic = !args.no_traffic;
+    let demo = Demo::start(options).await?;
     let ca_file = dir.join("demo-ca.pem");
     let config_file = dir.join("config.toml");
-    let config_text = demo.config_toml(&ca_file.display().to_string());
-    std::fs::write(&ca_file, &demo.ca_pem)
-        .map_err(|e| Failure::error(format!("cannot write {}: {e}", ca_file.display())))?;
-    std::fs::write(&config_file, &config_text)
-        .map_err(|e| Failure::error(format!("cannot write {}: {e}", config_file.display())))?;
+    let postgres_secret = args.postgres.as_ref().map(|_| "demo/database-url");
+    let config_text = demo.config_toml(&ca_file.display().to_string(), postgres_secret);
+    write(&ca_file, &demo.ca_pem)?;
+    write(&config_file, &config_text)?;
+    let state = DemoState {
+        base_url: demo.base_url(),
+        provider_token: demo.provider_token.clone(),
+        pid: std::process::id(),
+    };
+    write(
+        &dir.join("state.json"),
+        &serde_json::to_string_pretty(&state).map_err(|e| Failure::error(e.to_string()))?,
+    )?;
 
     let parsed = Config::parse(&config_text, &dir)
         .map_err(|p| Failure::error(format!("demo config invalid: {p:?}")))?;
@@ -51,15 +92,76 @@ pub async fn run(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         return Ok(exit::OK);
     }
     eprintln!(
-        "\nThe example production is serving at {} until Ctrl-C.\nIts config: {}\nScore it again: readyroom --config {} score",
+        "\nThe demo production is serving at {} until Ctrl-C{}.\nIts config: {}\nScore it again:   readyroom --config {} score\nIncident drill:   readyroom demo drill",
         demo.base_url(),
+        if args.no_traffic { "" } else { ", with generated traffic" },
         config_file.display(),
         config_file.display()
     );
+    if postgres_secret.is_some() {
+        eprintln!("To score its database too: readyroom secret set demo/database-url");
+    }
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| Failure::error(format!("cannot wait for Ctrl-C: {e}")))?;
     demo.shutdown();
+    let _ = std::fs::remove_file(dir.join("state.json"));
     eprintln!("stopped");
+    Ok(exit::OK)
+}
+
+async fn drill() -> Result<u8, Failure> {
+    let dir = demo_dir()?;
+    let text = std::fs::read_to_string(dir.join("state.json"))
+        .map_err(|_| Failure::error("no demo is running (no state.json in the demo's data directory); start one with `readyroom demo`"))?;
+    let state: DemoState = serde_json::from_str(&text)
+        .map_err(|e| Failure::error(format!("demo state unreadable: {e}")))?;
+    let ca = std::fs::read(dir.join("demo-ca.pem"))
+        .map_err(|e| Failure::error(format!("cannot read the demo's CA: {e}")))?;
+    let client = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(&ca).map_err(|e| Failure::error(e.to_string()))?,
+        )
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| Failure::error(e.to_string()))?;
+    let provider = format!("{}/provider/v1/deployments", state.base_url);
+    let auth = format!("Bearer {}", state.provider_token);
+    let list: serde_json::Value = client
+        .get(&provider)
+        .header("authorization", &auth)
+        .send()
+        .await
+        .map_err(|e| {
+            Failure::error(format!(
+                "the demo at {} did not answer ({e}); is `readyroom demo` still running?",
+                state.base_url
+            ))
+        })?
+        .json()
+        .await
+        .map_err(|e| Failure::error(e.to_string()))?;
+    let candidate = list["deployments"]
+        .as_array()
+        .and_then(|d| d.iter().find(|r| r["state"] == "candidate"))
+        .and_then(|r| r["id"].as_str())
+        .ok_or_else(|| {
+            Failure::error("the bad release is already deployed; the incident is running")
+        })?
+        .to_string();
+    let r = client
+        .post(&provider)
+        .header("authorization", &auth)
+        .json(&serde_json::json!({ "release": candidate }))
+        .send()
+        .await
+        .map_err(|e| Failure::error(e.to_string()))?;
+    if !r.status().is_success() {
+        return Err(Failure::error(format!(
+            "the demo refused the drill: HTTP {}",
+            r.status()
+        )));
+    }
+    eprintln!("Deployed the known-bad release {candidate}: watch error rate, latency, the AI upstream and the pool climb.");
     Ok(exit::OK)
 }

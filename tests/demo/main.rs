@@ -1,0 +1,418 @@
+//! The demo production, as an operator would see it: health JSON, rate
+//! limits per tier, retries on the AI route, usage rows matching the traffic
+//! sent, and the score dropping after the incident drill. Every test runs
+//! against SQLite and against PostgreSQL, through the same code.
+
+use std::time::Duration;
+
+use readyroom_core::quota::Tier;
+use readyroom_demo::db::Workspace;
+use readyroom_demo::llm::{RetryPolicy, UpstreamBehaviour};
+use readyroom_demo::{Demo, Options};
+use readyroom_tests::postgres::{fresh_database, TestDatabase};
+use readyroom_tests::TestEnv;
+use serde_json::Value;
+
+/// A fast, quiet upstream for tests; `failure_rate` decides the flakiness.
+fn options(database_url: String, failure_rate: f64) -> Options {
+    Options {
+        database_url,
+        traffic: false,
+        upstream: UpstreamBehaviour {
+            failure_rate,
+            min_latency_ms: 1,
+            max_latency_ms: 5,
+        },
+        retry: RetryPolicy {
+            max_attempts: 4,
+            base: Duration::from_millis(2),
+            cap: Duration::from_millis(20),
+            max_retry_after: Duration::from_secs(5),
+        },
+        seed: 7,
+    }
+}
+
+enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(TestDatabase),
+}
+
+impl Backend {
+    fn url(&self) -> String {
+        match self {
+            Backend::Sqlite(dir) => format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("demo-app.db").display()
+            ),
+            Backend::Postgres(db) => db.url.clone(),
+        }
+    }
+}
+
+async fn backends() -> Vec<(&'static str, Backend)> {
+    vec![
+        (
+            "sqlite",
+            Backend::Sqlite(tempfile::tempdir().expect("tempdir")),
+        ),
+        ("postgres", Backend::Postgres(fresh_database().await)),
+    ]
+}
+
+fn workspace(demo: &Demo, tier: Tier) -> Workspace {
+    demo.workspaces
+        .iter()
+        .find(|w| w.tier == tier)
+        .cloned()
+        .expect("a workspace on every tier")
+}
+
+/// Waits out the last seconds of a minute so per-minute counts cannot reset mid-test.
+async fn clear_of_minute_boundary() {
+    let second = time::OffsetDateTime::now_utc().second();
+    if second >= 50 {
+        tokio::time::sleep(Duration::from_secs(u64::from(61 - second))).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_reports_version_commit_and_dependencies() {
+    for (name, backend) in backends().await {
+        let demo = Demo::start(options(backend.url(), 0.0))
+            .await
+            .expect("demo starts");
+        let client = demo.client().expect("client");
+        let r = client
+            .get(format!("{}/api/health", demo.base_url()))
+            .send()
+            .await
+            .expect("health");
+        assert_eq!(r.status(), 200, "{name}");
+        assert_eq!(
+            r.headers()["strict-transport-security"],
+            "max-age=63072000; includeSubDomains"
+        );
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["status"], "ok", "{name}: {body}");
+        assert_eq!(body["version"], "2.14.0");
+        assert!(body["commit"].as_str().is_some_and(|c| c.len() >= 7));
+        assert_eq!(body["checks"]["database"]["status"], "ok", "{name}");
+        assert_eq!(body["checks"]["llm"]["status"], "ok", "{name}");
+        demo.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_tier_is_limited_per_minute_with_the_right_headers() {
+    for (name, backend) in backends().await {
+        let demo = Demo::start(options(backend.url(), 0.0))
+            .await
+            .expect("demo starts");
+        let client = demo.client().expect("client");
+        let contacts = format!("{}/api/contacts", demo.base_url());
+        let anonymous = client.get(&contacts).send().await.expect("anonymous");
+        assert_eq!(anonymous.status(), 401);
+        assert_eq!(
+            anonymous.headers()["content-type"],
+            "application/problem+json"
+        );
+        assert!(anonymous.headers().contains_key("x-ratelimit-limit"));
+
+        clear_of_minute_boundary().await;
+        let free = workspace(&demo, Tier::Free);
+        for i in 1..=10u64 {
+            let r = client
+                .get(&contacts)
+                .bearer_auth(&free.api_key)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(r.status(), 200, "{name}: request {i}");
+            assert_eq!(r.headers()["x-ratelimit-limit"], "10");
+            assert_eq!(
+                r.headers()["x-ratelimit-remaining"],
+                (10 - i).to_string().as_str()
+            );
+        }
+        let over = client
+            .get(&contacts)
+            .bearer_auth(&free.api_key)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(over.status(), 429, "{name}");
+        assert_eq!(over.headers()["x-ratelimit-remaining"], "0");
+        let retry_after: u64 = over.headers()["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!((1..=60).contains(&retry_after));
+        let problem: Value = over.json().await.expect("problem");
+        assert_eq!(problem["status"], 429);
+        assert!(
+            problem["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("per-minute"),
+            "{problem}"
+        );
+
+        let starter = workspace(&demo, Tier::Starter);
+        let ok = client
+            .get(&contacts)
+            .bearer_auth(&starter.api_key)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(ok.status(), 200, "another workspace is not affected");
+        assert_eq!(ok.headers()["x-ratelimit-limit"], "30");
+        demo.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ai_route_retries_a_flaky_upstream_and_gives_up_clearly() {
+    for (name, backend) in backends().await {
+        let demo = Demo::start(options(backend.url(), 0.5))
+            .await
+            .expect("demo starts");
+        let client = demo.client().expect("client");
+        let ai = format!("{}/api/ai/summarize", demo.base_url());
+        let ws = workspace(&demo, Tier::Enterprise);
+        let mut retried = 0;
+        for _ in 0..12 {
+            let r = client
+                .post(&ai)
+                .bearer_auth(&ws.api_key)
+                .json(&serde_json::json!({"text": "renewal question"}))
+                .send()
+                .await
+                .expect("ai");
+            if r.status() == 200 {
+                let body: Value = r.json().await.expect("json");
+                if body["attempts"].as_u64() > Some(1) {
+                    retried += 1;
+                }
+            } else {
+                assert_eq!(r.status(), 502, "{name}");
+            }
+        }
+        assert!(
+            retried > 0,
+            "{name}: with half the attempts failing, some calls must succeed only after retrying"
+        );
+        assert!(
+            demo.upstream
+                .attempts
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 12,
+            "{name}: more attempts than calls"
+        );
+
+        demo.upstream.set(UpstreamBehaviour {
+            failure_rate: 1.0,
+            min_latency_ms: 1,
+            max_latency_ms: 2,
+        });
+        let r = client
+            .post(&ai)
+            .bearer_auth(&ws.api_key)
+            .json(&serde_json::json!({"text": "x"}))
+            .send()
+            .await
+            .expect("ai");
+        assert_eq!(r.status(), 502, "{name}");
+        assert_eq!(r.headers()["x-ai-attempts"], "4");
+        let problem: Value = r.json().await.expect("problem");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("failed after 4 attempt(s)"),
+            "{problem}"
+        );
+        let metrics = client
+            .get(format!("{}/api/metrics", demo.base_url()))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let retries: u64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("llm_retries_total "))
+            .and_then(|n| n.parse().ok())
+            .expect("llm_retries_total");
+        assert!(retries >= 3, "{name}: {metrics}");
+        demo.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_rows_match_the_traffic_sent() {
+    for (name, backend) in backends().await {
+        let demo = Demo::start(options(backend.url(), 0.0))
+            .await
+            .expect("demo starts");
+        let client = demo.client().expect("client");
+        let base = demo.base_url();
+        clear_of_minute_boundary().await;
+        let pro = workspace(&demo, Tier::Professional);
+        for _ in 0..7 {
+            assert_eq!(
+                client
+                    .get(format!("{base}/api/campaigns"))
+                    .bearer_auth(&pro.api_key)
+                    .send()
+                    .await
+                    .expect("r")
+                    .status(),
+                200
+            );
+        }
+        for _ in 0..2 {
+            let r = client
+                .post(format!("{base}/api/ai/summarize"))
+                .bearer_auth(&pro.api_key)
+                .json(&serde_json::json!({"text": "hello"}))
+                .send()
+                .await
+                .expect("ai");
+            assert_eq!(r.status(), 200);
+        }
+        let free = workspace(&demo, Tier::Free);
+        for _ in 0..13 {
+            client
+                .get(format!("{base}/api/contacts"))
+                .bearer_auth(&free.api_key)
+                .send()
+                .await
+                .expect("r");
+        }
+        let usage: Value = client
+            .get(format!("{base}/api/usage"))
+            .send()
+            .await
+            .expect("usage")
+            .json()
+            .await
+            .expect("json");
+        let rows = usage["rows"].as_array().expect("rows");
+        let row = |ws: &str, window: &str| {
+            rows.iter()
+                .find(|r| r["workspace_id"] == ws && r["window"] == window)
+                .cloned()
+                .unwrap_or_default()
+        };
+        for window in ["minute", "hour", "day"] {
+            let r = row(&pro.id, window);
+            assert_eq!(r["requests"], 9, "{name} {window}: {r}");
+            assert_eq!(r["ai_calls"], 2, "{name} {window}");
+            assert!(r["ai_tokens"].as_i64() > Some(0));
+            assert_eq!(r["tier"], "professional");
+            let f = row(&free.id, window);
+            assert_eq!(
+                (f["requests"].clone(), f["throttled"].clone()),
+                (10.into(), 3.into()),
+                "{name} {window}: {f}"
+            );
+        }
+        demo.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_view_follows_the_quota_data_contract_in_postgres() {
+    let db = fresh_database().await;
+    let demo = Demo::start(options(db.url.clone(), 0.0))
+        .await
+        .expect("demo starts");
+    let client = demo.client().expect("client");
+    let ws = workspace(&demo, Tier::Starter);
+    client
+        .get(format!("{}/api/contacts", demo.base_url()))
+        .bearer_auth(&ws.api_key)
+        .send()
+        .await
+        .expect("r");
+    demo.shutdown();
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_name = 'readyroom_usage' ORDER BY ordinal_position",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("columns");
+    let expected = [
+        ("workspace_id", "text"),
+        ("workspace_name", "text"),
+        ("tier", "text"),
+        ("window", "text"),
+        ("window_start", "timestamp with time zone"),
+        ("requests", "bigint"),
+        ("ai_calls", "bigint"),
+        ("ai_tokens", "bigint"),
+        ("throttled", "bigint"),
+    ];
+    let got: Vec<(&str, &str)> = columns
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(got, expected);
+    let n: i64 = sqlx::query_scalar(
+        "SELECT requests FROM readyroom_usage WHERE workspace_id = $1 AND \"window\" = 'day'",
+    )
+    .bind(&ws.id)
+    .fetch_one(&mut conn)
+    .await
+    .expect("row");
+    assert_eq!(n, 1);
+    conn.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_score_drops_after_the_incident_drill_with_reasons() {
+    for (name, backend) in backends().await {
+        let demo = Demo::start(options(backend.url(), 0.05))
+            .await
+            .expect("demo starts");
+        let env = TestEnv::new();
+        let ca = env.write("demo-ca.pem", &demo.ca_pem);
+        let config = env.config(&demo.config_toml(&ca.display().to_string(), None));
+        let path = config.to_str().expect("utf8");
+        let healthy = env.score_json(path).await;
+        assert_eq!(healthy.code, 0, "{}", healthy.all_output());
+        assert_eq!(
+            healthy.check("infra.health_endpoint")["outcome"],
+            "pass",
+            "{name}"
+        );
+        assert_eq!(
+            healthy.check("infra.health_dependencies")["outcome"],
+            "pass",
+            "{name}"
+        );
+        let released = demo.drill().expect("a bad release exists");
+        assert_eq!(released.version, "2.15.0");
+        let incident = env.score_json(path).await;
+        let before = healthy.json()["score"].as_f64().expect("score");
+        let after = incident.json()["score"].as_f64().expect("score");
+        assert!(after < before, "{name}: {before} -> {after}");
+        let deps = incident.check("infra.health_dependencies");
+        assert_ne!(deps["outcome"], "pass", "{name}: {deps}");
+        assert!(
+            deps["explanation"]
+                .as_str()
+                .expect("str")
+                .contains("database"),
+            "{deps}"
+        );
+        let latency = incident.check("perf.health_latency");
+        assert_eq!(latency["outcome"], "fail", "{name}: {latency}");
+        demo.shutdown();
+    }
+}
