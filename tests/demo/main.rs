@@ -30,6 +30,7 @@ fn options(database_url: String, failure_rate: f64) -> Options {
             max_retry_after: Duration::from_secs(5),
         },
         seed: 7,
+        otlp_endpoint: None,
     }
 }
 
@@ -414,5 +415,173 @@ async fn the_score_drops_after_the_incident_drill_with_reasons() {
         let latency = incident.check("perf.health_latency");
         assert_eq!(latency["outcome"], "fail", "{name}: {latency}");
         demo.shutdown();
+    }
+}
+
+/// A test-local OTLP/HTTP receiver built on `opentelemetry-proto`: it
+/// decodes each export request and keeps the spans.
+mod otlp {
+    use std::sync::{Arc, Mutex};
+
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::routing::post;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::trace::v1::Span;
+    use prost::Message;
+
+    pub type Spans = Arc<Mutex<Vec<(String, Span)>>>;
+
+    async fn traces(State(spans): State<Spans>, body: Bytes) -> axum::http::StatusCode {
+        let Ok(request) = ExportTraceServiceRequest::decode(body) else {
+            return axum::http::StatusCode::BAD_REQUEST;
+        };
+        let mut all = spans.lock().expect("lock");
+        for rs in request.resource_spans {
+            let service = rs
+                .resource
+                .iter()
+                .flat_map(|r| r.attributes.iter())
+                .find(|kv| kv.key == "service.name")
+                .and_then(|kv| kv.value.as_ref())
+                .map(|v| format!("{:?}", v.value))
+                .unwrap_or_default();
+            for ss in rs.scope_spans {
+                for span in ss.spans {
+                    all.push((service.clone(), span));
+                }
+            }
+        }
+        axum::http::StatusCode::OK
+    }
+
+    pub fn start() -> (String, Spans) {
+        let spans: Spans = Arc::default();
+        let app = axum::Router::new()
+            .route("/v1/traces", post(traces))
+            .with_state(spans.clone());
+        let addr = readyroom_tests::targets::serve_http(app);
+        (format!("http://{addr}"), spans)
+    }
+
+    pub fn attr(span: &Span, key: &str) -> Option<String> {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| kv.value.as_ref())
+            .map(|v| match &v.value {
+                Some(opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s)) => {
+                    s.clone()
+                }
+                Some(opentelemetry_proto::tonic::common::v1::any_value::Value::IntValue(i)) => {
+                    i.to_string()
+                }
+                other => format!("{other:?}"),
+            })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn traces_reach_an_otlp_receiver_with_server_db_and_llm_spans() {
+    use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+    for (name, backend) in backends().await {
+        let (endpoint, spans) = otlp::start();
+        let mut opts = options(backend.url(), 0.5);
+        opts.otlp_endpoint = Some(endpoint);
+        let demo = Demo::start(opts).await.expect("demo starts");
+        let client = demo.client().expect("client");
+        let ws = workspace(&demo, Tier::Enterprise);
+        client
+            .get(format!("{}/api/contacts", demo.base_url()))
+            .bearer_auth(&ws.api_key)
+            .send()
+            .await
+            .expect("r");
+        let mut calls = 0;
+        while demo
+            .upstream
+            .attempts
+            .load(std::sync::atomic::Ordering::Relaxed)
+            < 6
+            && calls < 20
+        {
+            client
+                .post(format!("{}/api/ai/summarize", demo.base_url()))
+                .bearer_auth(&ws.api_key)
+                .json(&serde_json::json!({"text": "hi"}))
+                .send()
+                .await
+                .expect("ai");
+            calls += 1;
+        }
+        demo.flush_traces().await;
+        demo.shutdown();
+        let spans = spans.lock().expect("lock").clone();
+        assert!(
+            spans
+                .iter()
+                .all(|(service, _)| service.contains("acme-crm-api")),
+            "{name}: service.name"
+        );
+        let server: Vec<_> = spans
+            .iter()
+            .map(|(_, s)| s)
+            .filter(|s| s.kind == SpanKind::Server as i32)
+            .collect();
+        assert!(
+            server.iter().any(|s| s.name == "GET /api/contacts"
+                && otlp::attr(s, "http.response.status_code").as_deref() == Some("200")),
+            "{name}"
+        );
+        let db: Vec<_> = spans
+            .iter()
+            .map(|(_, s)| s)
+            .filter(|s| otlp::attr(s, "db.system").is_some())
+            .collect();
+        let expected_db = if name == "postgres" {
+            "postgresql"
+        } else {
+            "sqlite"
+        };
+        assert!(
+            !db.is_empty()
+                && db
+                    .iter()
+                    .all(|s| otlp::attr(s, "db.system").as_deref() == Some(expected_db)),
+            "{name}: db spans"
+        );
+        assert!(db.iter().all(|s| s.kind == SpanKind::Client as i32));
+        let llm: Vec<_> = spans
+            .iter()
+            .map(|(_, s)| s)
+            .filter(|s| otlp::attr(s, "gen_ai.operation.name").is_some())
+            .collect();
+        let attempts = demo
+            .upstream
+            .attempts
+            .load(std::sync::atomic::Ordering::Relaxed) as usize;
+        assert_eq!(
+            llm.len(),
+            attempts,
+            "{name}: one LLM span per upstream attempt"
+        );
+        assert!(
+            llm.iter().any(|s| otlp::attr(s, "error.type").is_some()),
+            "{name}: failed attempts are marked"
+        );
+        assert!(
+            llm.iter()
+                .any(|s| otlp::attr(s, "gen_ai.usage.output_tokens").is_some()),
+            "{name}: token usage recorded"
+        );
+        // Every LLM attempt hangs off its request's server span, in one trace.
+        for s in &llm {
+            let parent = server
+                .iter()
+                .find(|p| p.span_id == s.parent_span_id)
+                .unwrap_or_else(|| panic!("{name}: orphan LLM span"));
+            assert_eq!(parent.trace_id, s.trace_id);
+            assert_eq!(parent.name, "POST /api/ai/summarize");
+        }
     }
 }

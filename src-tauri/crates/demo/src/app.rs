@@ -18,6 +18,8 @@ use time::OffsetDateTime;
 use crate::db::{Charge, Workspace};
 use crate::llm;
 use crate::state::AppState;
+use crate::telemetry;
+use opentelemetry::Context;
 
 /// Anonymous callers get this many requests a minute (and the headers).
 const ANONYMOUS_PER_MINUTE: u64 = 60;
@@ -49,7 +51,27 @@ pub fn router(state: AppState) -> Router {
         .merge(provider)
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            trace_request,
+        ))
         .with_state(state)
+}
+
+/// A server span around every request; handlers find its context in the
+/// request's extensions.
+async fn trace_request(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let cx = state
+        .telemetry
+        .server_span(request.method().as_str(), request.uri().path());
+    request.extensions_mut().insert(cx.clone());
+    let response = next.run(request).await;
+    telemetry::finish(&cx, response.status().as_u16());
+    response
 }
 
 async fn security_headers(mut response: Response) -> Response {
@@ -123,7 +145,15 @@ async fn authenticate_and_limit(
         state.metrics.count(&route, 401);
         return r;
     };
-    let admission = match state.db.admit(&ws, Charge::default(), now).await {
+    let cx = request
+        .extensions()
+        .get::<Context>()
+        .cloned()
+        .unwrap_or_default();
+    let db_cx = state.telemetry.db_span(&cx, "UPSERT", "demo_usage");
+    let admitted = state.db.admit(&ws, Charge::default(), now).await;
+    telemetry::end(&db_cx);
+    let admission = match admitted {
         Ok(a) => a,
         Err(e) => {
             tracing::error!(error = %e, "usage database failed");
@@ -180,15 +210,22 @@ fn anonymous_budget(state: &AppState, now: OffsetDateTime) -> (u64, i64) {
     )
 }
 
-/// What the current release does to an ordinary API request.
-async fn release_effects(state: &AppState) -> Result<(), Response> {
+/// What the current release does to an ordinary API request: its query
+/// (a database span), slow and failing under the bad release.
+async fn release_effects(state: &AppState, cx: &Context, table: &str) -> Result<(), Response> {
     let bad = state.current_release().bad;
     let hold = if bad {
         Duration::from_millis(rand::rng().random_range(300..900))
     } else {
         Duration::from_millis(2)
     };
-    if !state.db.use_connection(hold).await {
+    let db_cx = state.telemetry.db_span(cx, "SELECT", table);
+    let ok = state.db.use_connection(hold).await;
+    if !ok {
+        telemetry::error(&db_cx, "pool_timeout");
+    }
+    telemetry::end(&db_cx);
+    if !ok {
         return Err(problem(
             StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",
@@ -208,8 +245,9 @@ async fn release_effects(state: &AppState) -> Result<(), Response> {
 async fn contacts(
     State(state): State<AppState>,
     axum::Extension(ws): axum::Extension<Workspace>,
+    axum::Extension(cx): axum::Extension<Context>,
 ) -> Response {
-    if let Err(r) = release_effects(&state).await {
+    if let Err(r) = release_effects(&state, &cx, "contacts").await {
         return r;
     }
     Json(json!({"workspace": ws.id, "contacts": [{"id": "c_1", "name": "Ada Lovelace"}, {"id": "c_2", "name": "Grace Hopper"}]})).into_response()
@@ -218,8 +256,9 @@ async fn contacts(
 async fn campaigns(
     State(state): State<AppState>,
     axum::Extension(ws): axum::Extension<Workspace>,
+    axum::Extension(cx): axum::Extension<Context>,
 ) -> Response {
-    if let Err(r) = release_effects(&state).await {
+    if let Err(r) = release_effects(&state, &cx, "campaigns").await {
         return r;
     }
     Json(json!({"workspace": ws.id, "campaigns": [{"id": "cmp_1", "name": "Winter launch", "status": "running"}]})).into_response()
@@ -228,6 +267,7 @@ async fn campaigns(
 async fn summarize(
     State(state): State<AppState>,
     axum::Extension(ws): axum::Extension<Workspace>,
+    axum::Extension(cx): axum::Extension<Context>,
     body: Option<Json<serde_json::Value>>,
 ) -> Response {
     let text = body
@@ -263,14 +303,25 @@ async fn summarize(
             ),
         );
     }
-    match llm::summarize(&state.http, &state.upstream_url, &text, state.retry).await {
+    match llm::summarize(
+        &state.http,
+        &state.upstream_url,
+        &text,
+        state.retry,
+        &state.telemetry,
+        &cx,
+    )
+    .await
+    {
         Ok(done) => {
             state.metrics.llm(false, done.attempts);
-            if let Err(e) = state
+            let db_cx = state.telemetry.db_span(&cx, "UPDATE", "demo_usage");
+            let charged = state
                 .db
                 .charge_ai(&ws, done.tokens, OffsetDateTime::now_utc())
-                .await
-            {
+                .await;
+            telemetry::end(&db_cx);
+            if let Err(e) = charged {
                 tracing::error!(error = %e, "could not record AI usage");
             }
             Json(json!({"summary": done.summary, "attempts": done.attempts, "tokens": done.tokens}))

@@ -19,6 +19,7 @@ pub mod db;
 pub mod llm;
 pub mod releases;
 mod state;
+pub mod telemetry;
 pub mod tls;
 mod traffic;
 
@@ -56,6 +57,8 @@ pub struct Options {
     pub upstream: UpstreamBehaviour,
     pub retry: RetryPolicy,
     pub seed: u64,
+    /// OTLP/HTTP endpoint to export traces to (e.g. `http://127.0.0.1:4318`).
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Options {
@@ -67,6 +70,7 @@ impl Options {
             upstream: HEALTHY_UPSTREAM,
             retry: RetryPolicy::default(),
             seed: rand::random(),
+            otlp_endpoint: None,
         }
     }
 }
@@ -97,6 +101,9 @@ impl Demo {
             .workspaces()
             .await
             .map_err(|e| Error::Database(e.to_string()))?;
+        let db_system = if db.postgres { "postgresql" } else { "sqlite" };
+        let telemetry = telemetry::Telemetry::new(options.otlp_endpoint.as_deref(), db_system)
+            .map_err(Error::Client)?;
         let upstream = Upstream::new(options.upstream, options.seed);
         let upstream_addr = upstream.serve().await.map_err(Error::Bind)?;
         let http = reqwest::Client::builder()
@@ -122,6 +129,7 @@ impl Demo {
             provider_token: provider_token.clone().into(),
             metrics: Arc::new(Metrics::default()),
             anonymous: Arc::default(),
+            telemetry,
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(Error::Bind)?;
         listener.set_nonblocking(true).map_err(Error::Bind)?;
@@ -210,6 +218,12 @@ impl Demo {
             ));
         }
         text
+    }
+
+    /// Exports every span recorded so far and stops the exporter.
+    pub async fn flush_traces(&self) {
+        let telemetry = self.state.telemetry.clone();
+        let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
     }
 
     pub fn shutdown(&self) {

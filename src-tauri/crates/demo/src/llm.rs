@@ -13,9 +13,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use opentelemetry::{Context, KeyValue};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
+
+use crate::telemetry::{attribute, end, error, finish, Telemetry};
 
 /// How the simulated provider behaves; the incident drill changes it.
 #[derive(Debug, Clone, Copy)]
@@ -153,24 +156,34 @@ pub struct GaveUp {
     pub last: String,
 }
 
+/// The model the demo app asks for.
+pub const MODEL: &str = "demo-sonnet";
+
+/// Calls the provider, one `gen_ai` client span per attempt under `parent`.
 pub async fn summarize(
     client: &reqwest::Client,
     url: &str,
     prompt: &str,
     policy: RetryPolicy,
+    telemetry: &Telemetry,
+    parent: &Context,
 ) -> Result<Completion, GaveUp> {
     let mut last = String::new();
     for attempt in 1..=policy.max_attempts {
+        let cx = telemetry.llm_span(parent, MODEL, attempt);
         let sent = client
             .post(url)
-            .json(&json!({"model": "demo-sonnet", "prompt": prompt}))
+            .json(&json!({"model": MODEL, "prompt": prompt}))
             .send()
             .await;
         let wait_hint = match sent {
             Ok(r) if r.status().is_success() => {
                 let body: serde_json::Value = r.json().await.unwrap_or_default();
-                let tokens = body["usage"]["input_tokens"].as_i64().unwrap_or(0)
-                    + body["usage"]["output_tokens"].as_i64().unwrap_or(0);
+                let input = body["usage"]["input_tokens"].as_i64().unwrap_or(0);
+                let output = body["usage"]["output_tokens"].as_i64().unwrap_or(0);
+                attribute(&cx, KeyValue::new("gen_ai.usage.input_tokens", input));
+                attribute(&cx, KeyValue::new("gen_ai.usage.output_tokens", output));
+                finish(&cx, 200);
                 let summary = body["content"][0]["text"]
                     .as_str()
                     .unwrap_or_default()
@@ -178,11 +191,14 @@ pub async fn summarize(
                 return Ok(Completion {
                     summary,
                     attempts: attempt,
-                    tokens,
+                    tokens: input + output,
                 });
             }
             Ok(r) => {
-                last = format!("HTTP {}", r.status().as_u16());
+                let status = r.status().as_u16();
+                last = format!("HTTP {status}");
+                error(&cx, &status.to_string());
+                finish(&cx, status);
                 let retryable =
                     r.status() == StatusCode::TOO_MANY_REQUESTS || r.status().is_server_error();
                 if !retryable {
@@ -199,6 +215,8 @@ pub async fn summarize(
                 } else {
                     "connection failed".into()
                 };
+                error(&cx, &last);
+                end(&cx);
                 None
             }
         };

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use crate::db::{Db, Workspace};
 use crate::llm::{RetryPolicy, Upstream, UpstreamBehaviour};
 use crate::releases::{Release, Releases};
+use crate::telemetry::Telemetry;
 
 pub const HEALTHY_UPSTREAM: UpstreamBehaviour = UpstreamBehaviour {
     failure_rate: 0.08,
@@ -32,6 +33,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Anonymous callers share one fixed-window bucket (per minute).
     pub anonymous: Arc<Mutex<(i64, u64)>>,
+    pub telemetry: Telemetry,
 }
 
 impl AppState {

@@ -50,6 +50,7 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         options.database_url = url.clone();
     }
     options.traffic = !args.no_traffic;
+    options.otlp_endpoint = args.otlp.clone();
     let demo = Demo::start(options).await?;
     let ca_file = dir.join("demo-ca.pem");
     let config_file = dir.join("config.toml");
@@ -89,6 +90,7 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     );
     if args.once {
         demo.shutdown();
+        demo.flush_traces().await;
         return Ok(exit::OK);
     }
     eprintln!(
@@ -105,6 +107,7 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         .await
         .map_err(|e| Failure::error(format!("cannot wait for Ctrl-C: {e}")))?;
     demo.shutdown();
+    demo.flush_traces().await;
     let _ = std::fs::remove_file(dir.join("state.json"));
     eprintln!("stopped");
     Ok(exit::OK)
