@@ -154,6 +154,10 @@ pub struct DemoArgs {
     /// Do not generate traffic.
     #[arg(long)]
     pub no_traffic: bool,
+    /// Also serve the UI on loopback and print its URL (for machines
+    /// without a display).
+    #[arg(long)]
+    pub serve: bool,
     /// Export the demo's own traces as OTLP/HTTP to this endpoint
     /// (e.g. http://127.0.0.1:4318).
     #[arg(long, value_name = "URL", env = "OTEL_EXPORTER_OTLP_ENDPOINT")]

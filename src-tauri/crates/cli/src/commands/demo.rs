@@ -103,9 +103,20 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     if postgres_secret.is_some() {
         eprintln!("To score its database too: readyroom secret set demo/database-url");
     }
+    let server = if args.serve {
+        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let running = super::serve::start(listen, Some(config_file.clone())).await?;
+        eprintln!("Readyroom's UI for it: {}", running.url);
+        Some(running)
+    } else {
+        None
+    };
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| Failure::error(format!("cannot wait for Ctrl-C: {e}")))?;
+    if let Some(running) = server {
+        running.stop().await?;
+    }
     demo.shutdown();
     demo.flush_traces().await;
     let _ = std::fs::remove_file(dir.join("state.json"));

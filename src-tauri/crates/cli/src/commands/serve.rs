@@ -1,24 +1,44 @@
 //! `readyroom serve`: the UI and command API over HTTP on loopback.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use readyroom_api::{Api, Settings};
+use readyroom_api::{paths, Api, Settings};
 use readyroom_server::{new_token, open_url, BroadcastSink, ServerState};
 
 use crate::args::{Format, Global, ServeArgs};
 use crate::exit::{self, Failure};
-use readyroom_api::paths;
 
-pub async fn run(global: &Global, args: ServeArgs) -> Result<u8, Failure> {
-    if !args.listen.ip().is_loopback() {
+/// A server started in the background; dropping the sender stops it.
+pub struct Running {
+    pub url: String,
+    pub addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub async fn stop(self) -> Result<(), Failure> {
+        let _ = self.stop.send(());
+        match self.task.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Failure::error(format!("the server stopped: {e}"))),
+            Err(e) => Err(Failure::error(format!("the server task failed: {e}"))),
+        }
+    }
+}
+
+/// Binds `listen` and serves the UI and API for `config_path`.
+pub async fn start(listen: SocketAddr, config_path: Option<PathBuf>) -> Result<Running, Failure> {
+    if !listen.ip().is_loopback() {
         eprintln!(
-            "warning: listening on {} exposes Readyroom beyond this machine; anyone who can reach it and holds the token can run probes and set secrets",
-            args.listen
+            "warning: listening on {listen} exposes Readyroom beyond this machine; anyone who can reach it and holds the token can run probes and set secrets"
         );
     }
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| Failure::error(format!("cannot listen on {}: {e}", args.listen)))?;
+        .map_err(|e| Failure::error(format!("cannot listen on {listen}: {e}")))?;
     let addr = listener
         .local_addr()
         .map_err(|e| Failure::error(e.to_string()))?;
@@ -28,29 +48,39 @@ pub async fn run(global: &Global, args: ServeArgs) -> Result<u8, Failure> {
     let events = BroadcastSink::default();
     let api = Api::new(
         Settings {
-            config_path: paths::config_file(global.config.as_deref()),
+            config_path,
             store_path,
         },
         Arc::new(events.clone()),
     );
     let token = new_token();
     let url = open_url(addr, &token);
-    match args.format {
-        Format::Json => println!("{}", serde_json::json!({ "url": url, "address": addr.to_string() })),
-        _ => println!("Readyroom is serving at {url}\nOpen that URL (it carries this launch's token). Ctrl-C stops."),
-    }
     let state = ServerState {
         api,
         token: token.into(),
         addr,
         events,
     };
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    readyroom_server::serve(listener, state, shutdown)
-        .await
-        .map_err(|e| Failure::error(format!("the server stopped: {e}")))?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(readyroom_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Ok(Running {
+        url,
+        addr,
+        stop,
+        task,
+    })
+}
+
+pub async fn run(global: &Global, args: ServeArgs) -> Result<u8, Failure> {
+    let running = start(args.listen, paths::config_file(global.config.as_deref())).await?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::json!({ "url": running.url, "address": running.addr.to_string() })),
+        _ => println!("Readyroom is serving at {}\nOpen that URL (it carries this launch's token). Ctrl-C stops.", running.url),
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    running.stop().await?;
     eprintln!("stopped");
     Ok(exit::OK)
 }
