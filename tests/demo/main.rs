@@ -414,6 +414,47 @@ async fn the_score_drops_after_the_incident_drill_with_reasons() {
         );
         let latency = incident.check("perf.health_latency");
         assert_eq!(latency["outcome"], "fail", "{name}: {latency}");
+
+        // Under the bad release, slow queries hold the pool's connections:
+        // a burst of requests has to wait for one.
+        let client = demo.client().expect("client");
+        let ws = workspace(&demo, Tier::Enterprise);
+        let burst: Vec<_> = (0..12)
+            .map(|_| {
+                let request = client
+                    .get(format!("{}/api/contacts", demo.base_url()))
+                    .bearer_auth(&ws.api_key)
+                    .send();
+                tokio::spawn(request)
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let metrics = client
+            .get(format!("{}/api/metrics", demo.base_url()))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let gauge = |prefix: &str| {
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix(prefix))
+                .and_then(|n| n.trim().parse::<u64>().ok())
+        };
+        assert_eq!(
+            gauge("demo_db_pool_connections{state=\"in_use\"} "),
+            Some(5),
+            "{name}: the pool is saturated: {metrics}"
+        );
+        assert!(
+            gauge("demo_db_pool_waiting ").is_some_and(|w| w > 0),
+            "{name}: requests wait for a connection: {metrics}"
+        );
+        for request in burst {
+            let _ = request.await;
+        }
         demo.shutdown();
     }
 }

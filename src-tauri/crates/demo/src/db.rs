@@ -9,7 +9,7 @@ use std::sync::Arc;
 use readyroom_core::quota::{exceeded, Tier, Window};
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
-use sqlx::Row;
+use sqlx::{Connection, Row};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -163,6 +163,7 @@ impl Db {
         now: OffsetDateTime,
     ) -> Result<Admission, sqlx::Error> {
         let _one = self.count_lock.lock().await;
+        let mut conn = self.acquire().await?;
         let limits = ws.tier.default_limits();
         let mut counts = Vec::new();
         for w in Window::ALL {
@@ -170,7 +171,7 @@ impl Db {
                 .bind(&ws.id)
                 .bind(w.as_str())
                 .bind(ts(w.start(now)))
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *conn)
                 .await?;
             let n: i64 = match row {
                 Some(r) => r.try_get(0)?,
@@ -183,7 +184,7 @@ impl Db {
             Some(_) => (0, 1, Charge::default()),
             None => (1, 0, charge),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = conn.begin().await?;
         for w in Window::ALL {
             sqlx::query(
                 "INSERT INTO demo_usage (workspace_id, \"window\", window_start, requests, ai_calls, ai_tokens, throttled) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -219,13 +220,14 @@ impl Db {
         now: OffsetDateTime,
     ) -> Result<(), sqlx::Error> {
         let _one = self.count_lock.lock().await;
+        let mut conn = self.acquire().await?;
         for w in Window::ALL {
             sqlx::query("UPDATE demo_usage SET ai_calls = ai_calls + 1, ai_tokens = ai_tokens + $1 WHERE workspace_id = $2 AND \"window\" = $3 AND window_start = $4")
                 .bind(tokens)
                 .bind(&ws.id)
                 .bind(w.as_str())
                 .bind(ts(w.start(now)))
-                .execute(&self.pool)
+                .execute(&mut *conn)
                 .await?;
         }
         Ok(())
@@ -233,6 +235,7 @@ impl Db {
 
     /// The quota contract's rows, read through the view.
     pub async fn usage(&self) -> Result<Vec<UsageRow>, sqlx::Error> {
+        let mut conn = self.acquire().await?;
         let window_start = if self.postgres {
             "CAST(window_start AS TEXT)"
         } else {
@@ -241,7 +244,7 @@ impl Db {
         let rows = sqlx::query(&format!(
             "SELECT workspace_id, workspace_name, tier, \"window\", {window_start} AS window_start, requests, ai_calls, ai_tokens, throttled FROM readyroom_usage ORDER BY workspace_id, \"window\", window_start"
         ))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await?;
         rows.iter()
             .map(|r| {
@@ -260,13 +263,18 @@ impl Db {
             .collect()
     }
 
-    /// Holds a pool connection for `hold` (what a slow query does), counting
-    /// the wait for one. Returns false if none came within the acquire timeout.
-    pub async fn use_connection(&self, hold: std::time::Duration) -> bool {
+    /// A pool connection, counting the time spent waiting for one.
+    async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let conn = self.pool.acquire().await;
         self.waiting.fetch_sub(1, Ordering::SeqCst);
-        match conn {
+        conn
+    }
+
+    /// Holds a pool connection for `hold` (what a slow query does), counting
+    /// the wait for one. Returns false if none came within the acquire timeout.
+    pub async fn use_connection(&self, hold: std::time::Duration) -> bool {
+        match self.acquire().await {
             Ok(mut c) => {
                 let ok = sqlx::query("SELECT 1").execute(&mut *c).await.is_ok();
                 if !hold.is_zero() {
