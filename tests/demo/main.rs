@@ -61,6 +61,15 @@ async fn backends() -> Vec<(&'static str, Backend)> {
     ]
 }
 
+/// Starts a quiet demo on `backend` and a client that trusts its CA.
+async fn start(backend: &Backend, failure_rate: f64) -> (Demo, reqwest::Client) {
+    let demo = Demo::start(options(backend.url(), failure_rate))
+        .await
+        .expect("demo starts");
+    let client = demo.client().expect("client");
+    (demo, client)
+}
+
 fn workspace(demo: &Demo, tier: Tier) -> Workspace {
     demo.workspaces
         .iter()
@@ -80,10 +89,7 @@ async fn clear_of_minute_boundary() {
 #[tokio::test(flavor = "multi_thread")]
 async fn health_reports_version_commit_and_dependencies() {
     for (name, backend) in backends().await {
-        let demo = Demo::start(options(backend.url(), 0.0))
-            .await
-            .expect("demo starts");
-        let client = demo.client().expect("client");
+        let (demo, client) = start(&backend, 0.0).await;
         let r = client
             .get(format!("{}/api/health", demo.base_url()))
             .send()
@@ -107,10 +113,7 @@ async fn health_reports_version_commit_and_dependencies() {
 #[tokio::test(flavor = "multi_thread")]
 async fn each_tier_is_limited_per_minute_with_the_right_headers() {
     for (name, backend) in backends().await {
-        let demo = Demo::start(options(backend.url(), 0.0))
-            .await
-            .expect("demo starts");
-        let client = demo.client().expect("client");
+        let (demo, client) = start(&backend, 0.0).await;
         let contacts = format!("{}/api/contacts", demo.base_url());
         let anonymous = client.get(&contacts).send().await.expect("anonymous");
         assert_eq!(anonymous.status(), 401);
@@ -176,10 +179,7 @@ async fn each_tier_is_limited_per_minute_with_the_right_headers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ai_route_retries_a_flaky_upstream_and_gives_up_clearly() {
     for (name, backend) in backends().await {
-        let demo = Demo::start(options(backend.url(), 0.5))
-            .await
-            .expect("demo starts");
-        let client = demo.client().expect("client");
+        let (demo, client) = start(&backend, 0.5).await;
         let ai = format!("{}/api/ai/summarize", demo.base_url());
         let ws = workspace(&demo, Tier::Enterprise);
         let mut retried = 0;
@@ -255,10 +255,7 @@ async fn the_ai_route_retries_a_flaky_upstream_and_gives_up_clearly() {
 #[tokio::test(flavor = "multi_thread")]
 async fn usage_rows_match_the_traffic_sent() {
     for (name, backend) in backends().await {
-        let demo = Demo::start(options(backend.url(), 0.0))
-            .await
-            .expect("demo starts");
-        let client = demo.client().expect("client");
+        let (demo, client) = start(&backend, 0.0).await;
         let base = demo.base_url();
         clear_of_minute_boundary().await;
         let pro = workspace(&demo, Tier::Professional);
