@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use readyroom_tests::targets::{self, Knobs};
+use readyroom_tests::text;
 use readyroom_tests::TestEnv;
 
 fn https_config(port: u16, ca: &str, extra: &str) -> String {
@@ -77,10 +78,7 @@ async fn healthy_https_target_scores_every_http_check_with_evidence() {
     let headroom = run.check("infra.connection_headroom");
     assert_eq!(headroom["outcome"], "unknown");
     assert!(
-        headroom["explanation"]
-            .as_str()
-            .expect("str")
-            .contains("postgres"),
+        text(&headroom, "explanation").contains("postgres"),
         "{headroom}"
     );
     let coverage = card["coverage"].as_f64().expect("coverage");
@@ -102,10 +100,7 @@ async fn tls_1_2_only_target_is_partial() {
     let run = env.score_json(config.to_str().expect("utf8")).await;
     let tls = run.check("sec.tls");
     assert_eq!(tls["outcome"], "partial", "{tls}");
-    assert!(tls["measured"]
-        .as_str()
-        .expect("str")
-        .starts_with("TLSv1.2"));
+    assert!(text(&tls, "measured").starts_with("TLSv1.2"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -122,19 +117,14 @@ async fn untrusted_certificate_without_ca_file_fails_tls_and_health() {
     let tls = run.check("sec.tls");
     assert_eq!(tls["outcome"], "fail");
     assert!(
-        tls["explanation"]
-            .as_str()
-            .expect("str")
+        text(&tls, "explanation")
             .to_lowercase()
             .contains("certificate"),
         "{tls}"
     );
     let health = run.check("infra.health_endpoint");
     assert_eq!(health["outcome"], "fail");
-    assert!(
-        health["explanation"].as_str().expect("str").contains("TLS"),
-        "{health}"
-    );
+    assert!(text(&health, "explanation").contains("TLS"), "{health}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -165,10 +155,7 @@ async fn slow_failing_malformed_and_bare_targets_are_judged_as_evidence() {
     let health = run.check("infra.health_endpoint");
     assert_eq!(health["outcome"], "fail");
     assert!(
-        health["explanation"]
-            .as_str()
-            .expect("str")
-            .contains("HTTP 500"),
+        text(&health, "explanation").contains("HTTP 500"),
         "{health}"
     );
 
@@ -186,10 +173,7 @@ async fn slow_failing_malformed_and_bare_targets_are_judged_as_evidence() {
     let auth = run.check("sec.auth_enforced");
     assert_eq!(auth["outcome"], "fail");
     assert!(
-        auth["explanation"]
-            .as_str()
-            .expect("str")
-            .contains("answered HTTP 200"),
+        text(&auth, "explanation").contains("answered HTTP 200"),
         "{auth}"
     );
     assert_eq!(run.check("obs.metrics_endpoint")["outcome"], "partial");
@@ -216,26 +200,17 @@ async fn a_hanging_target_costs_its_timeout_and_is_a_failure() {
     let health = run.check("infra.health_endpoint");
     assert_eq!(health["outcome"], "fail");
     assert!(
-        health["explanation"]
-            .as_str()
-            .expect("str")
-            .contains("timed out after 700 ms"),
+        text(&health, "explanation").contains("timed out after 700 ms"),
         "{health}"
     );
     assert!(
-        health["measured"]
-            .as_str()
-            .expect("str")
-            .starts_with("1/2 URLs 2xx"),
+        text(&health, "measured").starts_with("1/2 URLs 2xx"),
         "{health}"
     );
     let metrics = run.check("obs.metrics_endpoint");
     assert_eq!(metrics["outcome"], "fail");
     assert!(
-        metrics["explanation"]
-            .as_str()
-            .expect("str")
-            .contains("timed out"),
+        text(&metrics, "explanation").contains("timed out"),
         "{metrics}"
     );
 }

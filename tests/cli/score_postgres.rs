@@ -2,7 +2,7 @@
 //! the server's own statistics, and every way the database can be missing.
 
 use readyroom_tests::postgres::{fresh_database, PrivateCluster};
-use readyroom_tests::{targets, TestEnv};
+use readyroom_tests::{targets, text, TestEnv};
 
 const SECRET: &str = "prod/database-url";
 const SECRET_VAR: &str = "READYROOM_SECRET_PROD_DATABASE_URL";
@@ -27,19 +27,16 @@ async fn headroom_and_cache_hit_come_from_the_server() {
     assert_eq!(run.code, 0, "{}", run.all_output());
     let headroom = run.check("infra.connection_headroom");
     assert!(
-        ["pass", "partial", "fail"].contains(&headroom["outcome"].as_str().expect("str")),
+        ["pass", "partial", "fail"].contains(&text(&headroom, "outcome")),
         "{headroom}"
     );
-    let measured = headroom["measured"].as_str().expect("str");
+    let measured = text(&headroom, "measured");
     assert!(
         measured.contains("usable") && measured.contains("max_connections"),
         "{measured}"
     );
     assert!(
-        headroom["source"]
-            .as_str()
-            .expect("str")
-            .starts_with("postgres 127.0.0.1:5432/readyroom_test_"),
+        text(&headroom, "source").starts_with("postgres 127.0.0.1:5432/readyroom_test_"),
         "{headroom}"
     );
     let cache = run.check("perf.cache_hit");
@@ -47,16 +44,10 @@ async fn headroom_and_cache_hit_come_from_the_server() {
         cache["outcome"], "unknown",
         "a fresh database has read catalog blocks: {cache}"
     );
-    assert!(
-        cache["measured"].as_str().expect("str").contains("hits"),
-        "{cache}"
-    );
+    assert!(text(&cache, "measured").contains("hits"), "{cache}");
     let pooling = run.check("infra.db_pooling");
     assert!(
-        pooling["measured"]
-            .as_str()
-            .expect("str")
-            .starts_with("no pooler read"),
+        text(&pooling, "measured").starts_with("no pooler read"),
         "{pooling}"
     );
 }
@@ -118,7 +109,7 @@ async fn an_unset_secret_is_unknown_and_says_how_to_set_it() {
     assert_eq!(run.code, 0, "{}", run.all_output());
     let headroom = run.check("infra.connection_headroom");
     assert_eq!(headroom["outcome"], "unknown");
-    let why = headroom["explanation"].as_str().expect("str");
+    let why = text(&headroom, "explanation");
     // With a keychain the secret is simply not set; without one (a bare
     // `cargo test`) the keychain itself is missing. Both name the way out.
     assert!(why.contains(SECRET_VAR), "{why}");
@@ -147,10 +138,7 @@ async fn an_unreachable_database_is_unknown_and_never_blocks_the_rest() {
     let headroom = run.check("infra.connection_headroom");
     assert_eq!(headroom["outcome"], "unknown");
     assert!(
-        headroom["explanation"]
-            .as_str()
-            .expect("str")
-            .contains("refused the connection"),
+        text(&headroom, "explanation").contains("refused the connection"),
         "{headroom}"
     );
     assert_eq!(
@@ -187,10 +175,7 @@ async fn a_wrong_password_is_a_clear_unknown_without_the_password() {
     let headroom = run.check("infra.connection_headroom");
     assert_eq!(headroom["outcome"], "unknown");
     assert!(
-        headroom["explanation"]
-            .as_str()
-            .expect("str")
-            .contains("rejected the credentials"),
+        text(&headroom, "explanation").contains("rejected the credentials"),
         "{headroom}"
     );
     assert!(!run.all_output().contains(wrong), "{}", run.all_output());
@@ -207,10 +192,7 @@ async fn a_wrong_password_is_a_clear_unknown_without_the_password() {
     let headroom = run.check("infra.connection_headroom");
     assert_eq!(headroom["outcome"], "pass", "{headroom}");
     assert!(
-        headroom["measured"]
-            .as_str()
-            .expect("str")
-            .starts_with("0 of 17 usable"),
+        text(&headroom, "measured").starts_with("0 of 17 usable"),
         "{headroom}"
     );
     assert!(!run.all_output().contains(&cluster.password));

@@ -10,6 +10,7 @@ use readyroom_demo::db::Workspace;
 use readyroom_demo::llm::{RetryPolicy, UpstreamBehaviour};
 use readyroom_demo::{Demo, Options};
 use readyroom_tests::postgres::{fresh_database, TestDatabase};
+use readyroom_tests::text;
 use readyroom_tests::TestEnv;
 use serde_json::Value;
 
@@ -402,13 +403,7 @@ async fn the_score_drops_after_the_incident_drill_with_reasons() {
         assert!(after < before, "{name}: {before} -> {after}");
         let deps = incident.check("infra.health_dependencies");
         assert_ne!(deps["outcome"], "pass", "{name}: {deps}");
-        assert!(
-            deps["explanation"]
-                .as_str()
-                .expect("str")
-                .contains("database"),
-            "{deps}"
-        );
+        assert!(text(&deps, "explanation").contains("database"), "{deps}");
         let latency = incident.check("perf.health_latency");
         assert_eq!(latency["outcome"], "fail", "{name}: {latency}");
 

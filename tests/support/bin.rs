@@ -44,6 +44,13 @@ pub struct TestEnv {
     extra_env: Vec<(String, String)>,
 }
 
+/// A string field of a JSON value (a check, a problem), or a test failure.
+pub fn text<'a>(value: &'a serde_json::Value, key: &str) -> &'a str {
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string {key:?} in {value}"))
+}
+
 /// What a finished run printed.
 #[derive(Debug)]
 pub struct Run {

@@ -5,4 +5,4 @@ pub mod bin;
 pub mod postgres;
 pub mod targets;
 
-pub use bin::{Run, TestEnv};
+pub use bin::{text, Run, TestEnv};

@@ -9,6 +9,8 @@ pub use history::history;
 pub use scorecard::scorecard;
 pub use secrets::secrets;
 
+use std::io::IsTerminal;
+
 use comfy_table::{presets, ContentArrangement, Table};
 
 use crate::args::Format;
@@ -23,26 +25,15 @@ fn table(format: Format, header: &[&str]) -> Table {
         _ => {
             t.load_preset(presets::UTF8_FULL_CONDENSED)
                 .set_content_arrangement(ContentArrangement::Dynamic);
-            if let Some((w, _)) = terminal_width() {
-                t.set_width(w);
-            } else {
+            // On a terminal comfy-table sizes itself; piped output gets a
+            // fixed width so files and tests read the same everywhere.
+            if !std::io::stdout().is_terminal() {
                 t.set_width(160);
             }
         }
     }
     t.set_header(header.to_vec());
     t
-}
-
-fn terminal_width() -> Option<(u16, u16)> {
-    use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() {
-        return None;
-    }
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .map(|w| (w, 0))
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
