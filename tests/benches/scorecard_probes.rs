@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use readyroom_core::config::Config;
 use readyroom_core::rubric::Rubric;
 use readyroom_core::scorecard::Scorecard;
-use readyroom_sources::{gather_evidence, GatherOptions, ResolvedSecrets};
+use readyroom_sources::{production_sources, Registry, ResolvedSecrets};
 use readyroom_tests::targets;
 
 const DELAY_MS: u64 = 200;
@@ -25,18 +25,11 @@ async fn time_scorecard(config_text: &str, timeout: Duration) -> Duration {
     let (name, env) = parsed.config.environment(None).expect("one environment");
     let rubric = Rubric::default_rubric();
     let started = Instant::now();
-    let ev = gather_evidence(
-        name,
-        env,
-        ResolvedSecrets::default(),
-        &GatherOptions {
-            probe_timeout: timeout,
-        },
-        &|_| {},
-    )
-    .await
-    .expect("gather");
-    let card = Scorecard::compute(&rubric, &ev);
+    let gathering = Registry::new(production_sources())
+        .gather(name, env, &ResolvedSecrets::new(), timeout, &|_| {})
+        .await
+        .expect("gather");
+    let card = Scorecard::compute(&rubric, &gathering.evidence);
     let elapsed = started.elapsed();
     std::hint::black_box(card);
     elapsed

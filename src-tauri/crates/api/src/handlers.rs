@@ -140,7 +140,7 @@ async fn run_scorecard_inner(api: &Api, environment: &str) -> Result<ScorecardVi
         .map_err(|msg| ApiError::new(ErrorCode::UnknownEnvironment, msg))?;
     let rubric = context::load_rubric(&config)?;
     let store = api.store().await?;
-    let planned = readyroom_sources::planned_probes(env).len() as u32;
+    let planned = scoring::registry(store).planned(env).len() as u32;
     let events = &api.inner.events;
     events.emit(Event::ScorecardStarted {
         environment: name.to_string(),
@@ -163,7 +163,9 @@ async fn run_scorecard_inner(api: &Api, environment: &str) -> Result<ScorecardVi
         .save_run(&run.scorecard, run.health_sample.as_ref())
         .await
         .map_err(store_err)?;
-    api.inner.status.record(&run.evidence);
+    api.inner
+        .status
+        .record(name, run.evidence.gathered_at, &run.sightings);
     events.emit(Event::ScorecardFinished {
         environment: name.to_string(),
         score: run.scorecard.score,

@@ -15,6 +15,7 @@ mod handlers;
 pub mod paths;
 pub mod scoring;
 mod status;
+mod uptime;
 
 use std::path::PathBuf;
 use std::sync::Arc;

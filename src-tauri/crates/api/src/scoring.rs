@@ -1,30 +1,37 @@
-//! One scorecard run: resolve secrets, gather evidence, add the uptime
-//! history, score. Shared by the CLI and the command API.
+//! One scorecard run: look up the secrets the sources need, gather the
+//! evidence, score it. Shared by every entry point.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use readyroom_core::config::Environment;
-use readyroom_core::evidence::{Evidence, Gathered, UptimeHistory};
+use readyroom_core::evidence::Evidence;
 use readyroom_core::rubric::Rubric;
 use readyroom_core::scorecard::Scorecard;
 use readyroom_secrets::SecretStore;
-use readyroom_sources::{gather_evidence, GatherOptions, ResolvedSecrets};
+use readyroom_sources::{Registry, ResolvedSecrets, SecretRef, Sighting};
 use readyroom_store::{HealthSample, Store};
 
+use crate::uptime::{sample_of, UptimeSource};
 use crate::{ApiError, ErrorCode};
-
-/// How far back uptime looks.
-const UPTIME_WINDOW: time::Duration = time::Duration::days(30);
 
 /// A finished run, ready to store.
 pub struct Run {
     pub scorecard: Scorecard,
     pub evidence: Evidence,
+    pub sightings: Vec<(&'static str, Sighting)>,
     pub health_sample: Option<HealthSample>,
 }
 
-/// Gathers the evidence and scores it. `on_probe` is called as each probe
-/// group finishes. The caller stores the run.
+/// Every source of a scorecard: production's, and the local store's.
+pub fn registry(store: &Store) -> Registry {
+    Registry::new(readyroom_sources::production_sources()).with(Arc::new(UptimeSource {
+        store: store.clone(),
+    }))
+}
+
+/// Gathers the evidence and scores it. `on_probe` is called as each source
+/// finishes. The caller stores the run.
 pub async fn score_environment(
     name: &str,
     env: &Environment,
@@ -33,87 +40,49 @@ pub async fn score_environment(
     timeout: Duration,
     on_probe: &(dyn Fn(&str) + Sync),
 ) -> Result<Run, ApiError> {
-    let secrets = resolve_secrets(env).await;
-    let options = GatherOptions {
-        probe_timeout: timeout,
-    };
-    let mut evidence = gather_evidence(name, env, secrets, &options, on_probe)
+    let registry = registry(store);
+    let secrets = resolve_secrets(registry.secrets(env)).await;
+    let gathering = registry
+        .gather(name, env, &secrets, timeout, on_probe)
         .await
         .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?;
-    evidence.uptime = uptime(store, name, &evidence).await?;
+    let evidence = gathering.evidence;
     let scorecard = Scorecard::compute(rubric, &evidence);
     let health_sample = sample_of(&evidence);
     Ok(Run {
         scorecard,
         evidence,
+        sightings: gathering.sightings,
         health_sample,
     })
 }
 
-async fn resolve_secrets(env: &Environment) -> ResolvedSecrets {
-    let Some(pg) = env.postgres.clone() else {
-        return ResolvedSecrets::default();
-    };
-    // The keychain client blocks; keep it off the async workers.
-    let lookup =
-        tokio::task::spawn_blocking(move || match SecretStore::new().get(&pg.url_secret) {
-            Ok(Some((value, _))) => Ok(value),
-            Ok(None) => Err(format!(
-                "secret '{}' is not set; store it with `readyroom secret set {}` (or set {})",
-                pg.url_secret,
-                pg.url_secret,
-                readyroom_secrets::env_var_name(&pg.url_secret)
-            )),
-            Err(e) => Err(e.to_string()),
-        })
-        .await
-        .unwrap_or_else(|e| Err(format!("the secret lookup failed: {e}")));
-    ResolvedSecrets {
-        postgres_url: Some(lookup),
+/// Looks up every secret the sources declared, off the async workers (the
+/// keychain client blocks).
+async fn resolve_secrets(refs: Vec<SecretRef>) -> ResolvedSecrets {
+    if refs.is_empty() {
+        return ResolvedSecrets::new();
     }
-}
-
-/// Stored samples of the window plus this run's own.
-async fn uptime(
-    store: &Store,
-    name: &str,
-    ev: &Evidence,
-) -> Result<Gathered<UptimeHistory>, ApiError> {
-    let Some(current) = sample_of(ev) else {
-        return Ok(ev.uptime.clone());
-    };
-    let past = store
-        .uptime(name, ev.gathered_at - UPTIME_WINDOW)
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::StoreFailed, e.to_string()))?;
-    let ok = u64::from(current.healthy);
-    let history = match past {
-        Some(h) => UptimeHistory {
-            samples: h.samples + 1,
-            healthy: h.healthy + ok,
-            first_at: h.first_at.min(current.at),
-            last_at: h.last_at.max(current.at),
-        },
-        None => UptimeHistory {
-            samples: 1,
-            healthy: ok,
-            first_at: current.at,
-            last_at: current.at,
-        },
-    };
-    Ok(Gathered::observed(history))
-}
-
-/// This run's health sample: healthy when every health URL answered 2xx.
-fn sample_of(ev: &Evidence) -> Option<HealthSample> {
-    let probes = ev.health.as_observed()?;
-    let healthy = probes
-        .iter()
-        .all(|p| p.response().is_some_and(|r| r.is_success()));
-    let latency_ms = probes.iter().map(|p| p.elapsed_ms).reduce(f64::max);
-    Some(HealthSample {
-        at: probes.iter().map(|p| p.at).min().unwrap_or(ev.gathered_at),
-        healthy,
-        latency_ms,
+    let names: Vec<String> = refs.into_iter().map(|r| r.name).collect();
+    let lookup = tokio::task::spawn_blocking(move || {
+        let store = SecretStore::new();
+        names
+            .into_iter()
+            .map(|name| {
+                let value = match store.get(&name) {
+                    Ok(Some((value, _))) => Ok(value),
+                    Ok(None) => Err(format!(
+                        "secret '{name}' is not set; store it with `readyroom secret set {name}` (or set {})",
+                        readyroom_secrets::env_var_name(&name)
+                    )),
+                    Err(e) => Err(e.to_string()),
+                };
+                (name, value)
+            })
+            .collect::<ResolvedSecrets>()
+    });
+    lookup.await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the secret lookup task failed");
+        ResolvedSecrets::new()
     })
 }

@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use readyroom_core::evidence::{
-    Evidence, Gathered, HttpOutcome, HttpProbe, MetricsOutcome, TlsOutcome,
-};
+use readyroom_sources::Sighting;
+use time::OffsetDateTime;
 
 use crate::commands::{SourceState, SourceStatus};
 
@@ -15,20 +14,18 @@ pub(crate) struct Tracker {
     by_env: Mutex<BTreeMap<String, BTreeMap<String, SourceStatus>>>,
 }
 
-/// What one run saw of one source: reachable, or why not.
-struct Sighting {
-    source: &'static str,
-    target: String,
-    result: Result<(), String>,
-}
-
 impl Tracker {
-    pub(crate) fn record(&self, ev: &Evidence) {
-        let now = ev.gathered_at;
+    /// Records what one run saw of each source, by the source's label.
+    pub(crate) fn record(
+        &self,
+        environment: &str,
+        now: OffsetDateTime,
+        sightings: &[(&'static str, Sighting)],
+    ) {
         let mut all = self.by_env.lock().unwrap_or_else(|p| p.into_inner());
-        let env = all.entry(ev.environment.clone()).or_default();
-        for s in sightings(ev) {
-            let previous = env.get(s.source);
+        let env = all.entry(environment.to_string()).or_default();
+        for (label, s) in sightings {
+            let previous = env.get(*label);
             let last_ok_at = match (&s.result, previous) {
                 (Ok(()), _) => Some(now),
                 (Err(_), Some(p)) => p.last_ok_at,
@@ -40,8 +37,8 @@ impl Tracker {
                 (Err(_), _) => Some(now),
             };
             let status = SourceStatus {
-                source: s.source.to_string(),
-                target: s.target,
+                source: label.to_string(),
+                target: s.target.clone(),
                 state: if s.result.is_ok() {
                     SourceState::Ok
                 } else {
@@ -50,9 +47,9 @@ impl Tracker {
                 checked_at: now,
                 last_ok_at,
                 since,
-                detail: s.result.err(),
+                detail: s.result.clone().err(),
             };
-            env.insert(s.source.to_string(), status);
+            env.insert(label.to_string(), status);
         }
     }
 
@@ -62,71 +59,4 @@ impl Tracker {
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default()
     }
-}
-
-fn http(source: &'static str, probes: &[HttpProbe]) -> Option<Sighting> {
-    let first = probes.first()?;
-    let failure = probes.iter().find_map(|p| match &p.outcome {
-        HttpOutcome::Failed(f) => Some(format!("{}: {f}", p.url)),
-        HttpOutcome::Response(_) => None,
-    });
-    let target = if probes.len() == 1 {
-        first.url.clone()
-    } else {
-        format!("{} URLs", probes.len())
-    };
-    Some(Sighting {
-        source,
-        target,
-        result: failure.map_or(Ok(()), Err),
-    })
-}
-
-fn sightings(ev: &Evidence) -> Vec<Sighting> {
-    let mut out = Vec::new();
-    if let Some(p) = ev.health.as_observed() {
-        out.extend(http("health", p));
-    }
-    if let Some(p) = ev.base.as_observed() {
-        out.extend(http("base URL", std::slice::from_ref(p)));
-    }
-    if let Some(p) = ev.auth.as_observed() {
-        out.extend(http("protected URLs", p));
-    }
-    if let Some(t) = ev.tls.as_observed() {
-        let result = match &t.outcome {
-            TlsOutcome::Failed { detail } => Err(detail.clone()),
-            _ => Ok(()),
-        };
-        out.push(Sighting {
-            source: "tls",
-            target: t.host.clone(),
-            result,
-        });
-    }
-    if let Some(m) = ev.metrics.as_observed() {
-        let result = match &m.outcome {
-            MetricsOutcome::Failed(f) => Err(f.to_string()),
-            _ => Ok(()),
-        };
-        out.push(Sighting {
-            source: "metrics",
-            target: m.url.clone(),
-            result,
-        });
-    }
-    match &ev.postgres {
-        Gathered::Observed { value } => out.push(Sighting {
-            source: "postgres",
-            target: value.source.clone(),
-            result: Ok(()),
-        }),
-        Gathered::Unavailable { source, reason, .. } => out.push(Sighting {
-            source: "postgres",
-            target: source.clone(),
-            result: Err(reason.clone()),
-        }),
-        Gathered::NotConfigured { .. } => {}
-    }
-    out
 }

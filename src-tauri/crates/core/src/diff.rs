@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use ts_rs::TS;
 
+use crate::format::round1;
 use crate::scorecard::{Outcome, Scorecard};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -79,10 +80,6 @@ impl ScorecardDiff {
             changes,
         }
     }
-}
-
-fn round1(v: f64) -> f64 {
-    (v * 10.0).round() / 10.0
 }
 
 #[cfg(test)]

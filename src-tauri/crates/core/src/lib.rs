@@ -9,6 +9,7 @@ pub mod checks;
 pub mod config;
 pub mod diff;
 pub mod evidence;
+pub mod format;
 pub mod quota;
 pub mod redact;
 pub mod rubric;

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::checks;
 use crate::source_text::{syntax_problem, LineIndex, Problem};
 
 /// The default rubric, compiled in so a fresh install scores out of the box.
@@ -38,7 +39,8 @@ pub struct Category {
 pub struct CheckDef {
     pub id: String,
     pub name: String,
-    pub kind: CheckKind,
+    /// One of the kinds in [`crate::checks::KINDS`].
+    pub kind: String,
     pub points: f64,
     /// Threshold for `pass`; its unit and direction depend on the kind.
     pub pass: Option<f64>,
@@ -48,37 +50,6 @@ pub struct CheckDef {
     pub min_samples: Option<u64>,
     /// For history-based kinds: shortest span of history to judge on.
     pub min_hours: Option<f64>,
-}
-
-/// The kinds of check the engine knows how to evaluate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckKind {
-    HealthEndpoint,
-    HealthDependencies,
-    DbPooling,
-    ConnectionHeadroom,
-    RollbackReady,
-    PerfBaseline,
-    ErrorRate,
-    UpstreamAbsorbed,
-    Uptime,
-    RollbackDrill,
-    PoolWait,
-    TracesFlowing,
-    TraceIntegrity,
-    ErrorDetail,
-    HealthDetail,
-    MetricsEndpoint,
-    Tls,
-    SecurityHeaders,
-    RateLimitHeaders,
-    ProblemJson,
-    AuthEnforced,
-    ApiP95,
-    DbP95,
-    HealthLatency,
-    CacheHit,
 }
 
 /// Whether a smaller or a larger measurement is the better one.
@@ -97,57 +68,36 @@ pub struct ThresholdSpec {
     pub better: Better,
 }
 
-impl CheckKind {
-    /// The thresholds a kind takes, or `None` for kinds judged on presence
-    /// (headers, JSON shape) rather than on a number.
-    pub fn thresholds(self) -> Option<ThresholdSpec> {
-        use Better::{Higher, Lower};
-        use CheckKind::*;
-        let spec = |pass, partial, unit, better| {
-            Some(ThresholdSpec {
-                pass,
-                partial,
-                unit,
-                better,
-            })
-        };
-        match self {
-            HealthEndpoint => spec(1_000.0, 5_000.0, "ms", Lower),
-            DbPooling => spec(50.0, 50.0, "% of usable connections", Lower),
-            ConnectionHeadroom => spec(70.0, 90.0, "% of usable connections", Lower),
-            PerfBaseline => spec(1_000.0, 100.0, "server spans in 24 h", Higher),
-            ErrorRate => spec(0.1, 1.0, "%", Lower),
-            UpstreamAbsorbed => spec(99.0, 90.0, "%", Higher),
-            Uptime => spec(99.9, 99.0, "%", Higher),
-            RollbackDrill => spec(30.0, 90.0, "days", Lower),
-            PoolWait => spec(1_000.0, 5_000.0, "ms", Lower),
-            TracesFlowing => spec(15.0, 1_440.0, "minutes", Lower),
-            TraceIntegrity => spec(1.0, 5.0, "% orphan spans", Lower),
-            ErrorDetail => spec(90.0, 50.0, "%", Higher),
-            Tls => spec(14.0, 1.0, "days of certificate validity", Higher),
-            ApiP95 => spec(200.0, 500.0, "ms", Lower),
-            DbP95 => spec(50.0, 100.0, "ms", Lower),
-            HealthLatency => spec(300.0, 1_000.0, "ms", Lower),
-            CacheHit => spec(99.0, 95.0, "%", Higher),
-            HealthDependencies | RollbackReady | HealthDetail | MetricsEndpoint
-            | SecurityHeaders | RateLimitHeaders | ProblemJson | AuthEnforced => None,
+impl ThresholdSpec {
+    pub const fn new(pass: f64, partial: f64, unit: &'static str, better: Better) -> Self {
+        ThresholdSpec {
+            pass,
+            partial,
+            unit,
+            better,
         }
     }
 
-    /// Whether the kind reads a history and so takes `min_samples`/`min_hours`.
-    pub fn takes_history_minimums(self) -> bool {
-        matches!(self, CheckKind::Uptime)
+    /// Whether `pass` is at least as strict as `partial`.
+    fn ordered(&self) -> bool {
+        match self.better {
+            Better::Lower => self.pass <= self.partial,
+            Better::Higher => self.pass >= self.partial,
+        }
     }
 }
 
 impl CheckDef {
-    /// The effective pass and partial thresholds: the rubric's, else the kind's defaults.
+    /// The effective pass and partial thresholds: the rubric's, else the
+    /// kind's defaults. `None` for kinds judged on presence.
     pub fn thresholds(&self) -> Option<ThresholdSpec> {
-        self.kind.thresholds().map(|spec| ThresholdSpec {
-            pass: self.pass.unwrap_or(spec.pass),
-            partial: self.partial.unwrap_or(spec.partial),
-            ..spec
-        })
+        checks::kind(&self.kind)?
+            .thresholds
+            .map(|spec| ThresholdSpec {
+                pass: self.pass.unwrap_or(spec.pass),
+                partial: self.partial.unwrap_or(spec.partial),
+                ..spec
+            })
     }
 }
 
@@ -175,103 +125,23 @@ impl Rubric {
     }
 
     fn problems(&self, lines: &LineIndex) -> Vec<Problem> {
-        let mut problems = Vec::new();
-        let mut push = |path: String, message: String| {
-            let line = lines.line_of(&path);
-            problems.push(Problem {
-                path,
-                line,
-                message,
-            });
+        let mut found = Found {
+            lines,
+            problems: Vec::new(),
+            category_ids: HashSet::new(),
+            check_ids: HashSet::new(),
         };
         if self.categories.is_empty() {
-            push(
+            found.push(
                 String::new(),
                 "the rubric has no [[category]] tables".into(),
             );
         }
-        let mut category_ids = HashSet::new();
-        let mut check_ids = HashSet::new();
         for (ci, cat) in self.categories.iter().enumerate() {
             let cpath = format!("category[{ci}]");
-            if !category_ids.insert(cat.id.as_str()) {
-                push(
-                    format!("{cpath}.id"),
-                    format!("duplicate category id '{}'", cat.id),
-                );
-            }
-            if !(cat.weight.is_finite() && cat.weight > 0.0) {
-                push(
-                    format!("{cpath}.weight"),
-                    format!("category '{}' must have a positive weight", cat.id),
-                );
-            }
-            let sum: f64 = cat.checks.iter().map(|c| c.points).sum();
-            if (sum - cat.weight).abs() > EPSILON {
-                push(
-                    format!("{cpath}.weight"),
-                    format!(
-                        "category '{}' has weight {} but its checks' points sum to {}",
-                        cat.id, cat.weight, sum
-                    ),
-                );
-            }
+            found.category(cat, &cpath);
             for (ki, check) in cat.checks.iter().enumerate() {
-                let kpath = format!("{cpath}.check[{ki}]");
-                if !check_ids.insert(check.id.as_str()) {
-                    push(
-                        format!("{kpath}.id"),
-                        format!("duplicate check id '{}'", check.id),
-                    );
-                }
-                if !(check.points.is_finite() && check.points > 0.0) {
-                    push(
-                        format!("{kpath}.points"),
-                        format!("check '{}' must have positive points", check.id),
-                    );
-                } else if (check.points * 2.0).fract() != 0.0 {
-                    push(
-                        format!("{kpath}.points"),
-                        format!("check '{}': points must be whole or halves", check.id),
-                    );
-                }
-                match check.kind.thresholds() {
-                    None if check.pass.is_some() || check.partial.is_some() => push(
-                        kpath.clone(),
-                        format!(
-                            "check '{}' of kind {:?} takes no pass/partial thresholds",
-                            check.id, check.kind
-                        ),
-                    ),
-                    Some(_) => {
-                        let t = check.thresholds().expect("kind has thresholds");
-                        let ordered = match t.better {
-                            Better::Lower => t.pass <= t.partial,
-                            Better::Higher => t.pass >= t.partial,
-                        };
-                        if !ordered {
-                            push(
-                                kpath.clone(),
-                                format!(
-                                    "check '{}': the pass threshold ({}) must be stricter than the partial one ({})",
-                                    check.id, t.pass, t.partial
-                                ),
-                            );
-                        }
-                    }
-                    None => {}
-                }
-                if !check.kind.takes_history_minimums()
-                    && (check.min_samples.is_some() || check.min_hours.is_some())
-                {
-                    push(
-                        kpath.clone(),
-                        format!(
-                            "check '{}': min_samples/min_hours apply only to uptime checks",
-                            check.id
-                        ),
-                    );
-                }
+                found.check(check, &format!("{cpath}.check[{ki}]"));
             }
         }
         let total = self.total_points();
@@ -281,7 +151,7 @@ impl Rubric {
                 .iter()
                 .map(|c| format!("{} {}", c.id, c.weight))
                 .collect();
-            push(
+            found.push(
                 String::new(),
                 format!(
                     "category weights must sum to 100 but sum to {total} ({})",
@@ -289,8 +159,112 @@ impl Rubric {
                 ),
             );
         }
+        let mut problems = found.problems;
         problems.sort_by_key(|p| p.line);
         problems
+    }
+}
+
+/// Problems collected while validating a rubric.
+struct Found<'a> {
+    lines: &'a LineIndex,
+    problems: Vec<Problem>,
+    category_ids: HashSet<String>,
+    check_ids: HashSet<String>,
+}
+
+impl Found<'_> {
+    fn push(&mut self, path: String, message: String) {
+        let line = self.lines.line_of(&path);
+        self.problems.push(Problem {
+            path,
+            line,
+            message,
+        });
+    }
+
+    fn category(&mut self, cat: &Category, cpath: &str) {
+        if !self.category_ids.insert(cat.id.clone()) {
+            self.push(
+                format!("{cpath}.id"),
+                format!("duplicate category id '{}'", cat.id),
+            );
+        }
+        if !(cat.weight.is_finite() && cat.weight > 0.0) {
+            self.push(
+                format!("{cpath}.weight"),
+                format!("category '{}' must have a positive weight", cat.id),
+            );
+        }
+        let sum: f64 = cat.checks.iter().map(|c| c.points).sum();
+        if (sum - cat.weight).abs() > EPSILON {
+            self.push(
+                format!("{cpath}.weight"),
+                format!(
+                    "category '{}' has weight {} but its checks' points sum to {}",
+                    cat.id, cat.weight, sum
+                ),
+            );
+        }
+    }
+
+    fn check(&mut self, check: &CheckDef, kpath: &str) {
+        if !self.check_ids.insert(check.id.clone()) {
+            self.push(
+                format!("{kpath}.id"),
+                format!("duplicate check id '{}'", check.id),
+            );
+        }
+        if !(check.points.is_finite() && check.points > 0.0) {
+            self.push(
+                format!("{kpath}.points"),
+                format!("check '{}' must have positive points", check.id),
+            );
+        } else if (check.points * 2.0).fract() != 0.0 {
+            self.push(
+                format!("{kpath}.points"),
+                format!("check '{}': points must be whole or halves", check.id),
+            );
+        }
+        let Some(kind) = checks::kind(&check.kind) else {
+            let known: Vec<&str> = checks::kinds().map(|k| k.name).collect();
+            self.push(
+                format!("{kpath}.kind"),
+                format!(
+                    "check '{}' has unknown kind '{}'; the engine knows: {}",
+                    check.id,
+                    check.kind,
+                    known.join(", ")
+                ),
+            );
+            return;
+        };
+        match check.thresholds() {
+            None if check.pass.is_some() || check.partial.is_some() => self.push(
+                kpath.to_string(),
+                format!(
+                    "check '{}' of kind {} takes no pass/partial thresholds",
+                    check.id, check.kind
+                ),
+            ),
+            Some(t) if !t.ordered() => self.push(
+                kpath.to_string(),
+                format!(
+                    "check '{}': the pass threshold ({}) must be stricter than the partial one ({})",
+                    check.id, t.pass, t.partial
+                ),
+            ),
+            _ => {}
+        }
+        if !kind.history_minimums && (check.min_samples.is_some() || check.min_hours.is_some()) {
+            self.push(
+                kpath.to_string(),
+                format!(
+                    "check '{}': min_samples/min_hours apply only to uptime checks",
+                    check.id
+                ),
+            );
+        }
     }
 }
 

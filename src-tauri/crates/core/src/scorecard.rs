@@ -6,7 +6,8 @@ use ts_rs::TS;
 
 use crate::checks::{self, Judgement};
 use crate::evidence::Evidence;
-use crate::rubric::{CheckDef, CheckKind, Rubric};
+use crate::format::round1;
+use crate::rubric::{CheckDef, Rubric};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -71,7 +72,7 @@ impl std::fmt::Display for Grade {
 pub struct CheckResult {
     pub id: String,
     pub name: String,
-    pub kind: CheckKind,
+    pub kind: String,
     pub points: f64,
     pub earned: f64,
     pub outcome: Outcome,
@@ -143,7 +144,7 @@ impl Scorecard {
                         CheckResult {
                             id: def.id.clone(),
                             name: def.name.clone(),
-                            kind: def.kind,
+                            kind: def.kind.clone(),
                             points: def.points,
                             earned: j.outcome.earned(def.points),
                             outcome: j.outcome,
@@ -192,10 +193,6 @@ impl Scorecard {
     pub fn checks(&self) -> impl Iterator<Item = &CheckResult> {
         self.categories.iter().flat_map(|c| c.checks.iter())
     }
-}
-
-fn round1(v: f64) -> f64 {
-    (v * 10.0).round() / 10.0
 }
 
 #[cfg(test)]

@@ -22,6 +22,31 @@ pub enum Redirects {
     Keep,
 }
 
+/// The two clients every run shares, with the environment's trust roots.
+#[derive(Debug, Clone)]
+pub struct HttpClients {
+    /// Follows up to five redirects (health, base URL, metrics).
+    pub follow: reqwest::Client,
+    /// Never follows (auth, rate limit, error shape).
+    pub keep: reqwest::Client,
+}
+
+impl HttpClients {
+    pub fn new(extra: &ExtraRoots, timeout: Duration) -> Result<Self> {
+        Ok(HttpClients {
+            follow: client(extra, timeout, Redirects::Follow)?,
+            keep: client(extra, timeout, Redirects::Keep)?,
+        })
+    }
+
+    pub fn get(&self, redirects: Redirects) -> &reqwest::Client {
+        match redirects {
+            Redirects::Follow => &self.follow,
+            Redirects::Keep => &self.keep,
+        }
+    }
+}
+
 pub fn client(
     extra: &ExtraRoots,
     timeout: Duration,

@@ -1,18 +1,24 @@
 //! Everything that talks to production: HTTP and TLS probes, the Prometheus
 //! metrics endpoint and PostgreSQL statistics.
 //!
-//! Every probe carries its own timeout and turns every failure into
-//! evidence or a reason, never a panic; [`gather::gather_evidence`] runs them
-//! all at once so a scorecard takes about as long as its slowest probe.
+//! Each source implements [`Source`] (what it gathers, the secrets it
+//! needs, its label, its time budget) and turns every failure into evidence
+//! or a reason, never a panic. A [`Registry`] runs them all at once, so a
+//! scorecard takes about as long as its slowest source.
 
-pub mod gather;
 pub mod http;
 pub mod metrics;
 pub mod postgres;
+pub mod probes;
+pub mod registry;
+pub mod source;
 pub mod tls;
 pub mod trust;
 
-pub use gather::{gather_evidence, planned_probes, GatherOptions, ResolvedSecrets};
+use std::sync::Arc;
+
+pub use registry::{Gathering, Registry};
+pub use source::{BoxFuture, Findings, ResolvedSecrets, RunContext, SecretRef, Sighting, Source};
 
 /// Errors that stop a whole run before any probe starts (bad local setup).
 #[derive(Debug, thiserror::Error)]
@@ -24,3 +30,18 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Every source that reads production, in the order progress lists them.
+/// A new source is one module and one line here.
+pub fn production_sources() -> Vec<Arc<dyn Source>> {
+    vec![
+        Arc::new(probes::HEALTH_PROBES),
+        Arc::new(probes::AUTH_PROBES),
+        Arc::new(probes::BASE_PROBE),
+        Arc::new(probes::RATE_LIMIT_PROBE),
+        Arc::new(probes::ERROR_PROBE),
+        Arc::new(tls::TlsSource),
+        Arc::new(metrics::MetricsSource),
+        Arc::new(postgres::PostgresSource),
+    ]
+}

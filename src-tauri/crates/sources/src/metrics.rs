@@ -4,9 +4,46 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use prometheus_parse::LineInfo;
-use readyroom_core::evidence::{MetricsOutcome, MetricsProbe};
+use readyroom_core::config::Environment;
+use readyroom_core::evidence::inputs::METRICS;
+use readyroom_core::evidence::{Gathered, InputId, MetricsOutcome, MetricsProbe};
 
 use crate::http;
+use crate::source::{BoxFuture, Findings, RunContext, Source};
+
+/// The configured metrics URL, as a source.
+pub struct MetricsSource;
+
+impl Source for MetricsSource {
+    fn label(&self) -> &'static str {
+        "metrics"
+    }
+
+    fn provides(&self) -> &'static [InputId] {
+        &[METRICS.id]
+    }
+
+    fn configured(&self, env: &Environment) -> bool {
+        env.metrics_url.is_some()
+    }
+
+    fn gather<'a>(&'a self, ctx: &'a RunContext<'a>) -> BoxFuture<'a, Findings> {
+        Box::pin(async move {
+            let mut findings = Findings::new(ctx);
+            let Some(url) = &ctx.env.metrics_url else {
+                return findings;
+            };
+            let p = probe(&ctx.http.follow, url.as_str(), ctx.timeout).await;
+            let result = match &p.outcome {
+                MetricsOutcome::Failed(f) => Err(f.to_string()),
+                _ => Ok(()),
+            };
+            let target = p.url.clone();
+            findings.set(&METRICS, Gathered::observed(p));
+            findings.seen(target, result)
+        })
+    }
+}
 
 /// Reads the exposition text and counts metric families.
 pub fn parse_exposition(text: &str) -> MetricsOutcome {

@@ -6,14 +6,90 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use readyroom_core::evidence::PostgresStats;
+use readyroom_core::config::Environment;
+use readyroom_core::evidence::inputs::POSTGRES;
+use readyroom_core::evidence::{Gathered, InputId, PostgresStats};
 use readyroom_core::redact::redact;
 use readyroom_core::Sensitive;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 use time::OffsetDateTime;
 
+use crate::source::{BoxFuture, Findings, RunContext, SecretRef, Source};
+
 pub const APPLICATION_NAME: &str = "readyroom";
+
+/// PostgreSQL's own statistics, as a source.
+pub struct PostgresSource;
+
+impl Source for PostgresSource {
+    fn label(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn provides(&self) -> &'static [InputId] {
+        &[POSTGRES.id]
+    }
+
+    fn configured(&self, env: &Environment) -> bool {
+        env.postgres.is_some()
+    }
+
+    fn secrets(&self, env: &Environment) -> Vec<SecretRef> {
+        env.postgres
+            .iter()
+            .map(|pg| SecretRef {
+                key: "postgres.url_secret",
+                name: pg.url_secret.clone(),
+            })
+            .collect()
+    }
+
+    /// Connecting, then the statement, then a second to say goodbye.
+    fn budget(&self, ctx: &RunContext<'_>) -> Duration {
+        let statement = ctx
+            .env
+            .postgres
+            .as_ref()
+            .map_or(0, |pg| pg.statement_timeout_ms);
+        ctx.timeout * 2 + Duration::from_millis(statement) + Duration::from_secs(1)
+    }
+
+    fn gather<'a>(&'a self, ctx: &'a RunContext<'a>) -> BoxFuture<'a, Findings> {
+        Box::pin(async move {
+            let findings = Findings::new(ctx);
+            let Some(source) = &ctx.env.postgres else {
+                return findings;
+            };
+            let statement_timeout = Duration::from_millis(source.statement_timeout_ms);
+            let result = match ctx.secret(&source.url_secret) {
+                Ok(url) => read_stats(url, ctx.timeout, statement_timeout)
+                    .await
+                    .map_err(|f| (f.source, f.reason)),
+                Err(reason) => Err((format!("secret '{}'", source.url_secret), reason)),
+            };
+            let mut findings = findings;
+            match result {
+                Ok(stats) => {
+                    let target = stats.source.clone();
+                    findings.set(&POSTGRES, Gathered::observed(stats));
+                    findings.seen(target, Ok(()))
+                }
+                Err((target, reason)) => {
+                    findings.set(
+                        &POSTGRES,
+                        Gathered::Unavailable {
+                            source: target.clone(),
+                            reason: reason.clone(),
+                            at: OffsetDateTime::now_utc(),
+                        },
+                    );
+                    findings.seen(target, Err(reason))
+                }
+            }
+        })
+    }
+}
 
 /// Why the statistics could not be read, in words an operator can act on.
 /// Never contains the connection URL or its password.

@@ -4,13 +4,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use readyroom_core::evidence::{TlsOutcome, TlsProbe};
+use readyroom_core::config::Environment;
+use readyroom_core::evidence::inputs::TLS;
+use readyroom_core::evidence::{Gathered, InputId, TlsOutcome, TlsProbe};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, RootCertStore};
 use time::OffsetDateTime;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use url::Url;
+
+use crate::source::{BoxFuture, Findings, RunContext, Source};
+use crate::trust::root_store;
 
 pub async fn probe(url: &Url, roots: Arc<RootCertStore>, timeout: Duration) -> TlsProbe {
     let at = OffsetDateTime::now_utc();
@@ -70,4 +75,38 @@ async fn handshake(host: &str, port: u16, roots: Arc<RootCertStore>) -> Result<T
     let not_after = OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp())
         .map_err(|e| format!("certificate expiry out of range: {e}"))?;
     Ok(TlsOutcome::Handshake { version, not_after })
+}
+
+/// The TLS handshake with the base URL, as a source.
+pub struct TlsSource;
+
+impl Source for TlsSource {
+    fn label(&self) -> &'static str {
+        "tls"
+    }
+
+    fn provides(&self) -> &'static [InputId] {
+        &[TLS.id]
+    }
+
+    fn configured(&self, env: &Environment) -> bool {
+        env.base_url.is_some()
+    }
+
+    fn gather<'a>(&'a self, ctx: &'a RunContext<'a>) -> BoxFuture<'a, Findings> {
+        Box::pin(async move {
+            let mut findings = Findings::new(ctx);
+            let Some(url) = &ctx.env.base_url else {
+                return findings;
+            };
+            let p = probe(url, root_store(ctx.extra_roots), ctx.timeout).await;
+            let result = match &p.outcome {
+                TlsOutcome::Failed { detail } => Err(detail.clone()),
+                _ => Ok(()),
+            };
+            let target = p.host.clone();
+            findings.set(&TLS, Gathered::observed(p));
+            findings.seen(target, result)
+        })
+    }
 }

@@ -2,10 +2,60 @@
 
 use serde_json::Value;
 
-use super::{band, describe, num, observed, thresholds, Judgement};
+use super::{band, banded, describe, num, observed, thresholds, CheckKind, Judgement};
+use crate::evidence::inputs::{HEALTH, METRICS};
 use crate::evidence::{Evidence, HttpOutcome, HttpProbe, MetricsOutcome};
-use crate::rubric::CheckDef;
+use crate::rubric::{Better, CheckDef, ThresholdSpec};
 use crate::scorecard::Outcome;
+
+pub(super) const KINDS: &[CheckKind] = &[
+    CheckKind {
+        name: "health_endpoint",
+        reads: &[HEALTH.id],
+        thresholds: Some(ThresholdSpec::new(1_000.0, 5_000.0, "ms", Better::Lower)),
+        history_minimums: false,
+        threshold: endpoint_threshold,
+        judge: Some(endpoint),
+    },
+    CheckKind {
+        name: "health_dependencies",
+        reads: &[HEALTH.id],
+        thresholds: None,
+        history_minimums: false,
+        threshold: |_| DEPENDENCIES_RULE.to_string(),
+        judge: Some(dependencies),
+    },
+    CheckKind {
+        name: "health_detail",
+        reads: &[HEALTH.id],
+        thresholds: None,
+        history_minimums: false,
+        threshold: |_| DETAIL_RULE.to_string(),
+        judge: Some(detail),
+    },
+    CheckKind {
+        name: "health_latency",
+        reads: &[HEALTH.id],
+        thresholds: Some(ThresholdSpec::new(300.0, 1_000.0, "ms", Better::Lower)),
+        history_minimums: false,
+        threshold: banded,
+        judge: Some(latency),
+    },
+    CheckKind {
+        name: "metrics_endpoint",
+        reads: &[METRICS.id],
+        thresholds: None,
+        history_minimums: false,
+        threshold: |_| METRICS_RULE.to_string(),
+        judge: Some(metrics_endpoint),
+    },
+];
+
+const DEPENDENCIES_RULE: &str =
+    "pass: all dependencies ok; partial: no per-dependency detail, or some degraded and none down";
+const DETAIL_RULE: &str = "pass: version/commit and per-dependency checks; partial: one of them";
+const METRICS_RULE: &str =
+    "pass: reachable, parses, >= 1 metric family; partial: reachable but unparseable";
 
 fn sources(probes: &[HttpProbe]) -> String {
     probes
@@ -32,10 +82,14 @@ fn first_unhealthy(probes: &[HttpProbe]) -> Option<String> {
     })
 }
 
-pub(super) fn endpoint(check: &CheckDef, ev: &Evidence) -> Judgement {
+fn endpoint_threshold(check: &CheckDef) -> String {
+    format!("every URL 2xx; {}", describe(&thresholds(check)))
+}
+
+fn endpoint(check: &CheckDef, ev: &Evidence) -> Judgement {
     let t = thresholds(check);
-    let threshold = format!("every URL 2xx; {}", describe(&t));
-    let probes = match observed(&ev.health, &threshold) {
+    let threshold = endpoint_threshold(check);
+    let probes = match observed(ev, &HEALTH, &threshold) {
         Ok(p) => p,
         Err(j) => return j,
     };
@@ -65,10 +119,10 @@ pub(super) fn endpoint(check: &CheckDef, ev: &Evidence) -> Judgement {
     Judgement { outcome, ..j }.explain(explanation)
 }
 
-pub(super) fn latency(check: &CheckDef, ev: &Evidence) -> Judgement {
+fn latency(check: &CheckDef, ev: &Evidence) -> Judgement {
     let t = thresholds(check);
     let threshold = describe(&t);
-    let probes = match observed(&ev.health, &threshold) {
+    let probes = match observed(ev, &HEALTH, &threshold) {
         Ok(p) => p,
         Err(j) => return j,
     };
@@ -176,9 +230,9 @@ fn render_scalar(v: &Value) -> String {
     }
 }
 
-pub(super) fn dependencies(ev: &Evidence) -> Judgement {
-    let threshold = "pass: all dependencies ok; partial: no per-dependency detail, or some degraded and none down";
-    let probes = match observed(&ev.health, threshold) {
+fn dependencies(_check: &CheckDef, ev: &Evidence) -> Judgement {
+    let threshold = DEPENDENCIES_RULE;
+    let probes = match observed(ev, &HEALTH, threshold) {
         Ok(p) => p,
         Err(j) => return j,
     };
@@ -240,9 +294,9 @@ pub(super) fn dependencies(ev: &Evidence) -> Judgement {
     .explain(format!("All {ok} dependencies report ok."))
 }
 
-pub(super) fn detail(ev: &Evidence) -> Judgement {
-    let threshold = "pass: version/commit and per-dependency checks; partial: one of them";
-    let probes = match observed(&ev.health, threshold) {
+fn detail(_check: &CheckDef, ev: &Evidence) -> Judgement {
+    let threshold = DETAIL_RULE;
+    let probes = match observed(ev, &HEALTH, threshold) {
         Ok(p) => p,
         Err(j) => return j,
     };
@@ -287,10 +341,9 @@ pub(super) fn detail(ev: &Evidence) -> Judgement {
     .explain(explanation)
 }
 
-pub(super) fn metrics_endpoint(ev: &Evidence) -> Judgement {
-    let threshold =
-        "pass: reachable, parses, >= 1 metric family; partial: reachable but unparseable";
-    let probe = match observed(&ev.metrics, threshold) {
+fn metrics_endpoint(_check: &CheckDef, ev: &Evidence) -> Judgement {
+    let threshold = METRICS_RULE;
+    let probe = match observed(ev, &METRICS, threshold) {
         Ok(p) => p,
         Err(j) => return j,
     };

@@ -13,8 +13,8 @@ mod uptime;
 
 use time::OffsetDateTime;
 
-use crate::evidence::{Evidence, Gathered, HttpOutcome, HttpProbe, HttpResponse};
-use crate::rubric::{Better, CheckDef, CheckKind, ThresholdSpec};
+use crate::evidence::{Evidence, HttpOutcome, HttpProbe, HttpResponse, Input, InputId, Missing};
+use crate::rubric::{Better, CheckDef, ThresholdSpec};
 use crate::scorecard::Outcome;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,28 +27,84 @@ pub struct Judgement {
     pub explanation: String,
 }
 
+/// A kind of check (tokio-console's `Warn`, as a table row): the inputs it
+/// reads, what its thresholds mean, and how it judges. Adding a kind is one
+/// constant in its capability's module and one line in [`KINDS`].
+pub struct CheckKind {
+    /// Its name in rubric files: `kind = "tls"`.
+    pub name: &'static str,
+    /// The inputs it reads. When none of them was gathered the check is
+    /// `unknown` and says what would gather them; `judge` is not called.
+    pub reads: &'static [InputId],
+    /// Unit, direction and defaults of its pass/partial thresholds; `None`
+    /// for checks judged on presence (headers, JSON shape).
+    pub thresholds: Option<ThresholdSpec>,
+    /// Whether it judges a history, and so takes `min_samples`/`min_hours`.
+    pub history_minimums: bool,
+    /// What passes, in words, for one rubric entry (its thresholds applied).
+    pub threshold: fn(&CheckDef) -> String,
+    /// The judgement, given at least one observed input. `None` while the
+    /// capability that gathers its inputs is not built.
+    pub judge: Option<fn(&CheckDef, &Evidence) -> Judgement>,
+}
+
+/// Every check kind the engine knows, by capability.
+pub const KINDS: &[&[CheckKind]] = &[
+    health::KINDS,
+    postgres::KINDS,
+    security::KINDS,
+    uptime::KINDS,
+    pending::KINDS,
+];
+
+/// Every check kind, flattened.
+pub fn kinds() -> impl Iterator<Item = &'static CheckKind> {
+    KINDS.iter().flat_map(|k| k.iter())
+}
+
+/// The kind named `name` in a rubric.
+pub fn kind(name: &str) -> Option<&'static CheckKind> {
+    kinds().find(|k| k.name == name)
+}
+
+/// Judges one rubric entry against the evidence.
 pub fn evaluate(check: &CheckDef, ev: &Evidence) -> Judgement {
-    use CheckKind::*;
-    match check.kind {
-        HealthEndpoint => health::endpoint(check, ev),
-        HealthDependencies => health::dependencies(ev),
-        HealthDetail => health::detail(ev),
-        HealthLatency => health::latency(check, ev),
-        DbPooling => postgres::pooling(ev),
-        ConnectionHeadroom => postgres::headroom(check, ev),
-        CacheHit => postgres::cache_hit(check, ev),
-        Tls => security::tls(check, ev),
-        SecurityHeaders => security::headers(ev),
-        RateLimitHeaders => security::rate_limit_headers(ev),
-        ProblemJson => security::problem_json(ev),
-        AuthEnforced => security::auth_enforced(ev),
-        MetricsEndpoint => health::metrics_endpoint(ev),
-        Uptime => uptime::uptime(check, ev),
-        RollbackReady | RollbackDrill | PerfBaseline | ErrorRate | UpstreamAbsorbed | PoolWait
-        | TracesFlowing | TraceIntegrity | ErrorDetail | ApiP95 | DbP95 => {
-            pending::not_collected_yet(check)
-        }
+    let Some(kind) = kind(&check.kind) else {
+        // Rubric validation refuses unknown kinds; say so rather than panic.
+        return Judgement::unknown(
+            "",
+            "rubric",
+            format!(
+                "Not measured: the engine knows no check kind '{}'.",
+                check.kind
+            ),
+        );
+    };
+    let threshold = (kind.threshold)(check);
+    if !kind.reads.iter().any(|input| ev.is_observed(*input)) {
+        let first = kind.reads.first().and_then(|input| ev.missing(*input));
+        return match first {
+            Some(missing) => Judgement::from_missing(missing, &threshold),
+            None => Judgement::unknown(
+                threshold,
+                "rubric",
+                "Not measured: this check reads no input.",
+            ),
+        };
     }
+    match kind.judge {
+        Some(judge) => judge(check, ev),
+        None => Judgement::unknown(
+            threshold,
+            "not evaluated",
+            "Not measured: this version of Readyroom cannot judge this check yet.",
+        ),
+    }
+}
+
+/// The usual threshold text: the kind's bands with the rubric's numbers.
+fn banded(check: &CheckDef) -> String {
+    check.thresholds().map(|t| describe(&t)).unwrap_or_default()
 }
 
 impl Judgement {
@@ -74,6 +130,26 @@ impl Judgement {
         self
     }
 
+    /// The `unknown` judgement for an input that was not gathered.
+    fn from_missing(missing: Missing, threshold: &str) -> Self {
+        match missing {
+            Missing::NotConfigured { hint } => Judgement::unknown(
+                threshold,
+                "not configured",
+                format!("Not measured: {hint}."),
+            ),
+            Missing::Unavailable { source, reason, at } => {
+                let mut j = Judgement::unknown(
+                    threshold,
+                    source,
+                    format!("Could not gather evidence: {reason}."),
+                );
+                j.measured_at = Some(at);
+                j
+            }
+        }
+    }
+
     /// An `unknown` judgement for evidence that was not gathered.
     fn unknown(
         threshold: impl Into<String>,
@@ -91,37 +167,27 @@ impl Judgement {
     }
 }
 
-/// Returns the observed value, or the `unknown` judgement saying why there
-/// is none.
-fn observed<'a, T>(g: &'a Gathered<T>, threshold: &str) -> Result<&'a T, Judgement> {
-    match g {
-        Gathered::Observed { value } => Ok(value),
-        Gathered::NotConfigured { hint } => Err(Judgement::unknown(
-            threshold,
-            "not configured",
-            format!("Not measured: {hint}."),
-        )),
-        Gathered::Unavailable { source, reason, at } => {
-            let mut j = Judgement::unknown(
-                threshold,
-                source.as_str(),
-                format!("Could not gather evidence: {reason}."),
-            );
-            j.measured_at = Some(*at);
-            Err(j)
-        }
-    }
+/// Returns the observed value of `input`, or the `unknown` judgement saying
+/// why there is none.
+fn observed<'a, T: 'static>(
+    ev: &'a Evidence,
+    input: &Input<T>,
+    threshold: &str,
+) -> Result<&'a T, Judgement> {
+    ev.get(input)
+        .map_err(|missing| Judgement::from_missing(missing, threshold))
 }
 
 /// The response a single-probe check judges, with a `fail` judgement to
 /// build on; or, when the probe got no response, that `fail` finished.
 /// `what` names the URL's role in the explanation ("The base URL").
 fn single_response<'a>(
-    g: &'a Gathered<HttpProbe>,
+    ev: &'a Evidence,
+    input: &Input<HttpProbe>,
     threshold: &str,
     what: &str,
 ) -> Result<(&'a HttpResponse, Judgement), Judgement> {
-    let probe = observed(g, threshold)?;
+    let probe = observed(ev, input, threshold)?;
     let j = Judgement::new(Outcome::Fail, "", threshold).source(probe.url.as_str(), probe.at);
     match &probe.outcome {
         HttpOutcome::Response(r) => Ok((r, j)),
@@ -167,14 +233,7 @@ fn thresholds(check: &CheckDef) -> ThresholdSpec {
         .expect("rubric validation guarantees thresholds for this kind")
 }
 
-/// Formats a number without a useless fraction.
-fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v:.1}")
-    }
-}
+use crate::format::num;
 
 #[cfg(test)]
 mod tests;

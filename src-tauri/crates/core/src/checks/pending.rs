@@ -1,22 +1,75 @@
-//! Checks whose evidence arrives with capabilities still to come. They run
-//! through the same engine and report `unknown` with what they will need.
+//! Checks whose inputs arrive with capabilities still to come. They are
+//! declared with the inputs they read and their thresholds, and have no
+//! judge yet: no source gathers those inputs, so the engine reports them
+//! `unknown` with each input's hint. A capability that brings the input
+//! moves its checks to its own module with a judge.
 
-use super::{describe, Judgement};
-use crate::rubric::{CheckDef, CheckKind};
+use super::{banded, CheckKind};
+use crate::evidence::inputs::{DEPLOYS, POOLER, ROLLBACK_AUDIT, SPANS};
+use crate::rubric::{Better, ThresholdSpec};
 
-pub(super) fn not_collected_yet(check: &CheckDef) -> Judgement {
-    use CheckKind::*;
-    let needs = match check.kind {
-        RollbackReady | RollbackDrill => {
-            "deploy provider and rollback audit log evidence, which arrive with the deploy rollback capability"
-        }
-        PoolWait => "PgBouncer admin console evidence (SHOW POOLS), which arrives with the pool stats capability",
-        _ => "span data, which arrives with the traces capability (OTLP receiver, Tempo or Jaeger)",
-    };
-    let threshold = check.thresholds().map(|t| describe(&t)).unwrap_or_default();
-    Judgement::unknown(
-        threshold,
-        "not collected",
-        format!("Not measured: this check needs {needs}."),
-    )
+const fn awaiting(
+    name: &'static str,
+    reads: &'static [crate::evidence::InputId],
+    thresholds: Option<ThresholdSpec>,
+) -> CheckKind {
+    CheckKind {
+        name,
+        reads,
+        thresholds,
+        history_minimums: false,
+        threshold: banded,
+        judge: None,
+    }
 }
+
+const fn spec(
+    pass: f64,
+    partial: f64,
+    unit: &'static str,
+    better: Better,
+) -> Option<ThresholdSpec> {
+    Some(ThresholdSpec::new(pass, partial, unit, better))
+}
+
+pub(super) const KINDS: &[CheckKind] = &[
+    awaiting("rollback_ready", &[DEPLOYS], None),
+    awaiting(
+        "rollback_drill",
+        &[ROLLBACK_AUDIT],
+        spec(30.0, 90.0, "days", Better::Lower),
+    ),
+    awaiting(
+        "pool_wait",
+        &[POOLER],
+        spec(1_000.0, 5_000.0, "ms", Better::Lower),
+    ),
+    awaiting(
+        "perf_baseline",
+        &[SPANS],
+        spec(1_000.0, 100.0, "server spans in 24 h", Better::Higher),
+    ),
+    awaiting("error_rate", &[SPANS], spec(0.1, 1.0, "%", Better::Lower)),
+    awaiting(
+        "upstream_absorbed",
+        &[SPANS],
+        spec(99.0, 90.0, "%", Better::Higher),
+    ),
+    awaiting(
+        "traces_flowing",
+        &[SPANS],
+        spec(15.0, 1_440.0, "minutes", Better::Lower),
+    ),
+    awaiting(
+        "trace_integrity",
+        &[SPANS],
+        spec(1.0, 5.0, "% orphan spans", Better::Lower),
+    ),
+    awaiting(
+        "error_detail",
+        &[SPANS],
+        spec(90.0, 50.0, "%", Better::Higher),
+    ),
+    awaiting("api_p95", &[SPANS], spec(200.0, 500.0, "ms", Better::Lower)),
+    awaiting("db_p95", &[SPANS], spec(50.0, 100.0, "ms", Better::Lower)),
+];

@@ -1,13 +1,51 @@
 //! Checks read from PostgreSQL's own statistics.
 
-use super::{band, describe, num, observed, thresholds, Judgement};
+use super::{band, banded, describe, num, observed, thresholds, CheckKind, Judgement};
+use crate::evidence::inputs::{POOLER, POSTGRES};
 use crate::evidence::{Evidence, PostgresStats};
-use crate::rubric::CheckDef;
+use crate::rubric::{Better, CheckDef, ThresholdSpec};
 use crate::scorecard::Outcome;
 
-/// Without a pooler, server connections under this share of the usable
-/// maximum still earn half the pooling points (RUBRIC.md, infra.db_pooling).
-const NO_POOLER_PARTIAL_PCT: f64 = 50.0;
+pub(super) const KINDS: &[CheckKind] = &[
+    CheckKind {
+        name: "db_pooling",
+        // The pooler's own view arrives with the pool stats capability;
+        // until then the server's connection count earns partial at most.
+        reads: &[POSTGRES.id, POOLER],
+        // Without a pooler, server connections under `partial` % of the
+        // usable maximum still earn half the points (RUBRIC.md).
+        thresholds: Some(ThresholdSpec::new(
+            50.0,
+            50.0,
+            "% of usable connections",
+            Better::Lower,
+        )),
+        history_minimums: false,
+        threshold: pooling_threshold,
+        judge: Some(pooling),
+    },
+    CheckKind {
+        name: "connection_headroom",
+        reads: &[POSTGRES.id],
+        thresholds: Some(ThresholdSpec::new(
+            70.0,
+            90.0,
+            "% of usable connections",
+            Better::Lower,
+        )),
+        history_minimums: false,
+        threshold: banded,
+        judge: Some(headroom),
+    },
+    CheckKind {
+        name: "cache_hit",
+        reads: &[POSTGRES.id],
+        thresholds: Some(ThresholdSpec::new(99.0, 95.0, "%", Better::Higher)),
+        history_minimums: false,
+        threshold: banded,
+        judge: Some(cache_hit),
+    },
+];
 
 /// The server's statistics and the share of usable connections in use, or
 /// the `unknown` judgement saying why there are none.
@@ -15,7 +53,7 @@ fn connection_use<'a>(
     ev: &'a Evidence,
     threshold: &str,
 ) -> Result<(&'a PostgresStats, f64), Judgement> {
-    let pg = observed(&ev.postgres, threshold)?;
+    let pg = observed(ev, &POSTGRES, threshold)?;
     match pg.used_pct() {
         Some(used) => Ok((pg, used)),
         None => Err(Judgement::unknown(
@@ -26,11 +64,16 @@ fn connection_use<'a>(
     }
 }
 
-pub(super) fn pooling(ev: &Evidence) -> Judgement {
-    let threshold = format!(
+fn pooling_threshold(check: &CheckDef) -> String {
+    format!(
         "pass: a pooler answers with no client waiting; partial: no pooler, server connections < {} % of usable",
-        num(NO_POOLER_PARTIAL_PCT)
-    );
+        num(thresholds(check).partial)
+    )
+}
+
+fn pooling(check: &CheckDef, ev: &Evidence) -> Judgement {
+    let no_pooler_partial = thresholds(check).partial;
+    let threshold = pooling_threshold(check);
     let (pg, used) = match connection_use(ev, &threshold) {
         Ok(found) => found,
         Err(mut j) => {
@@ -48,7 +91,7 @@ pub(super) fn pooling(ev: &Evidence) -> Judgement {
         num(used)
     );
     let j = Judgement::new(Outcome::Fail, measured, threshold).source(pg.source.as_str(), pg.at);
-    if used < NO_POOLER_PARTIAL_PCT {
+    if used < no_pooler_partial {
         Judgement { outcome: Outcome::Partial, ..j }.explain(
             "No pooler is read (PgBouncer support arrives with the pool stats capability); server connections leave ample headroom.",
         )
@@ -60,7 +103,7 @@ pub(super) fn pooling(ev: &Evidence) -> Judgement {
     }
 }
 
-pub(super) fn headroom(check: &CheckDef, ev: &Evidence) -> Judgement {
+fn headroom(check: &CheckDef, ev: &Evidence) -> Judgement {
     let t = thresholds(check);
     let threshold = describe(&t);
     let (pg, used) = match connection_use(ev, &threshold) {
@@ -92,10 +135,10 @@ pub(super) fn headroom(check: &CheckDef, ev: &Evidence) -> Judgement {
         .explain(explanation)
 }
 
-pub(super) fn cache_hit(check: &CheckDef, ev: &Evidence) -> Judgement {
+fn cache_hit(check: &CheckDef, ev: &Evidence) -> Judgement {
     let t = thresholds(check);
     let threshold = describe(&t);
-    let pg = match observed(&ev.postgres, &threshold) {
+    let pg = match observed(ev, &POSTGRES, &threshold) {
         Ok(pg) => pg,
         Err(j) => return j,
     };

@@ -1,19 +1,79 @@
 //! Security checks: TLS, headers, error shape, auth enforcement.
 
-use super::{num, observed, single_response, thresholds, Judgement};
+use super::{num, observed, single_response, thresholds, CheckKind, Judgement};
+use crate::evidence::inputs::{AUTH, BASE, ERROR_SHAPE, RATE_LIMIT, TLS};
 use crate::evidence::{Evidence, HttpOutcome, TlsOutcome};
-use crate::rubric::CheckDef;
+use crate::rubric::{Better, CheckDef, ThresholdSpec};
 use crate::scorecard::Outcome;
 
-pub(super) fn tls(check: &CheckDef, ev: &Evidence) -> Judgement {
+pub(super) const KINDS: &[CheckKind] = &[
+    CheckKind {
+        name: "tls",
+        reads: &[TLS.id],
+        thresholds: Some(ThresholdSpec::new(
+            14.0,
+            1.0,
+            "days of certificate validity",
+            Better::Higher,
+        )),
+        history_minimums: false,
+        threshold: tls_threshold,
+        judge: Some(tls),
+    },
+    CheckKind {
+        name: "security_headers",
+        reads: &[BASE.id],
+        thresholds: None,
+        history_minimums: false,
+        threshold: |_| HEADERS_RULE.to_string(),
+        judge: Some(headers),
+    },
+    CheckKind {
+        name: "rate_limit_headers",
+        reads: &[RATE_LIMIT.id],
+        thresholds: None,
+        history_minimums: false,
+        threshold: |_| RATE_LIMIT_RULE.to_string(),
+        judge: Some(rate_limit_headers),
+    },
+    CheckKind {
+        name: "problem_json",
+        reads: &[ERROR_SHAPE.id],
+        thresholds: None,
+        history_minimums: false,
+        threshold: |_| PROBLEM_JSON_RULE.to_string(),
+        judge: Some(problem_json),
+    },
+    CheckKind {
+        name: "auth_enforced",
+        reads: &[AUTH.id],
+        thresholds: None,
+        history_minimums: false,
+        threshold: |_| AUTH_RULE.to_string(),
+        judge: Some(auth_enforced),
+    },
+];
+
+const HEADERS_RULE: &str = "pass: HSTS, X-Content-Type-Options: nosniff, and CSP or X-Frame-Options; partial: two of three";
+const RATE_LIMIT_RULE: &str =
+    "pass: X-RateLimit-Limit and X-RateLimit-Remaining (or IETF RateLimit fields); partial: one";
+const PROBLEM_JSON_RULE: &str = "pass: application/problem+json with type, title, status; partial: a JSON error of another shape";
+const AUTH_RULE: &str = "pass: every protected URL answers 401 or 403 without credentials";
+
+fn tls_threshold(check: &CheckDef) -> String {
     let t = thresholds(check);
-    let threshold = format!(
+    format!(
         "pass: TLS 1.3 and certificate valid > {} days; partial: TLS 1.2, or valid {}–{} days",
         num(t.pass),
         num(t.partial),
         num(t.pass)
-    );
-    let probe = match observed(&ev.tls, &threshold) {
+    )
+}
+
+fn tls(check: &CheckDef, ev: &Evidence) -> Judgement {
+    let t = thresholds(check);
+    let threshold = tls_threshold(check);
+    let probe = match observed(ev, &TLS, &threshold) {
         Ok(p) => p,
         Err(j) => return j,
     };
@@ -68,9 +128,8 @@ pub(super) fn tls(check: &CheckDef, ev: &Evidence) -> Judgement {
     }
 }
 
-pub(super) fn headers(ev: &Evidence) -> Judgement {
-    let threshold = "pass: HSTS, X-Content-Type-Options: nosniff, and CSP or X-Frame-Options; partial: two of three";
-    let (response, j) = match single_response(&ev.base, threshold, "The base URL") {
+fn headers(_check: &CheckDef, ev: &Evidence) -> Judgement {
+    let (response, j) = match single_response(ev, &BASE, HEADERS_RULE, "The base URL") {
         Ok(found) => found,
         Err(j) => return j,
     };
@@ -108,9 +167,8 @@ pub(super) fn headers(ev: &Evidence) -> Judgement {
     .explain(explanation)
 }
 
-pub(super) fn rate_limit_headers(ev: &Evidence) -> Judgement {
-    let threshold = "pass: X-RateLimit-Limit and X-RateLimit-Remaining (or IETF RateLimit fields); partial: one";
-    let (response, j) = match single_response(&ev.rate_limit, threshold, "The API URL") {
+fn rate_limit_headers(_check: &CheckDef, ev: &Evidence) -> Judgement {
+    let (response, j) = match single_response(ev, &RATE_LIMIT, RATE_LIMIT_RULE, "The API URL") {
         Ok(found) => found,
         Err(j) => return j,
     };
@@ -148,12 +206,12 @@ pub(super) fn rate_limit_headers(ev: &Evidence) -> Judgement {
     .explain(explanation)
 }
 
-pub(super) fn problem_json(ev: &Evidence) -> Judgement {
-    let threshold = "pass: application/problem+json with type, title, status; partial: a JSON error of another shape";
-    let (response, j) = match single_response(&ev.error_shape, threshold, "The error probe") {
-        Ok(found) => found,
-        Err(j) => return j,
-    };
+fn problem_json(_check: &CheckDef, ev: &Evidence) -> Judgement {
+    let (response, j) =
+        match single_response(ev, &ERROR_SHAPE, PROBLEM_JSON_RULE, "The error probe") {
+            Ok(found) => found,
+            Err(j) => return j,
+        };
     let content_type = response
         .header("content-type")
         .unwrap_or("none")
@@ -188,9 +246,9 @@ pub(super) fn problem_json(ev: &Evidence) -> Judgement {
     }
 }
 
-pub(super) fn auth_enforced(ev: &Evidence) -> Judgement {
-    let threshold = "pass: every protected URL answers 401 or 403 without credentials";
-    let probes = match observed(&ev.auth, threshold) {
+fn auth_enforced(_check: &CheckDef, ev: &Evidence) -> Judgement {
+    let threshold = AUTH_RULE;
+    let probes = match observed(ev, &AUTH, threshold) {
         Ok(p) => p,
         Err(j) => return j,
     };

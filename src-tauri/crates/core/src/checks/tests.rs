@@ -5,8 +5,9 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 use super::*;
+use crate::evidence::inputs::*;
 use crate::evidence::*;
-use crate::rubric::Rubric;
+use crate::rubric::{Better, Rubric};
 
 const NOW: OffsetDateTime = datetime!(2026-11-22 10:00 UTC);
 
@@ -45,7 +46,7 @@ fn judge(id: &str, ev: &Evidence) -> Judgement {
 
 fn with_health(probes: Vec<HttpProbe>) -> Evidence {
     let mut ev = Evidence::empty("prod", NOW);
-    ev.health = Gathered::observed(probes);
+    ev.set(&HEALTH, Gathered::observed(probes));
     ev
 }
 
@@ -72,11 +73,14 @@ fn nothing_configured_is_unknown_and_says_what_to_configure() {
 #[test]
 fn unavailable_evidence_is_unknown_with_the_reason() {
     let mut ev = Evidence::empty("prod", NOW);
-    ev.postgres = Gathered::Unavailable {
-        source: "db:5432/app".into(),
-        reason: "secret 'prod/db' is not set".into(),
-        at: NOW,
-    };
+    ev.set(
+        &POSTGRES,
+        Gathered::Unavailable {
+            source: "db:5432/app".into(),
+            reason: "secret 'prod/db' is not set".into(),
+            at: NOW,
+        },
+    );
     let j = judge("infra.connection_headroom", &ev);
     assert_eq!(j.outcome, Outcome::Unknown);
     assert_eq!(j.source, "db:5432/app");
@@ -170,14 +174,17 @@ fn health_dependencies_and_detail() {
 fn tls_bands() {
     let mut ev = Evidence::empty("prod", NOW);
     let mut tls = |version: &str, days: i64| {
-        ev.tls = Gathered::observed(TlsProbe {
-            host: "app:443".into(),
-            at: NOW,
-            outcome: TlsOutcome::Handshake {
-                version: version.into(),
-                not_after: NOW + Duration::days(days),
-            },
-        });
+        ev.set(
+            &TLS,
+            Gathered::observed(TlsProbe {
+                host: "app:443".into(),
+                at: NOW,
+                outcome: TlsOutcome::Handshake {
+                    version: version.into(),
+                    not_after: NOW + Duration::days(days),
+                },
+            }),
+        );
         judge("sec.tls", &ev).outcome
     };
     assert_eq!(tls("TLSv1.3", 60), Outcome::Pass);
@@ -185,11 +192,14 @@ fn tls_bands() {
     assert_eq!(tls("TLSv1.3", 7), Outcome::Partial);
     assert_eq!(tls("TLSv1.3", 0), Outcome::Fail);
     let mut ev = Evidence::empty("prod", NOW);
-    ev.tls = Gathered::observed(TlsProbe {
-        host: "app:80".into(),
-        at: NOW,
-        outcome: TlsOutcome::PlainHttp,
-    });
+    ev.set(
+        &TLS,
+        Gathered::observed(TlsProbe {
+            host: "app:80".into(),
+            at: NOW,
+            outcome: TlsOutcome::PlainHttp,
+        }),
+    );
     assert_eq!(judge("sec.tls", &ev).outcome, Outcome::Fail);
 }
 
@@ -201,13 +211,22 @@ fn security_headers_count_three_groups() {
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
     ];
-    ev.base = Gathered::observed(probe("https://app", 10.0, response(200, &all, None)));
+    ev.set(
+        &BASE,
+        Gathered::observed(probe("https://app", 10.0, response(200, &all, None))),
+    );
     assert_eq!(judge("sec.headers", &ev).outcome, Outcome::Pass);
-    ev.base = Gathered::observed(probe("https://app", 10.0, response(200, &all[..2], None)));
+    ev.set(
+        &BASE,
+        Gathered::observed(probe("https://app", 10.0, response(200, &all[..2], None))),
+    );
     let j = judge("sec.headers", &ev);
     assert_eq!(j.outcome, Outcome::Partial);
     assert!(j.explanation.contains("X-Frame-Options"));
-    ev.base = Gathered::observed(probe("https://app", 10.0, response(200, &[], None)));
+    ev.set(
+        &BASE,
+        Gathered::observed(probe("https://app", 10.0, response(200, &[], None))),
+    );
     assert_eq!(judge("sec.headers", &ev).outcome, Outcome::Fail);
 }
 
@@ -215,11 +234,14 @@ fn security_headers_count_three_groups() {
 fn rate_limit_headers_accept_x_and_ietf_forms() {
     let mut ev = Evidence::empty("prod", NOW);
     let mut with = |headers: &[(&str, &str)]| {
-        ev.rate_limit = Gathered::observed(probe(
-            "https://app/api/x",
-            10.0,
-            response(401, headers, None),
-        ));
+        ev.set(
+            &RATE_LIMIT,
+            Gathered::observed(probe(
+                "https://app/api/x",
+                10.0,
+                response(401, headers, None),
+            )),
+        );
         judge("sec.rate_limit_headers", &ev).outcome
     };
     assert_eq!(
@@ -244,11 +266,14 @@ fn rate_limit_headers_accept_x_and_ietf_forms() {
 fn problem_json_shape() {
     let mut ev = Evidence::empty("prod", NOW);
     let mut with = |status, ct: &str, body| {
-        ev.error_shape = Gathered::observed(probe(
-            "https://app/api/nope",
-            10.0,
-            response(status, &[("content-type", ct)], body),
-        ));
+        ev.set(
+            &ERROR_SHAPE,
+            Gathered::observed(probe(
+                "https://app/api/nope",
+                10.0,
+                response(status, &[("content-type", ct)], body),
+            )),
+        );
         judge("sec.problem_json", &ev).outcome
     };
     let problem = json!({"type": "about:blank", "title": "Not Found", "status": 404});
@@ -270,15 +295,21 @@ fn problem_json_shape() {
 #[test]
 fn auth_must_be_enforced_on_every_protected_url() {
     let mut ev = Evidence::empty("prod", NOW);
-    ev.auth = Gathered::observed(vec![
-        probe("https://app/api/a", 10.0, response(401, &[], None)),
-        probe("https://app/api/b", 10.0, response(403, &[], None)),
-    ]);
+    ev.set(
+        &AUTH,
+        Gathered::observed(vec![
+            probe("https://app/api/a", 10.0, response(401, &[], None)),
+            probe("https://app/api/b", 10.0, response(403, &[], None)),
+        ]),
+    );
     assert_eq!(judge("sec.auth_enforced", &ev).outcome, Outcome::Pass);
-    ev.auth = Gathered::observed(vec![
-        probe("https://app/api/a", 10.0, response(401, &[], None)),
-        probe("https://app/api/b", 10.0, response(200, &[], None)),
-    ]);
+    ev.set(
+        &AUTH,
+        Gathered::observed(vec![
+            probe("https://app/api/a", 10.0, response(401, &[], None)),
+            probe("https://app/api/b", 10.0, response(200, &[], None)),
+        ]),
+    );
     let j = judge("sec.auth_enforced", &ev);
     assert_eq!(j.outcome, Outcome::Fail);
     assert!(j
@@ -286,9 +317,8 @@ fn auth_must_be_enforced_on_every_protected_url() {
         .contains("https://app/api/b answered HTTP 200"));
 }
 
-fn pg(clients: u64, hit: u64, read: u64) -> Evidence {
-    let mut ev = Evidence::empty("prod", NOW);
-    ev.postgres = Gathered::observed(PostgresStats {
+fn pg_stats(clients: u64, hit: u64, read: u64) -> PostgresStats {
+    PostgresStats {
         source: "127.0.0.1:5432/app".into(),
         at: NOW,
         client_connections: clients,
@@ -296,7 +326,12 @@ fn pg(clients: u64, hit: u64, read: u64) -> Evidence {
         reserved_connections: 3,
         blocks_hit: hit,
         blocks_read: read,
-    });
+    }
+}
+
+fn pg(clients: u64, hit: u64, read: u64) -> Evidence {
+    let mut ev = Evidence::empty("prod", NOW);
+    ev.set(&POSTGRES, Gathered::observed(pg_stats(clients, hit, read)));
     ev
 }
 
@@ -347,11 +382,14 @@ fn cache_hit_ratio() {
 fn metrics_endpoint_outcomes() {
     let mut ev = Evidence::empty("prod", NOW);
     let mut with = |outcome| {
-        ev.metrics = Gathered::observed(MetricsProbe {
-            url: "https://app/metrics".into(),
-            at: NOW,
-            outcome,
-        });
+        ev.set(
+            &METRICS,
+            Gathered::observed(MetricsProbe {
+                url: "https://app/metrics".into(),
+                at: NOW,
+                outcome,
+            }),
+        );
         judge("obs.metrics_endpoint", &ev).outcome
     };
     assert_eq!(with(MetricsOutcome::Parsed { families: 12 }), Outcome::Pass);
@@ -371,12 +409,15 @@ fn metrics_endpoint_outcomes() {
 fn uptime_needs_enough_history() {
     let mut ev = Evidence::empty("prod", NOW);
     let mut with = |samples, healthy, hours| {
-        ev.uptime = Gathered::observed(UptimeHistory {
-            samples,
-            healthy,
-            first_at: NOW - Duration::hours(hours),
-            last_at: NOW,
-        });
+        ev.set(
+            &UPTIME,
+            Gathered::observed(UptimeHistory {
+                samples,
+                healthy,
+                first_at: NOW - Duration::hours(hours),
+                last_at: NOW,
+            }),
+        );
         judge("rel.uptime", &ev).outcome
     };
     assert_eq!(with(10, 10, 48), Outcome::Unknown);
@@ -398,4 +439,114 @@ fn checks_for_later_capabilities_are_unknown_and_say_what_they_need() {
     assert!(judge("rel.pool_wait", &ev)
         .explanation
         .contains("PgBouncer"));
+}
+
+/// Evidence under which every check that can be judged today lands on
+/// `pass` or `partial` with the default thresholds.
+fn judgeable_evidence() -> Evidence {
+    let mut ev = with_health(vec![probe(
+        "https://a/health",
+        800.0,
+        response(
+            200,
+            &[],
+            Some(json!({"version": "1", "checks": {"db": "ok"}})),
+        ),
+    )]);
+    ev.set(
+        &TLS,
+        Gathered::observed(TlsProbe {
+            host: "app:443".into(),
+            at: NOW,
+            outcome: TlsOutcome::Handshake {
+                version: "TLSv1.3".into(),
+                not_after: NOW + Duration::days(30),
+            },
+        }),
+    );
+    ev.set(&POSTGRES, Gathered::observed(pg_stats(30, 9_950, 50)));
+    ev.set(
+        &UPTIME,
+        Gathered::observed(UptimeHistory {
+            samples: 2_000,
+            healthy: 1_999,
+            first_at: NOW - Duration::hours(48),
+            last_at: NOW,
+        }),
+    );
+    ev
+}
+
+#[test]
+fn every_check_honours_the_thresholds_its_rubric_sets() {
+    let ev = judgeable_evidence();
+    let mut judged = Vec::new();
+    for def in Rubric::default_rubric()
+        .categories
+        .into_iter()
+        .flat_map(|c| c.checks)
+    {
+        let Some(t) = def.thresholds() else { continue };
+        let usual = evaluate(&def, &ev);
+        let kind = kind(&def.kind).expect("known kind");
+        if kind.judge.is_none() {
+            assert_eq!(usual.outcome, Outcome::Unknown, "{}", def.id);
+            continue;
+        }
+        assert!(
+            matches!(usual.outcome, Outcome::Pass | Outcome::Partial),
+            "{}: {usual:?}",
+            def.id
+        );
+        // Thresholds nothing can meet: the same evidence must now fail.
+        let unreachable = match t.better {
+            Better::Lower => 1e-9,
+            Better::Higher => 1e12,
+        };
+        let strict = CheckDef {
+            pass: Some(unreachable),
+            partial: Some(unreachable),
+            ..def.clone()
+        };
+        let j = evaluate(&strict, &ev);
+        assert_eq!(j.outcome, Outcome::Fail, "{}: {j:?}", def.id);
+        assert_ne!(
+            j.threshold, usual.threshold,
+            "{}: the threshold shown is the rubric's",
+            def.id
+        );
+        judged.push(def.kind.clone());
+    }
+    let with_thresholds_and_judge: Vec<&str> = kinds()
+        .filter(|k| k.thresholds.is_some() && k.judge.is_some())
+        .map(|k| k.name)
+        .collect();
+    for name in with_thresholds_and_judge {
+        assert!(
+            judged.iter().any(|j| j == name),
+            "kind {name} was not exercised"
+        );
+    }
+}
+
+#[test]
+fn kinds_and_inputs_are_declared_once() {
+    let mut names: Vec<&str> = kinds().map(|k| k.name).collect();
+    let count = names.len();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), count, "duplicate check kind names");
+    let inputs: Vec<InputId> = kinds().flat_map(|k| k.reads.iter().copied()).collect();
+    for a in &inputs {
+        for b in &inputs {
+            assert!(
+                a.key != b.key || a == b,
+                "input key {} declared twice",
+                a.key
+            );
+        }
+    }
+    for kind in kinds() {
+        assert!(!kind.reads.is_empty(), "{} reads nothing", kind.name);
+    }
 }

@@ -1,23 +1,44 @@
 //! Uptime from this tool's own stored health samples.
 
-use super::{band, describe, num, observed, thresholds, Judgement};
+use super::{band, describe, num, observed, thresholds, CheckKind, Judgement};
+use crate::evidence::inputs::UPTIME;
 use crate::evidence::Evidence;
-use crate::rubric::CheckDef;
+use crate::rubric::{Better, CheckDef, ThresholdSpec};
 use crate::scorecard::Outcome;
+
+pub(super) const KINDS: &[CheckKind] = &[CheckKind {
+    name: "uptime",
+    reads: &[UPTIME.id],
+    thresholds: Some(ThresholdSpec::new(99.9, 99.0, "%", Better::Higher)),
+    history_minimums: true,
+    threshold: uptime_threshold,
+    judge: Some(uptime),
+}];
 
 const DEFAULT_MIN_SAMPLES: u64 = 100;
 const DEFAULT_MIN_HOURS: f64 = 24.0;
 
-pub(super) fn uptime(check: &CheckDef, ev: &Evidence) -> Judgement {
-    let t = thresholds(check);
-    let min_samples = check.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES);
-    let min_hours = check.min_hours.unwrap_or(DEFAULT_MIN_HOURS);
-    let threshold = format!(
+fn minimums(check: &CheckDef) -> (u64, f64) {
+    (
+        check.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES),
+        check.min_hours.unwrap_or(DEFAULT_MIN_HOURS),
+    )
+}
+
+fn uptime_threshold(check: &CheckDef) -> String {
+    let (min_samples, min_hours) = minimums(check);
+    format!(
         "{}; needs >= {min_samples} samples over >= {} h",
-        describe(&t),
+        describe(&thresholds(check)),
         num(min_hours)
-    );
-    let history = match observed(&ev.uptime, &threshold) {
+    )
+}
+
+fn uptime(check: &CheckDef, ev: &Evidence) -> Judgement {
+    let t = thresholds(check);
+    let (min_samples, min_hours) = minimums(check);
+    let threshold = uptime_threshold(check);
+    let history = match observed(ev, &UPTIME, &threshold) {
         Ok(h) => h,
         Err(j) => return j,
     };

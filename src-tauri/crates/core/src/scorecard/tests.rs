@@ -27,7 +27,7 @@ fn rubric_of(points: &[f64]) -> Rubric {
                 .map(|(i, p)| CheckDef {
                     id: format!("c.{i}"),
                     name: format!("check {i}"),
-                    kind: CheckKind::Tls,
+                    kind: "tls".into(),
                     points: *p,
                     pass: None,
                     partial: None,

@@ -1,97 +1,9 @@
 //! What the probes observed: plain data that the checks judge.
-//!
-//! Sources fill this in (crate `readyroom-sources`); checks read it
-//! ([`crate::checks`]). The split keeps every judgement pure.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-
-/// Evidence that was, or could not be, gathered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "camelCase")]
-pub enum Gathered<T> {
-    /// Nothing configured to gather it from. `hint` says what to configure.
-    NotConfigured {
-        hint: String,
-    },
-    /// Configured but could not be gathered (credential missing, source
-    /// unreachable). Scores `unknown`.
-    Unavailable {
-        source: String,
-        reason: String,
-        #[serde(with = "time::serde::rfc3339")]
-        at: OffsetDateTime,
-    },
-    Observed {
-        value: T,
-    },
-}
-
-impl<T> Gathered<T> {
-    pub fn observed(value: T) -> Self {
-        Gathered::Observed { value }
-    }
-
-    pub fn not_configured(hint: impl Into<String>) -> Self {
-        Gathered::NotConfigured { hint: hint.into() }
-    }
-
-    pub fn as_observed(&self) -> Option<&T> {
-        match self {
-            Gathered::Observed { value } => Some(value),
-            _ => None,
-        }
-    }
-}
-
-/// Everything one scorecard run looks at.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Evidence {
-    pub environment: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub gathered_at: OffsetDateTime,
-    /// One probe per configured health URL.
-    pub health: Gathered<Vec<HttpProbe>>,
-    /// A GET of the base URL, for its headers.
-    pub base: Gathered<HttpProbe>,
-    pub tls: Gathered<TlsProbe>,
-    /// A response of an API URL, for its rate-limit headers.
-    pub rate_limit: Gathered<HttpProbe>,
-    /// A request that must fail, for the error shape.
-    pub error_shape: Gathered<HttpProbe>,
-    /// One unauthenticated probe per protected URL.
-    pub auth: Gathered<Vec<HttpProbe>>,
-    pub metrics: Gathered<MetricsProbe>,
-    pub postgres: Gathered<PostgresStats>,
-    /// This tool's own health samples of the environment, this run included.
-    pub uptime: Gathered<UptimeHistory>,
-}
-
-impl Evidence {
-    /// Evidence with nothing gathered, as a starting point.
-    pub fn empty(environment: &str, gathered_at: OffsetDateTime) -> Self {
-        Evidence {
-            environment: environment.to_string(),
-            gathered_at,
-            health: Gathered::not_configured("set health_urls for the environment"),
-            base: Gathered::not_configured("set base_url for the environment"),
-            tls: Gathered::not_configured("set an https:// base_url for the environment"),
-            rate_limit: Gathered::not_configured(
-                "set rate_limit_url (or protected_urls) for the environment",
-            ),
-            error_shape: Gathered::not_configured(
-                "set base_url (or error_url) for the environment",
-            ),
-            auth: Gathered::not_configured("set protected_urls for the environment"),
-            metrics: Gathered::not_configured("set metrics_url for the environment"),
-            postgres: Gathered::not_configured("add [environments.NAME.postgres] with url_secret"),
-            uptime: Gathered::not_configured("set health_urls for the environment"),
-        }
-    }
-}
 
 /// One HTTP request and what came of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,58 @@
+//! The scorecard's inputs today. A capability declares its own inputs in
+//! its own module; these are the ones the first capability brought, plus
+//! the names of inputs whose capability is still to come (no source
+//! gathers them, so every check reading them is `unknown` with the hint).
+
+use super::{HttpProbe, Input, InputId, MetricsProbe, PostgresStats, TlsProbe, UptimeHistory};
+
+/// One probe per configured health URL.
+pub const HEALTH: Input<Vec<HttpProbe>> =
+    Input::new("health", "set health_urls for the environment");
+/// A GET of the base URL, for its headers.
+pub const BASE: Input<HttpProbe> = Input::new("base", "set base_url for the environment");
+/// The TLS handshake with the base URL.
+pub const TLS: Input<TlsProbe> = Input::new("tls", "set an https:// base_url for the environment");
+/// A response of an API URL, for its rate-limit headers.
+pub const RATE_LIMIT: Input<HttpProbe> = Input::new(
+    "rate_limit",
+    "set rate_limit_url (or protected_urls) for the environment",
+);
+/// A request that must fail, for the error shape.
+pub const ERROR_SHAPE: Input<HttpProbe> = Input::new(
+    "error_shape",
+    "set base_url (or error_url) for the environment",
+);
+/// One unauthenticated probe per protected URL.
+pub const AUTH: Input<Vec<HttpProbe>> =
+    Input::new("auth", "set protected_urls for the environment");
+pub const METRICS: Input<MetricsProbe> =
+    Input::new("metrics", "set metrics_url for the environment");
+pub const POSTGRES: Input<PostgresStats> = Input::new(
+    "postgres",
+    "add [environments.NAME.postgres] with url_secret",
+);
+/// This tool's own health samples of the environment, this run included.
+pub const UPTIME: Input<UptimeHistory> =
+    Input::new("uptime", "set health_urls for the environment");
+
+/// Span aggregates: the traces capability brings them.
+pub const SPANS: InputId = InputId {
+    key: "spans",
+    hint: "this check needs span data, which arrives with the traces capability (OTLP receiver, Tempo or Jaeger)",
+};
+/// The pooler's own view: the pool stats capability brings it.
+pub const POOLER: InputId = InputId {
+    key: "pooler",
+    hint: "this check needs PgBouncer admin console evidence (SHOW POOLS), which arrives with the pool stats capability",
+};
+/// The deploy provider: the deploy rollback capability brings it.
+pub const DEPLOYS: InputId = InputId {
+    key: "deploys",
+    hint: "this check needs deploy provider evidence, which arrives with the deploy rollback capability",
+};
+/// Readyroom's rollback audit log: the deploy rollback capability brings it.
+pub const ROLLBACK_AUDIT: InputId = InputId {
+    key: "rollback_audit",
+    hint:
+        "this check needs the rollback audit log, which arrives with the deploy rollback capability",
+};
