@@ -7,9 +7,11 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use readyroom_api::services::app_services;
 use readyroom_api::{paths, Api, ApiError, Event, EventSink, Settings};
-use tauri::{Emitter, Manager};
+use tauri::{Emitter, Manager, RunEvent};
 
 /// Forwards the command API's events to the window.
 struct TauriEvents(tauri::AppHandle);
@@ -53,7 +55,7 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let context = tauri::generate_context!("../tauri.conf.json");
-    let result = tauri::Builder::default()
+    let app = tauri::Builder::default()
         .setup(|app| {
             let store_path =
                 paths::store_file().unwrap_or_else(|| std::env::temp_dir().join("readyroom.db"));
@@ -62,13 +64,25 @@ fn main() {
                 store_path,
             };
             let api = Api::new(settings, Arc::new(TauriEvents(app.handle().clone())));
+            // Services run on Tauri's tokio runtime, as under `serve`.
+            let services = api.clone();
+            tauri::async_runtime::spawn(async move { services.start_services(app_services()) });
             app.manage(api);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![rpc])
-        .run(context);
-    if let Err(e) = result {
-        eprintln!("error: the Readyroom window could not start: {e}");
-        std::process::exit(1);
-    }
+        .build(context);
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: the Readyroom window could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let RunEvent::Exit = event {
+            let api = handle.state::<Api>().inner().clone();
+            tauri::async_runtime::block_on(api.stop_services(Duration::from_secs(2)));
+        }
+    });
 }

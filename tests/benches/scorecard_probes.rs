@@ -26,7 +26,14 @@ async fn time_scorecard(config_text: &str, timeout: Duration) -> Duration {
     let rubric = Rubric::default_rubric();
     let started = Instant::now();
     let gathering = Registry::new(production_sources())
-        .gather(name, env, &ResolvedSecrets::new(), timeout, &|_| {})
+        .gather(
+            name,
+            env,
+            &ResolvedSecrets::new(),
+            timeout,
+            time::OffsetDateTime::now_utc(),
+            &|_| {},
+        )
         .await
         .expect("gather");
     let card = Scorecard::compute(&rubric, &gathering.evidence);

@@ -65,11 +65,44 @@ async fn history_lists_runs_and_diff_shows_what_changed() {
     let runs = history.json();
     let runs = runs.as_array().expect("array");
     assert_eq!(runs.len(), 3);
+    let score = |run: &serde_json::Value| run["score"].as_f64().expect("a numeric score");
     assert!(
-        runs[0]["score"].as_f64() < runs[2]["score"].as_f64(),
+        score(&runs[0]) < score(&runs[2]),
         "newest (unhealthy) first: {runs:?}"
     );
     assert_eq!(runs[0]["environment"], "prod");
-    let table = env.run(&["history", "--env", "prod"]).await;
-    assert!(table.stdout.contains("prod"), "{}", table.stdout);
+    assert_eq!(runs[0]["grade"], "F");
+    let table = env
+        .run(&["--config", path, "history", "--env", "prod"])
+        .await;
+    assert_eq!(table.code, 0, "{}", table.all_output());
+    assert_eq!(
+        table.stdout.matches("┆ prod ").count(),
+        3,
+        "one row per run: {}",
+        table.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_environment_is_a_usage_error_for_every_command() {
+    let env = TestEnv::new();
+    let config = env.config("[environments.prod]\n");
+    let path = config.to_str().expect("utf8");
+    for args in [
+        vec!["score", "--env", "nosuch"],
+        vec!["history", "--env", "nosuch"],
+        vec!["secret", "list", "--env", "nosuch"],
+    ] {
+        let mut all = vec!["--config", path];
+        all.extend(args.iter().copied());
+        let run = env.run(&all).await;
+        assert_eq!(run.code, 2, "{args:?}: {}", run.all_output());
+        assert!(
+            run.stderr
+                .contains("unknown environment 'nosuch'; the config defines: prod"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
 }

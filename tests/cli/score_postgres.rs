@@ -110,13 +110,21 @@ async fn an_unset_secret_is_unknown_and_says_how_to_set_it() {
     let headroom = run.check("infra.connection_headroom");
     assert_eq!(headroom["outcome"], "unknown");
     let why = text(&headroom, "explanation");
-    // With a keychain the secret is simply not set; without one (a bare
-    // `cargo test`) the keychain itself is missing. Both name the way out.
-    assert!(why.contains(SECRET_VAR), "{why}");
-    assert!(
-        why.contains("readyroom secret set prod/database-url")
-            || why.contains("keychain is not available"),
-        "{why}"
+    if why.contains("keychain is not available") {
+        // A bare `cargo test` outside a D-Bus session has no Secret Service;
+        // the test command always provides one.
+        assert!(
+            std::env::var_os("READYROOM_REQUIRE_ALL").is_none(),
+            "no keychain under the test command: {why}"
+        );
+        eprintln!("SKIPPED: no Secret Service in this session");
+        return;
+    }
+    assert_eq!(
+        why,
+        format!(
+            "Could not gather evidence: secret '{SECRET}' is not set; store it with `readyroom secret set {SECRET}` (or set {SECRET_VAR})."
+        )
     );
 }
 

@@ -1,28 +1,14 @@
-// The response type of each command (the Rust doc comment on each variant
-// of `Command` names it). Request types come from the generated bindings.
-import type { AppInfo } from '../bindings/AppInfo';
-import type { Chart } from '../bindings/Chart';
+// Typed access to the command API. Requests (`Command`) and the response of
+// each command (`Responses`) are generated from the one Rust declaration of
+// every command (src-tauri/crates/api/src/commands.rs); nothing here is
+// edited when a command is added.
 import type { Command } from '../bindings/Command';
-import type { HistoryView } from '../bindings/HistoryView';
-import type { ScorecardView } from '../bindings/ScorecardView';
-import type { SecretSet } from '../bindings/SecretSet';
-import type { SecretsView } from '../bindings/SecretsView';
-import type { SourcesView } from '../bindings/SourcesView';
+import type { Responses } from '../bindings/Responses';
 
-export interface Responses {
-  get_app_info: AppInfo;
-  get_scorecard: ScorecardView;
-  run_scorecard: ScorecardView;
-  list_history: HistoryView;
-  get_trend_chart: Chart;
-  list_secrets: SecretsView;
-  set_secret: SecretSet;
-  get_source_status: SourcesView;
-}
-
+export type { Responses };
 export type CommandName = Command['cmd'];
 export type PayloadOf<K extends CommandName> = Extract<Command, { cmd: K }>['payload'];
 
-// Compile-time check that every command has a response type and no more.
+// Compile-time check that the two generated files agree.
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 export const everyCommandHasAResponse: Exact<CommandName, keyof Responses> = true;

@@ -2,8 +2,16 @@
 import type { EnvironmentInfo } from "./EnvironmentInfo";
 import type { Problem } from "./Problem";
 
-export type AppInfo = { version: string, configPath: string | null, configValid: boolean, 
+export type AppInfo = { version: string, configPath: string | null, 
 /**
- * Why the config is not usable, when it is not.
+ * True when the config and every file it names have no problem.
  */
-configError: string | null, problems: Array<Problem>, environments: Array<EnvironmentInfo>, defaultEnvironment: string | null, };
+configValid: boolean, 
+/**
+ * Why the config could not be read at all, when it could not.
+ */
+configError: string | null, 
+/**
+ * Every problem, with its key path and line.
+ */
+problems: Array<Problem>, environments: Array<EnvironmentInfo>, defaultEnvironment: string | null, };

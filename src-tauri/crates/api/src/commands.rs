@@ -1,34 +1,38 @@
-//! Every command the UI can send, with its request and response types.
-//! On the wire: `{ "cmd": "run_scorecard", "payload": { ... } }`, camelCase.
+//! Every command the UI (and the CLI) can send, declared once: name,
+//! request type, response type, handler. Adding a command is one line
+//! here and its handler in its area's module; the TypeScript follows with
+//! `UPDATE_BINDINGS=1 cargo test -p readyroom-api --test bindings`.
 
-use readyroom_core::diff::ScorecardDiff;
-use readyroom_core::scorecard::Scorecard;
-use readyroom_core::source_text::Problem;
-use readyroom_store::RunSummary;
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use serde::Deserialize;
 use ts_rs::TS;
 
-/// A command and its request. The response type is named in each variant's doc.
-#[derive(Debug, Clone, Deserialize, TS)]
-#[serde(tag = "cmd", content = "payload", rename_all = "snake_case")]
-pub enum Command {
-    /// → [`AppInfo`]
-    GetAppInfo(Empty),
-    /// → [`ScorecardView`]: the latest stored scorecard and its diff.
-    GetScorecard(EnvironmentRequest),
-    /// → [`ScorecardView`]: runs the probes now, stores and returns the result.
-    RunScorecard(EnvironmentRequest),
-    /// → [`HistoryView`]
-    ListHistory(HistoryRequest),
-    /// → [`Chart`]
-    GetTrendChart(TrendChartRequest),
-    /// → [`SecretsView`]
-    ListSecrets(EnvironmentFilter),
-    /// → [`SecretSet`]; the value goes to the keychain and is never returned.
-    SetSecret(SetSecretRequest),
-    /// → [`SourcesView`]
-    GetSourceStatus(EnvironmentRequest),
+use crate::define::define_commands;
+use crate::scorecard::{
+    self, Chart, HistoryRequest, HistoryView, ScorecardView, SourcesView, TrendChartRequest,
+};
+use crate::secrets::{self, SecretRemoved, SecretSet, SecretsView, SetSecretRequest};
+use crate::settings::{self, AppInfo};
+
+define_commands! {
+    /// The app's version, its config (path, validity, every problem) and
+    /// environments.
+    get_app_info => GetAppInfo(Empty) -> AppInfo = settings::get_app_info;
+    /// The latest stored scorecard of an environment and its diff.
+    get_scorecard => GetScorecard(EnvironmentRequest) -> ScorecardView = scorecard::get_scorecard;
+    /// Runs the probes now, stores and returns the result.
+    run_scorecard => RunScorecard(EnvironmentRequest) -> ScorecardView = scorecard::run_scorecard;
+    /// Past runs, newest first.
+    list_history => ListHistory(HistoryRequest) -> HistoryView = scorecard::list_history;
+    /// The score trend as an SVG chart.
+    get_trend_chart => GetTrendChart(TrendChartRequest) -> Chart = scorecard::get_trend_chart;
+    /// Each source's freshness for the status bar.
+    get_source_status => GetSourceStatus(EnvironmentRequest) -> SourcesView = scorecard::get_source_status;
+    /// The secrets the config references and whether each is set; never values.
+    list_secrets => ListSecrets(EnvironmentFilter) -> SecretsView = secrets::list_secrets;
+    /// Stores a secret in the keychain; the value is never returned.
+    set_secret => SetSecret(SetSecretRequest) -> SecretSet = secrets::set_secret;
+    /// Removes a secret from the keychain.
+    remove_secret => RemoveSecret(SecretName) -> SecretRemoved = secrets::remove_secret;
 }
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]
@@ -50,146 +54,6 @@ pub struct EnvironmentFilter {
 
 #[derive(Debug, Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct HistoryRequest {
-    #[serde(default)]
-    #[ts(optional)]
-    pub environment: Option<String>,
-    #[serde(default)]
-    #[ts(optional)]
-    pub limit: Option<u32>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub enum ChartTheme {
-    Light,
-    Dark,
-}
-
-#[derive(Debug, Clone, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct TrendChartRequest {
-    pub environment: String,
-    pub theme: ChartTheme,
-}
-
-/// The value is write-only: it is deserialized straight into a
-/// `Sensitive` and never logged (this type has no `Debug` of the value).
-#[derive(Clone, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct SetSecretRequest {
+pub struct SecretName {
     pub name: String,
-    pub value: String,
-}
-
-impl std::fmt::Debug for SetSecretRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SetSecretRequest")
-            .field("name", &self.name)
-            .field("value", &"<redacted>")
-            .finish()
-    }
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct AppInfo {
-    pub version: String,
-    pub config_path: Option<String>,
-    pub config_valid: bool,
-    /// Why the config is not usable, when it is not.
-    pub config_error: Option<String>,
-    pub problems: Vec<Problem>,
-    pub environments: Vec<EnvironmentInfo>,
-    pub default_environment: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct EnvironmentInfo {
-    pub name: String,
-    pub base_url: Option<String>,
-    /// Keychain entries this environment references.
-    pub secrets: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct ScorecardView {
-    pub scorecard: Option<Scorecard>,
-    /// Against the run before it, when there is one.
-    pub diff: Option<ScorecardDiff>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct HistoryView {
-    pub runs: Vec<RunSummary>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct Chart {
-    /// A standalone SVG document drawn by plotters.
-    pub svg: String,
-    pub points: u32,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct SecretsView {
-    pub secrets: Vec<SecretStatusRow>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct SecretStatusRow {
-    pub name: String,
-    pub environment: String,
-    /// The config key that references it, e.g. `postgres.url_secret`.
-    pub key: String,
-    pub set: bool,
-    /// "keychain" or "environment" when set.
-    pub from: Option<String>,
-    pub env_var: String,
-    pub problem: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct SecretSet {
-    pub name: String,
-    pub set: bool,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct SourcesView {
-    pub sources: Vec<SourceStatus>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub enum SourceState {
-    Ok,
-    Unreachable,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct SourceStatus {
-    pub source: String,
-    pub target: String,
-    pub state: SourceState,
-    #[serde(with = "time::serde::rfc3339")]
-    #[ts(type = "string")]
-    pub checked_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[ts(type = "string | null")]
-    pub last_ok_at: Option<OffsetDateTime>,
-    /// When it became unreachable, if it is.
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[ts(type = "string | null")]
-    pub since: Option<OffsetDateTime>,
-    pub detail: Option<String>,
 }

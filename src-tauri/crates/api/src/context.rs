@@ -1,13 +1,14 @@
 //! Loading what every command needs: the config and the rubric. Read fresh
-//! on each use, so an edited config takes effect without a restart.
+//! on each use, so an edited config takes effect without a restart. The
+//! one place the config file is read.
 
 use std::path::{Path, PathBuf};
 
-use readyroom_core::config::{Config, ParsedConfig};
+use readyroom_core::config::{Config, Environment, ParsedConfig};
 use readyroom_core::rubric::Rubric;
 use readyroom_core::source_text::Problem;
 
-use crate::{ApiError, ErrorCode};
+use crate::{Api, ApiError, ErrorCode};
 
 fn list(problems: &[Problem]) -> String {
     problems
@@ -18,7 +19,7 @@ fn list(problems: &[Problem]) -> String {
 }
 
 /// Reads the config file, or says why it cannot.
-pub fn read_config_text(path: Option<&Path>) -> Result<(PathBuf, String), ApiError> {
+fn read_config_text(path: Option<&Path>) -> Result<(PathBuf, String), ApiError> {
     let path = path.ok_or_else(|| {
         ApiError::new(
             ErrorCode::ConfigMissing,
@@ -41,21 +42,55 @@ pub fn read_config_text(path: Option<&Path>) -> Result<(PathBuf, String), ApiErr
     Ok((path.to_path_buf(), text))
 }
 
-/// Reads and validates the config file.
-pub fn load_config(path: Option<&Path>) -> Result<ParsedConfig, ApiError> {
+/// Reads and parses the config file: `Err` when it cannot be read, `Ok(Err)`
+/// with every problem when it does not validate.
+pub fn parse_config(path: Option<&Path>) -> Result<Result<ParsedConfig, Vec<Problem>>, ApiError> {
     let (path, text) = read_config_text(path)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    Config::parse(&text, &base).map_err(|problems| {
+    Ok(Config::parse(&text, &base))
+}
+
+/// Reads and validates the API's config file.
+pub fn load_config(api: &Api) -> Result<ParsedConfig, ApiError> {
+    let path = api.settings().config_path.as_deref();
+    parse_config(path)?.map_err(|problems| {
         ApiError::new(
             ErrorCode::ConfigInvalid,
             format!(
                 "config file {} has {} problem(s):\n{}\nRun `readyroom config check` after fixing them.",
-                path.display(),
+                path.map(|p| p.display().to_string()).unwrap_or_default(),
                 problems.len(),
                 list(&problems)
             ),
         )
     })
+}
+
+/// The environment named (or the default one) in a loaded config.
+pub fn environment<'c>(
+    config: &'c Config,
+    name: Option<&str>,
+) -> Result<(&'c str, &'c Environment), ApiError> {
+    config.environment(name).map_err(|msg| {
+        let code = if name.is_some() {
+            ErrorCode::UnknownEnvironment
+        } else {
+            ErrorCode::NoEnvironment
+        };
+        ApiError::new(code, msg)
+    })
+}
+
+/// Fails unless the config defines `name`.
+pub fn known_environment(api: &Api, name: &str) -> Result<(), ApiError> {
+    environment(&load_config(api)?.config, Some(name)).map(|_| ())
+}
+
+/// The environment a command without `--env` means: the config's default,
+/// or its only one.
+pub fn resolve_environment(api: &Api, name: Option<&str>) -> Result<String, ApiError> {
+    let config = load_config(api)?.config;
+    environment(&config, name).map(|(n, _)| n.to_string())
 }
 
 /// The rubric named in the config, or the built-in default.

@@ -15,6 +15,8 @@ pub enum ErrorCode {
     ConfigInvalid,
     /// The environment named does not exist in the config.
     UnknownEnvironment,
+    /// No environment was named and the config has no single default.
+    NoEnvironment,
     /// The rubric file is invalid.
     RubricInvalid,
     /// The local store could not be opened or written.
@@ -32,6 +34,7 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidRequest => 400,
             ErrorCode::UnknownEnvironment => 404,
+            ErrorCode::NoEnvironment => 400,
             ErrorCode::ConfigMissing
             | ErrorCode::ConfigInvalid
             | ErrorCode::RubricInvalid
@@ -47,6 +50,7 @@ impl ErrorCode {
             ErrorCode::ConfigMissing => "No config file",
             ErrorCode::ConfigInvalid => "Invalid config",
             ErrorCode::UnknownEnvironment => "Unknown environment",
+            ErrorCode::NoEnvironment => "No environment chosen",
             ErrorCode::RubricInvalid => "Invalid rubric",
             ErrorCode::StoreFailed => "Local store failed",
             ErrorCode::SecretsUnavailable => "Keychain unavailable",
@@ -71,5 +75,11 @@ impl ApiError {
             code,
             message: message.into(),
         }
+    }
+}
+
+impl From<readyroom_store::Error> for ApiError {
+    fn from(e: readyroom_store::Error) -> Self {
+        ApiError::new(ErrorCode::StoreFailed, e.to_string())
     }
 }

@@ -1,6 +1,7 @@
 //! Live updates pushed to the UI: Tauri events on the desktop, a
 //! server-sent event stream over HTTP.
 
+use readyroom_core::scorecard::Grade;
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -20,11 +21,11 @@ pub enum Event {
         done: u32,
         probes: u32,
     },
-    /// The run finished and was stored.
+    /// A run finished and was stored (by this process or another).
     ScorecardFinished {
         environment: String,
         score: f64,
-        grade: String,
+        grade: Grade,
     },
     /// The run could not be completed.
     ScorecardFailed {

@@ -1,29 +1,38 @@
-//! The command API (ARCHITECTURE.md rule 2): every action the UI can take is
-//! one typed command, handled once here. The desktop shell forwards Tauri
-//! `invoke` to [`Api::dispatch`]; `readyroom serve` forwards HTTP to it.
-//! The CLI shares the same context and scoring code.
+//! The application layer and its command API (ARCHITECTURE.md rule 2):
+//! every action the UI can take is one typed command, declared once in
+//! [`commands`] and handled once in its area's module ([`scorecard`],
+//! [`secrets`], [`settings`]). The desktop shell forwards Tauri `invoke` to
+//! [`Api::dispatch`]; `readyroom serve` forwards HTTP to it; the CLI calls
+//! the same handlers through the typed methods. Long-lived work runs as
+//! [`services`] started and stopped the same way by every entry point.
 //!
-//! Request and response types derive `ts_rs::TS`; their TypeScript form is
-//! committed under `ui/src/bindings` and a test fails when it drifts
-//! (rule 3).
+//! Handlers reach the outside world only through a [`Host`]: the store's
+//! path, the event sink, the secret store, the clock and the sources. The
+//! real host uses the keychain and production's sources; the test host
+//! (`tests/test_host.rs`) a temp store, memory secrets and a fixed clock.
 
 pub mod commands;
 pub mod context;
+mod define;
 mod error;
 mod events;
-mod handlers;
 pub mod paths;
-pub mod scoring;
-mod status;
-mod uptime;
+pub mod scorecard;
+pub mod secrets;
+pub mod services;
+pub mod settings;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use commands::Command;
+use readyroom_secrets::{KeyringStore, SecretStore};
+use readyroom_sources::Registry;
+use readyroom_store::Store;
+use time::OffsetDateTime;
+
+pub use commands::{export_bindings, Command};
 pub use error::{ApiError, ErrorCode};
 pub use events::{Event, EventSink, NoEvents};
-pub use handlers::secret_rows;
 
 /// Where the API finds its config and store.
 #[derive(Debug, Clone)]
@@ -34,6 +43,36 @@ pub struct Settings {
     pub store_path: PathBuf,
 }
 
+/// "Now", injected so that handlers can be tested at a fixed time.
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// The sources a scorecard run reads, built over the local store (uptime
+/// reads it).
+pub type SourcesFor = Arc<dyn Fn(&Store) -> Registry + Send + Sync>;
+
+/// Everything the handlers use from outside.
+#[derive(Clone)]
+pub struct Host {
+    pub settings: Settings,
+    pub events: Arc<dyn EventSink>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub clock: Clock,
+    pub sources: SourcesFor,
+}
+
+impl Host {
+    /// The real host: the OS keychain, the system clock, production.
+    pub fn new(settings: Settings, events: Arc<dyn EventSink>) -> Host {
+        Host {
+            settings,
+            events,
+            secrets: Arc::new(KeyringStore::new()),
+            clock: Arc::new(OffsetDateTime::now_utc),
+            sources: Arc::new(scorecard::registry),
+        }
+    }
+}
+
 /// The command API with its state. Cheap to clone.
 #[derive(Clone)]
 pub struct Api {
@@ -41,31 +80,32 @@ pub struct Api {
 }
 
 struct Inner {
-    settings: Settings,
-    events: Arc<dyn EventSink>,
-    store: tokio::sync::OnceCell<readyroom_store::Store>,
-    status: status::Tracker,
-    /// One scorecard run per environment at a time: a second "run now"
-    /// waits for the first instead of doubling the probes on production.
-    running: tokio::sync::Mutex<()>,
+    host: Host,
+    store: tokio::sync::OnceCell<Store>,
+    scorecard: scorecard::State,
+    services: services::Services,
 }
 
 impl Api {
+    /// The API on the real host.
     pub fn new(settings: Settings, events: Arc<dyn EventSink>) -> Api {
+        Api::on(Host::new(settings, events))
+    }
+
+    /// The API on a given host (tests pass their own).
+    pub fn on(host: Host) -> Api {
         Api {
             inner: Arc::new(Inner {
-                settings,
-                events,
+                host,
                 store: tokio::sync::OnceCell::new(),
-                status: status::Tracker::default(),
-                running: tokio::sync::Mutex::new(()),
+                scorecard: scorecard::State::default(),
+                services: services::Services::default(),
             }),
         }
     }
 
-    /// Handles one command and returns its response as JSON.
-    pub async fn dispatch(&self, command: Command) -> Result<serde_json::Value, ApiError> {
-        handlers::dispatch(self, command).await
+    pub fn settings(&self) -> &Settings {
+        &self.inner.host.settings
     }
 
     /// Parses `{ "cmd": ..., "payload": ... }` and dispatches it.
@@ -82,13 +122,34 @@ impl Api {
         self.dispatch(command).await
     }
 
-    async fn store(&self) -> Result<&readyroom_store::Store, ApiError> {
+    fn host(&self) -> &Host {
+        &self.inner.host
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        (self.inner.host.clock)()
+    }
+
+    fn emit(&self, event: Event) {
+        self.inner.host.events.emit(event);
+    }
+
+    /// Closes the local store, if it was opened (a one-shot CLI command
+    /// does this before it exits, so the WAL is checkpointed).
+    pub async fn close(&self) {
+        if let Some(store) = self.inner.store.get() {
+            store.close().await;
+        }
+    }
+
+    /// The local store, opened on first use.
+    pub async fn store(&self) -> Result<&Store, ApiError> {
         self.inner
             .store
             .get_or_try_init(|| async {
-                readyroom_store::Store::open(&self.inner.settings.store_path)
+                Store::open(&self.inner.host.settings.store_path)
                     .await
-                    .map_err(|e| ApiError::new(ErrorCode::StoreFailed, e.to_string()))
+                    .map_err(ApiError::from)
             })
             .await
     }

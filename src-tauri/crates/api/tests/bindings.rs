@@ -5,10 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use readyroom_api::commands::*;
-use readyroom_api::{ApiError, Event};
-use ts_rs::TS;
-
 fn committed_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../ui/src/bindings")
 }
@@ -35,21 +31,7 @@ fn generate(dir: &Path) {
     let cfg = ts_rs::Config::new()
         .with_out_dir(dir)
         .with_large_int("number");
-    macro_rules! export {
-        ($($t:ty),* $(,)?) => { $( <$t>::export_all(&cfg).expect(concat!("export ", stringify!($t))); )* };
-    }
-    export!(
-        Command,
-        AppInfo,
-        ScorecardView,
-        HistoryView,
-        Chart,
-        SecretsView,
-        SecretSet,
-        SourcesView,
-        ApiError,
-        Event,
-    );
+    readyroom_api::export_bindings(&cfg).expect("export the bindings");
 }
 
 #[test]
@@ -58,7 +40,9 @@ fn typescript_bindings_are_up_to_date() {
     generate(fresh.path());
     let generated = files(fresh.path());
     assert!(
-        generated.contains_key("Command.ts") && generated.contains_key("Scorecard.ts"),
+        generated.contains_key("Command.ts")
+            && generated.contains_key("Scorecard.ts")
+            && generated.contains_key("Responses.ts"),
         "{:?}",
         generated.keys()
     );

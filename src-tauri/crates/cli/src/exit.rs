@@ -1,6 +1,8 @@
 //! Exit codes, as documented in the README: 0 ok, 1 error, 2 usage error,
 //! 3 a gate failed (`score --fail-under`).
 
+use readyroom_api::{ApiError, ErrorCode};
+
 pub const OK: u8 = 0;
 pub const ERROR: u8 = 1;
 pub const USAGE: u8 = 2;
@@ -29,9 +31,14 @@ impl Failure {
     }
 }
 
-/// Library errors become plain errors (exit 1) with their own message.
-impl<E: std::error::Error> From<E> for Failure {
-    fn from(e: E) -> Self {
-        Failure::error(e.to_string())
+/// The one mapping from the application layer's errors to exit codes, so
+/// every command agrees: a wrong argument (an unknown `--env`, an invalid
+/// secret name) is a usage error, everything else an error.
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        match e.code {
+            ErrorCode::UnknownEnvironment | ErrorCode::InvalidRequest => Failure::usage(e.message),
+            _ => Failure::error(e.message),
+        }
     }
 }

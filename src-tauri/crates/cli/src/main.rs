@@ -2,11 +2,11 @@
 //! readiness from live evidence, keeps the history, and manages the
 //! keychain secrets the environments reference.
 
+mod app;
 mod args;
 mod commands;
 mod exit;
 mod render;
-mod setup;
 
 use clap::Parser;
 
@@ -40,10 +40,10 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Score(args) => commands::score::run(global, args).await,
         Command::History(args) => commands::history::run(global, args).await,
-        Command::Secret(SecretCommand::Set(args)) => commands::secret::set(args),
+        Command::Secret(SecretCommand::Set(args)) => commands::secret::set(global, args).await,
         Command::Secret(SecretCommand::List(args)) => commands::secret::list(global, args).await,
-        Command::Secret(SecretCommand::Rm(args)) => commands::secret::remove(args),
-        Command::Config(ConfigCommand::Check(args)) => commands::config::check(global, args),
+        Command::Secret(SecretCommand::Rm(args)) => commands::secret::remove(global, args).await,
+        Command::Config(ConfigCommand::Check(args)) => commands::config::check(global, args).await,
         Command::Config(ConfigCommand::Path) => commands::config::path(global),
         Command::Demo(args) => commands::demo::run(global, args).await,
         Command::Serve(args) => commands::serve::run(global, args).await,

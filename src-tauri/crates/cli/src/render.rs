@@ -15,6 +15,8 @@ use comfy_table::{presets, ContentArrangement, Table};
 
 use crate::args::Format;
 
+pub(crate) use readyroom_core::format::num;
+
 /// A table styled for the format (terminal or Markdown).
 fn table(format: Format, header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -48,13 +50,4 @@ fn when(t: time::OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
         .format(HUMAN)
         .unwrap_or_default()
-}
-
-/// A number without a useless ".0".
-fn num(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.1}")
-    }
 }

@@ -29,6 +29,17 @@ impl Outcome {
         }
     }
 
+    pub fn parse(s: &str) -> Option<Outcome> {
+        [
+            Outcome::Pass,
+            Outcome::Partial,
+            Outcome::Fail,
+            Outcome::Unknown,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+
     /// Points earned for this outcome on a check worth `points`: partial is
     /// half, rounded down to a multiple of 0.5 (RUBRIC.md).
     pub fn earned(self, points: f64) -> f64 {
@@ -58,6 +69,12 @@ impl Grade {
             s if s >= 50.0 => Grade::D,
             _ => Grade::F,
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Grade> {
+        [Grade::A, Grade::B, Grade::C, Grade::D, Grade::F]
+            .into_iter()
+            .find(|g| g.to_string() == s)
     }
 }
 

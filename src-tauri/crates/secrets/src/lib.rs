@@ -56,19 +56,45 @@ pub fn env_var_name(name: &str) -> String {
     format!("READYROOM_SECRET_{suffix}")
 }
 
-/// Secrets by name: environment variable first (explicit for this run),
-/// then the keychain.
+/// Where secrets are kept, by name (the port; ARCHITECTURE.md). Calls
+/// may block: callers on an async runtime run them with `spawn_blocking`.
+pub trait SecretStore: Send + Sync {
+    fn get(&self, name: &str) -> Result<Option<(Sensitive<String>, Origin)>>;
+    fn set(&self, name: &str, value: Sensitive<String>) -> Result<()>;
+    /// Removes the entry. `Ok(false)` if there was none.
+    fn remove(&self, name: &str) -> Result<bool>;
+
+    fn status(&self, name: &str) -> Status {
+        match self.get(name) {
+            Ok(found) => Status {
+                name: name.to_string(),
+                origin: found.map(|(_, o)| o),
+                problem: None,
+            },
+            Err(e) => Status {
+                name: name.to_string(),
+                origin: None,
+                problem: Some(e.to_string()),
+            },
+        }
+    }
+}
+
+/// The OS keychain, with `READYROOM_SECRET_<NAME>` taking precedence
+/// (explicit for this run, for CI).
 #[derive(Debug, Clone, Default)]
-pub struct SecretStore {
+pub struct KeyringStore {
     _private: (),
 }
 
-impl SecretStore {
+impl KeyringStore {
     pub fn new() -> Self {
         Self::default()
     }
+}
 
-    pub fn get(&self, name: &str) -> Result<Option<(Sensitive<String>, Origin)>> {
+impl SecretStore for KeyringStore {
+    fn get(&self, name: &str) -> Result<Option<(Sensitive<String>, Origin)>> {
         check_name(name)?;
         if let Some(v) = std::env::var_os(env_var_name(name)) {
             if let Some(v) = v.to_str().filter(|v| !v.is_empty()) {
@@ -83,11 +109,8 @@ impl SecretStore {
         })
     }
 
-    pub fn set(&self, name: &str, value: Sensitive<String>) -> Result<()> {
-        check_name(name)?;
-        if value.expose().is_empty() {
-            return Err(Error::EmptyValue(name.to_string()));
-        }
+    fn set(&self, name: &str, value: Sensitive<String>) -> Result<()> {
+        check_value(name, &value)?;
         let owned = name.to_string();
         off_runtime(move || {
             entry(&owned)?
@@ -96,8 +119,7 @@ impl SecretStore {
         })
     }
 
-    /// Removes the keychain entry. `Ok(false)` if there was none.
-    pub fn remove(&self, name: &str) -> Result<bool> {
+    fn remove(&self, name: &str) -> Result<bool> {
         check_name(name)?;
         let owned = name.to_string();
         off_runtime(move || match entry(&owned)?.delete_credential() {
@@ -106,21 +128,42 @@ impl SecretStore {
             Err(e) => Err(map_err(&owned, e)),
         })
     }
+}
 
-    pub fn status(&self, name: &str) -> Status {
-        match self.get(name) {
-            Ok(found) => Status {
-                name: name.to_string(),
-                origin: found.map(|(_, o)| o),
-                problem: None,
-            },
-            Err(e) => Status {
-                name: name.to_string(),
-                origin: None,
-                problem: Some(e.to_string()),
-            },
-        }
+/// Secrets held in memory for one process: the command API's test host
+/// uses it so handler tests never touch the real keychain.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    values: std::sync::Mutex<std::collections::BTreeMap<String, Sensitive<String>>>,
+}
+
+impl SecretStore for MemoryStore {
+    fn get(&self, name: &str) -> Result<Option<(Sensitive<String>, Origin)>> {
+        check_name(name)?;
+        let values = self.values.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(values.get(name).map(|v| (v.clone(), Origin::Keychain)))
     }
+
+    fn set(&self, name: &str, value: Sensitive<String>) -> Result<()> {
+        check_value(name, &value)?;
+        let mut values = self.values.lock().unwrap_or_else(|p| p.into_inner());
+        values.insert(name.to_string(), value);
+        Ok(())
+    }
+
+    fn remove(&self, name: &str) -> Result<bool> {
+        check_name(name)?;
+        let mut values = self.values.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(values.remove(name).is_some())
+    }
+}
+
+fn check_value(name: &str, value: &Sensitive<String>) -> Result<()> {
+    check_name(name)?;
+    if value.expose().is_empty() {
+        return Err(Error::EmptyValue(name.to_string()));
+    }
+    Ok(())
 }
 
 fn check_name(name: &str) -> Result<()> {
@@ -184,8 +227,24 @@ mod tests {
     }
 
     #[test]
+    fn the_memory_store_keeps_values_and_refuses_empty_ones() {
+        let store = MemoryStore::default();
+        store
+            .set("prod/db", Sensitive::new("postgres://x".into()))
+            .expect("set");
+        assert_eq!(store.status("prod/db").origin, Some(Origin::Keychain));
+        assert!(matches!(
+            store.set("prod/db", Sensitive::new(String::new())),
+            Err(Error::EmptyValue(_))
+        ));
+        assert!(store.remove("prod/db").expect("remove"));
+        assert!(!store.remove("prod/db").expect("remove again"));
+        assert_eq!(store.status("prod/db").origin, None);
+    }
+
+    #[test]
     fn invalid_names_are_refused_before_the_keychain() {
-        let err = SecretStore::new().get("has space").expect_err("invalid");
+        let err = KeyringStore::new().get("has space").expect_err("invalid");
         assert!(matches!(err, Error::InvalidName(_)));
     }
 }

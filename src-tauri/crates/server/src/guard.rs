@@ -32,11 +32,12 @@ pub async fn same_origin(
     next: Next,
 ) -> Response {
     let own = own_authorities(&state);
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
+    // Exactly one Host: with two, another layer might read the other one.
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(h), None) => h.to_str().unwrap_or(""),
+        _ => "",
+    };
     if !own.iter().any(|a| a.eq_ignore_ascii_case(host)) {
         return problem(
             StatusCode::FORBIDDEN,

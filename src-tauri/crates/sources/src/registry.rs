@@ -71,14 +71,15 @@ impl Registry {
 
     /// Runs every configured source for one environment. Fails only for
     /// local setup problems (an unreadable ca_file), before any probe;
-    /// every remote failure becomes evidence. `on_done` is called with each
-    /// source's label as it finishes.
+    /// every remote failure becomes evidence. `at` is the run's time;
+    /// `on_done` is called with each source's label as it finishes.
     pub async fn gather(
         &self,
         environment: &str,
         env: &Environment,
         secrets: &ResolvedSecrets,
         timeout: Duration,
+        at: OffsetDateTime,
         on_done: &(dyn Fn(&str) + Sync),
     ) -> Result<Gathering> {
         let extra_roots = match &env.ca_file {
@@ -86,7 +87,7 @@ impl Registry {
             None => ExtraRoots::default(),
         };
         let http = HttpClients::new(&extra_roots, timeout)?;
-        let mut evidence = Evidence::empty(environment, OffsetDateTime::now_utc());
+        let mut evidence = Evidence::empty(environment, at);
         let mut sightings = Vec::new();
         let planned: Vec<&Arc<dyn Source>> =
             self.sources.iter().filter(|s| s.configured(env)).collect();

@@ -3,13 +3,14 @@
 //! Every write is one transaction, so a run is stored whole or not at all.
 
 mod migrations;
+mod scorecards;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
 use readyroom_core::evidence::UptimeHistory;
-use readyroom_core::scorecard::Scorecard;
+use readyroom_core::scorecard::{Grade, Scorecard};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use time::format_description::well_known::Rfc3339;
@@ -22,15 +23,13 @@ pub enum Error {
     #[error("the local store at {path} could not be migrated: {detail}")]
     Migrate { path: String, detail: String },
     #[error("local store error: {0}")]
-    Query(String),
-    #[error("a stored scorecard could not be read back ({0}); the store may come from a newer Readyroom")]
-    Corrupt(String),
-}
-
-impl From<sqlx::Error> for Error {
-    fn from(e: sqlx::Error) -> Self {
-        Error::Query(e.to_string())
-    }
+    Query(#[from] sqlx::Error),
+    #[error("the stored {row} could not be read back ({detail}); the row is damaged")]
+    Corrupt { row: String, detail: String },
+    #[error("stored run {id} is in row format {format}, written by a newer Readyroom; upgrade to read it")]
+    NewerFormat { id: i64, format: i64 },
+    #[error("a scorecard could not be encoded for the store: {0}")]
+    Encode(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -44,16 +43,13 @@ pub struct HealthSample {
 }
 
 /// A stored run, without its full scorecard.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
-#[serde(rename_all = "camelCase")]
-pub struct RunSummary {
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRun {
     pub id: i64,
     pub environment: String,
-    #[serde(with = "time::serde::rfc3339")]
-    #[ts(type = "string")]
     pub measured_at: OffsetDateTime,
     pub score: f64,
-    pub grade: String,
+    pub grade: Grade,
     pub coverage: f64,
 }
 
@@ -106,11 +102,11 @@ impl Store {
 
     /// Stores a run and its health sample in one transaction.
     pub async fn save_run(&self, card: &Scorecard, sample: Option<&HealthSample>) -> Result<i64> {
-        let json = serde_json::to_string(card).map_err(|e| Error::Query(e.to_string()))?;
+        let json = scorecards::encode(card)?;
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO scorecard_runs (environment, measured_at, score, grade, coverage, scorecard) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO scorecard_runs (environment, measured_at, score, grade, coverage, scorecard, format) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&card.environment)
         .bind(rfc3339(card.measured_at))
@@ -118,6 +114,7 @@ impl Store {
         .bind(card.grade.to_string())
         .bind(card.coverage)
         .bind(json)
+        .bind(scorecards::CURRENT_FORMAT)
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
@@ -145,7 +142,7 @@ impl Store {
     /// The `n` most recent scorecards of an environment, newest first.
     pub async fn recent(&self, environment: &str, n: u32) -> Result<Vec<Scorecard>> {
         let rows = sqlx::query(
-            "SELECT scorecard FROM scorecard_runs WHERE environment = ? ORDER BY measured_at DESC, id DESC LIMIT ?",
+            "SELECT id, format, scorecard FROM scorecard_runs WHERE environment = ? ORDER BY measured_at DESC, id DESC LIMIT ?",
         )
         .bind(environment)
         .bind(n)
@@ -153,14 +150,17 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let json: String = r.try_get(0)?;
-                serde_json::from_str(&json).map_err(|e| Error::Corrupt(e.to_string()))
+                scorecards::decode(
+                    r.try_get("id")?,
+                    r.try_get("format")?,
+                    &r.try_get::<String, _>("scorecard")?,
+                )
             })
             .collect()
     }
 
     /// Past runs, newest first.
-    pub async fn history(&self, environment: Option<&str>, limit: u32) -> Result<Vec<RunSummary>> {
+    pub async fn history(&self, environment: Option<&str>, limit: u32) -> Result<Vec<StoredRun>> {
         let rows = sqlx::query(
             "SELECT id, environment, measured_at, score, grade, coverage FROM scorecard_runs \
              WHERE (?1 IS NULL OR environment = ?1) ORDER BY measured_at DESC, id DESC LIMIT ?2",
@@ -169,18 +169,26 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RunSummary {
-                    id: r.try_get("id")?,
-                    environment: r.try_get("environment")?,
-                    measured_at: parse_time(&r.try_get::<String, _>("measured_at")?)?,
-                    score: r.try_get("score")?,
-                    grade: r.try_get("grade")?,
-                    coverage: r.try_get("coverage")?,
-                })
-            })
-            .collect()
+        rows.iter().map(stored_run).collect()
+    }
+
+    /// The id of the newest stored run, if any.
+    pub async fn last_run_id(&self) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT max(id) FROM scorecard_runs")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Runs stored after run `id` (by any process), oldest first.
+    pub async fn runs_after(&self, id: i64) -> Result<Vec<StoredRun>> {
+        let rows = sqlx::query(
+            "SELECT id, environment, measured_at, score, grade, coverage FROM scorecard_runs \
+             WHERE id > ? ORDER BY id LIMIT 100",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(stored_run).collect()
     }
 
     /// Health samples of an environment since `since`.
@@ -204,14 +212,31 @@ impl Store {
         Ok(Some(UptimeHistory {
             samples: n as u64,
             healthy: row.try_get::<i64, _>("ok")? as u64,
-            first_at: parse_time(&row.try_get::<String, _>("first")?)?,
-            last_at: parse_time(&row.try_get::<String, _>("last")?)?,
+            first_at: parse_time("health samples", &row.try_get::<String, _>("first")?)?,
+            last_at: parse_time("health samples", &row.try_get::<String, _>("last")?)?,
         }))
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+fn stored_run(r: &sqlx::sqlite::SqliteRow) -> Result<StoredRun> {
+    let id: i64 = r.try_get("id")?;
+    let score: f64 = r.try_get("score")?;
+    let grade: String = r.try_get("grade")?;
+    Ok(StoredRun {
+        id,
+        environment: r.try_get("environment")?,
+        measured_at: parse_time(
+            &format!("run {id}"),
+            &r.try_get::<String, _>("measured_at")?,
+        )?,
+        score,
+        grade: Grade::parse(&grade).unwrap_or_else(|| Grade::for_score(score)),
+        coverage: r.try_get("coverage")?,
+    })
 }
 
 /// Stored times are UTC RFC 3339 with a fixed nine-digit fraction, so that
@@ -226,8 +251,11 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-fn parse_time(s: &str) -> Result<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| Error::Corrupt(format!("time {s:?}: {e}")))
+fn parse_time(row: &str, s: &str) -> Result<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| Error::Corrupt {
+        row: row.to_string(),
+        detail: format!("time {s:?}: {e}"),
+    })
 }
 
 #[cfg(test)]

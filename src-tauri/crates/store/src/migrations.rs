@@ -10,11 +10,18 @@ use sqlx::SqlitePool;
 
 /// (version, description, SQL), in order. Append only: never edit a
 /// released migration.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "scorecards",
-    include_str!("../migrations/0001_scorecards.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "scorecards",
+        include_str!("../migrations/0001_scorecards.sql"),
+    ),
+    (
+        2,
+        "row format",
+        include_str!("../migrations/0002_row_format.sql"),
+    ),
+];
 
 #[derive(Debug)]
 struct Embedded;

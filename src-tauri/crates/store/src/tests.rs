@@ -59,7 +59,7 @@ fn stored_times_sort_as_text_in_time_order() {
         rfc3339(whole),
         rfc3339(later)
     );
-    assert_eq!(parse_time(&rfc3339(later)).expect("parses"), later);
+    assert_eq!(parse_time("test", &rfc3339(later)).expect("parses"), later);
 }
 
 #[tokio::test]
@@ -89,4 +89,64 @@ async fn an_unwritable_location_is_a_clear_error() {
             .starts_with("cannot open the local store at"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn rows_written_before_row_formats_read_back_and_newer_ones_say_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("store.db"))
+        .await
+        .expect("open");
+    let t0 = datetime!(2026-11-20 10:00 UTC);
+    // The first release stored the wire JSON of the scorecard, with no
+    // format column (the migration gives such rows format 1).
+    let old = card("prod", t0);
+    let wire = serde_json::to_string(&old).expect("json");
+    sqlx::query(
+        "INSERT INTO scorecard_runs (environment, measured_at, score, grade, coverage, scorecard) VALUES ('prod', ?, 0, 'F', 0, ?)",
+    )
+    .bind(rfc3339(t0))
+    .bind(&wire)
+    .execute(&store.pool)
+    .await
+    .expect("insert");
+    assert_eq!(store.latest("prod").await.expect("read"), Some(old));
+
+    sqlx::query(
+        "INSERT INTO scorecard_runs (environment, measured_at, score, grade, coverage, scorecard, format) VALUES ('prod', ?, 0, 'F', 0, '{}', 2)",
+    )
+    .bind(rfc3339(t0 + Duration::hours(1)))
+    .execute(&store.pool)
+    .await
+    .expect("insert");
+    let err = store.latest("prod").await.expect_err("newer format");
+    assert!(
+        err.to_string()
+            .contains("row format 2, written by a newer Readyroom"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn runs_after_lists_what_others_stored_since() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("store.db"))
+        .await
+        .expect("open");
+    assert_eq!(store.last_run_id().await.expect("id"), None);
+    let t0 = datetime!(2026-11-20 10:00 UTC);
+    let first = store.save_run(&card("prod", t0), None).await.expect("save");
+    let second = store
+        .save_run(&card("staging", t0), None)
+        .await
+        .expect("save");
+    assert_eq!(store.last_run_id().await.expect("id"), Some(second));
+    let after: Vec<(i64, String)> = store
+        .runs_after(first)
+        .await
+        .expect("after")
+        .into_iter()
+        .map(|r| (r.id, r.environment))
+        .collect();
+    assert_eq!(after, vec![(second, "staging".to_string())]);
 }

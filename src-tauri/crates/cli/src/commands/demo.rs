@@ -4,15 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use readyroom_api::paths;
-use readyroom_core::config::Config;
-use readyroom_core::rubric::Rubric;
+use readyroom_api::commands::EnvironmentRequest;
+use readyroom_api::{context, paths};
 use readyroom_demo::{Demo, Options};
 use serde::{Deserialize, Serialize};
 
 use crate::args::{DemoAction, DemoArgs, Global};
 use crate::exit::{self, Failure};
-use crate::{render, setup};
+use crate::{app, render};
 
 /// What `demo drill` needs to reach the running demo.
 #[derive(Serialize, Deserialize)]
@@ -51,7 +50,9 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     }
     options.traffic = !args.no_traffic;
     options.otlp_endpoint = args.otlp.clone();
-    let demo = Demo::start(options).await?;
+    let demo = Demo::start(options)
+        .await
+        .map_err(|e| Failure::error(e.to_string()))?;
     let ca_file = dir.join("demo-ca.pem");
     let config_file = dir.join("config.toml");
     let postgres_secret = args.postgres.as_ref().map(|_| "demo/database-url");
@@ -68,26 +69,18 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         &serde_json::to_string_pretty(&state).map_err(|e| Failure::error(e.to_string()))?,
     )?;
 
-    let parsed = Config::parse(&config_text, &dir)
-        .map_err(|p| Failure::error(format!("demo config invalid: {p:?}")))?;
-    let (name, env) = parsed.config.environment(None).map_err(Failure::error)?;
-    let store = setup::open_store().await?;
-    let run = super::score::score_with_progress(
-        name,
-        env,
-        &Rubric::default_rubric(),
-        &store,
-        Duration::from_secs(5),
-    )
-    .await?;
-    store
-        .save_run(&run.scorecard, run.health_sample.as_ref())
+    // Scored through the same application layer as `readyroom score`.
+    let api = app::api(&Global {
+        config: Some(config_file.clone()),
+    })?;
+    let environment = context::resolve_environment(&api, None)?;
+    let view = api
+        .run_scorecard(EnvironmentRequest { environment })
         .await?;
-    store.close().await;
-    print!(
-        "{}",
-        render::scorecard(&run.scorecard, None, false, args.format)
-    );
+    api.close().await;
+    if let Some(card) = &view.scorecard {
+        print!("{}", render::scorecard(card, None, false, args.format));
+    }
     if args.once {
         demo.shutdown();
         demo.flush_traces().await;

@@ -2,18 +2,19 @@
 
 use std::io::{IsTerminal, Read};
 
-use readyroom_core::Sensitive;
-use readyroom_secrets::SecretStore;
+use readyroom_api::commands::{EnvironmentFilter, SecretName};
+use readyroom_api::secrets::SetSecretRequest;
 
 use crate::args::{Global, SecretListArgs, SecretNameArgs};
 use crate::exit::{self, Failure};
-use crate::{render, setup};
+use crate::{app, render};
 
 /// Read at most this much from stdin: a secret is small; a mistaken pipe
 /// of a big file must not be stored.
 const MAX_SECRET_BYTES: u64 = 64 * 1024;
 
-pub fn set(args: SecretNameArgs) -> Result<u8, Failure> {
+pub async fn set(global: &Global, args: SecretNameArgs) -> Result<u8, Failure> {
+    // Refuse a bad name before asking for the value.
     readyroom_core::config::check_secret_name(&args.name).map_err(Failure::usage)?;
     let value = if std::io::stdin().is_terminal() {
         rpassword::prompt_password(format!("Value for secret '{}' (input hidden): ", args.name))
@@ -35,14 +36,25 @@ pub fn set(args: SecretNameArgs) -> Result<u8, Failure> {
     };
     // A trailing newline comes from `echo` or a file, never from the secret.
     let value = value.trim_end_matches(['\n', '\r']).to_string();
-    SecretStore::new().set(&args.name, Sensitive::new(value))?;
+    let api = app::api(global)?;
+    api.set_secret(SetSecretRequest {
+        name: args.name.clone(),
+        value,
+    })
+    .await
+    .map_err(|e| Failure::error(e.message))?;
     eprintln!("stored secret '{}' in the OS keychain", args.name);
     Ok(exit::OK)
 }
 
-pub fn remove(args: SecretNameArgs) -> Result<u8, Failure> {
-    readyroom_core::config::check_secret_name(&args.name).map_err(Failure::usage)?;
-    if SecretStore::new().remove(&args.name)? {
+pub async fn remove(global: &Global, args: SecretNameArgs) -> Result<u8, Failure> {
+    let api = app::api(global)?;
+    let removed = api
+        .remove_secret(SecretName {
+            name: args.name.clone(),
+        })
+        .await?;
+    if removed.removed {
         eprintln!("removed secret '{}' from the OS keychain", args.name);
         Ok(exit::OK)
     } else {
@@ -54,12 +66,12 @@ pub fn remove(args: SecretNameArgs) -> Result<u8, Failure> {
 }
 
 pub async fn list(global: &Global, args: SecretListArgs) -> Result<u8, Failure> {
-    let parsed = setup::load_config(global)?;
-    let config = &parsed.config;
-    if let Some(env) = &args.env {
-        config.environment(Some(env)).map_err(Failure::usage)?;
-    }
-    let rows = readyroom_api::secret_rows(config, args.env.as_deref()).await;
-    print!("{}", render::secrets(&rows, args.format));
+    let api = app::api(global)?;
+    let view = api
+        .list_secrets(EnvironmentFilter {
+            environment: args.env,
+        })
+        .await?;
+    print!("{}", render::secrets(&view.secrets, args.format));
     Ok(exit::OK)
 }

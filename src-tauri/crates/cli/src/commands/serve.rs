@@ -3,17 +3,23 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
+use readyroom_api::services::app_services;
 use readyroom_api::{paths, Api, Settings};
 use readyroom_server::{new_token, open_url, BroadcastSink, ServerState};
 
 use crate::args::{Format, Global, ServeArgs};
 use crate::exit::{self, Failure};
 
-/// A server started in the background; dropping the sender stops it.
+/// How long services get to stop when the server does.
+const SERVICES_GRACE: Duration = Duration::from_secs(2);
+
+/// A server started in the background, with the application's services.
 pub struct Running {
     pub url: String,
     pub addr: SocketAddr,
+    api: Api,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -21,6 +27,7 @@ pub struct Running {
 impl Running {
     pub async fn stop(self) -> Result<(), Failure> {
         let _ = self.stop.send(());
+        self.api.stop_services(SERVICES_GRACE).await;
         match self.task.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(Failure::error(format!("the server stopped: {e}"))),
@@ -53,10 +60,11 @@ pub async fn start(listen: SocketAddr, config_path: Option<PathBuf>) -> Result<R
         },
         Arc::new(events.clone()),
     );
+    api.start_services(app_services());
     let token = new_token();
     let url = open_url(addr, &token);
     let state = ServerState {
-        api,
+        api: api.clone(),
         token: token.into(),
         addr,
         events,
@@ -68,6 +76,7 @@ pub async fn start(listen: SocketAddr, config_path: Option<PathBuf>) -> Result<R
     Ok(Running {
         url,
         addr,
+        api,
         stop,
         task,
     })

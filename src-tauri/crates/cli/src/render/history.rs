@@ -1,4 +1,4 @@
-use readyroom_store::RunSummary;
+use readyroom_api::scorecard::RunSummary;
 
 use super::{json, num, table, when};
 use crate::args::Format;
@@ -19,7 +19,7 @@ pub fn history(runs: &[RunSummary], format: Format) -> String {
             when(r.measured_at),
             r.environment.clone(),
             num(r.score),
-            r.grade.clone(),
+            r.grade.to_string(),
             format!("{} %", num(r.coverage)),
         ]);
     }

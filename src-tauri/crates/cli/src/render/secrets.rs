@@ -1,6 +1,6 @@
 use super::{json, table};
 use crate::args::Format;
-use readyroom_api::commands::SecretStatusRow as SecretRow;
+use readyroom_api::secrets::{SecretOrigin, SecretStatusRow as SecretRow};
 
 pub fn secrets(rows: &[SecretRow], format: Format) -> String {
     if format == Format::Json {
@@ -20,8 +20,9 @@ pub fn secrets(rows: &[SecretRow], format: Format) -> String {
         ],
     );
     for r in rows {
-        let status = match (r.from.as_deref(), &r.problem) {
-            (Some(from), _) => format!("set ({from})"),
+        let status = match (r.from, &r.problem) {
+            (Some(SecretOrigin::Keychain), _) => "set (keychain)".to_string(),
+            (Some(SecretOrigin::Environment), _) => "set (environment)".to_string(),
             (None, Some(problem)) => format!("unknown: {problem}"),
             (None, None) => "not set".to_string(),
         };

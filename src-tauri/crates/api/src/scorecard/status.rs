@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use readyroom_sources::Sighting;
 use time::OffsetDateTime;
 
-use crate::commands::{SourceState, SourceStatus};
+use super::wire::{SourceState, SourceStatus};
 
 #[derive(Default)]
 pub(crate) struct Tracker {

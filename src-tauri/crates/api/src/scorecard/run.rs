@@ -1,0 +1,119 @@
+//! One scorecard run, the same for every entry point: look up the secrets
+//! the sources declare, gather the evidence, score it, store it, announce
+//! it.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use readyroom_core::diff::ScorecardDiff;
+use readyroom_core::scorecard::Scorecard;
+use readyroom_secrets::SecretStore;
+use readyroom_sources::{ResolvedSecrets, SecretRef};
+
+use super::uptime::sample_of;
+use super::ScorecardView;
+use crate::{context, Api, ApiError, ErrorCode, Event};
+
+pub(super) async fn run(api: &Api, environment: &str) -> Result<ScorecardView, ApiError> {
+    let result = run_locked(api, environment).await;
+    if let Err(e) = &result {
+        api.emit(Event::ScorecardFailed {
+            environment: environment.to_string(),
+            message: e.message.clone(),
+        });
+    }
+    result
+}
+
+async fn run_locked(api: &Api, environment: &str) -> Result<ScorecardView, ApiError> {
+    let lock = api.inner.scorecard.lock_for(environment);
+    let _one_at_a_time = lock.lock().await;
+    let parsed = context::load_config(api)?;
+    let config = &parsed.config;
+    let (name, env) = config
+        .environment(Some(environment))
+        .map_err(|msg| ApiError::new(ErrorCode::UnknownEnvironment, msg))?;
+    let rubric = context::load_rubric(config)?;
+    let store = api.store().await?;
+    let registry = (api.host().sources)(store);
+    let planned = registry.planned(env).len() as u32;
+    api.emit(Event::ScorecardStarted {
+        environment: name.to_string(),
+        probes: planned,
+    });
+    let done = AtomicU32::new(0);
+    let on_done = |probe: &str| {
+        let done = done.fetch_add(1, Ordering::SeqCst) + 1;
+        api.emit(Event::ProbeFinished {
+            environment: name.to_string(),
+            probe: probe.to_string(),
+            done,
+            probes: planned,
+        });
+    };
+    let secrets = resolve_secrets(api.host().secrets.clone(), registry.secrets(env)).await?;
+    let timeout = Duration::from_millis(env.probe_timeout_ms(&config.settings));
+    let gathering = registry
+        .gather(name, env, &secrets, timeout, api.now(), &on_done)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?;
+    let evidence = gathering.evidence;
+    let scorecard = Scorecard::compute(&rubric, &evidence);
+    let previous = store.latest(name).await?;
+    let id = store
+        .save_run(&scorecard, sample_of(&evidence).as_ref())
+        .await?;
+    api.inner.scorecard.stored(id);
+    api.inner
+        .scorecard
+        .status
+        .record(name, evidence.gathered_at, &gathering.sightings);
+    api.emit(Event::ScorecardFinished {
+        environment: name.to_string(),
+        score: scorecard.score,
+        grade: scorecard.grade,
+    });
+    let diff = previous.map(|p| ScorecardDiff::between(&p, &scorecard));
+    Ok(ScorecardView {
+        scorecard: Some(scorecard),
+        diff,
+    })
+}
+
+/// Looks up every secret the sources declared, off the async workers (the
+/// keychain client blocks). A secret that cannot be read is evidence
+/// (its checks are `unknown` and say why); a lookup that could not run at
+/// all is an error.
+async fn resolve_secrets(
+    store: Arc<dyn SecretStore>,
+    refs: Vec<SecretRef>,
+) -> Result<ResolvedSecrets, ApiError> {
+    if refs.is_empty() {
+        return Ok(ResolvedSecrets::new());
+    }
+    let names: Vec<String> = refs.into_iter().map(|r| r.name).collect();
+    tokio::task::spawn_blocking(move || {
+        names
+            .into_iter()
+            .map(|name| {
+                let value = match store.get(&name) {
+                    Ok(Some((value, _))) => Ok(value),
+                    Ok(None) => Err(format!(
+                        "secret '{name}' is not set; store it with `readyroom secret set {name}` (or set {})",
+                        readyroom_secrets::env_var_name(&name)
+                    )),
+                    Err(e) => Err(e.to_string()),
+                };
+                (name, value)
+            })
+            .collect::<ResolvedSecrets>()
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            ErrorCode::SecretsUnavailable,
+            format!("the keychain lookup did not complete ({e}); nothing was probed"),
+        )
+    })
+}

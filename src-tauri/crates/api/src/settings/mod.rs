@@ -1,0 +1,129 @@
+//! The settings area: the config file, every problem in it and in the
+//! files it names, and its environments. `readyroom config check` and the
+//! Settings view read the same report.
+
+use readyroom_core::config::ParsedConfig;
+use readyroom_core::rubric::Rubric;
+use readyroom_core::source_text::Problem;
+use readyroom_sources::trust::ExtraRoots;
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::commands::Empty;
+use crate::{context, Api, ApiError};
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub version: String,
+    pub config_path: Option<String>,
+    /// True when the config and every file it names have no problem.
+    pub config_valid: bool,
+    /// Why the config could not be read at all, when it could not.
+    pub config_error: Option<String>,
+    /// Every problem, with its key path and line.
+    pub problems: Vec<Problem>,
+    pub environments: Vec<EnvironmentInfo>,
+    pub default_environment: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentInfo {
+    pub name: String,
+    pub base_url: Option<String>,
+    /// Keychain entries this environment references.
+    pub secrets: Vec<String>,
+}
+
+pub(crate) async fn get_app_info(api: &Api, _: Empty) -> Result<AppInfo, ApiError> {
+    let path = api.settings().config_path.as_deref();
+    let mut info = AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        config_path: path.map(|p| p.display().to_string()),
+        config_valid: false,
+        config_error: None,
+        problems: Vec::new(),
+        environments: Vec::new(),
+        default_environment: None,
+    };
+    let parsed = match context::parse_config(path) {
+        Ok(Ok(parsed)) => parsed,
+        Ok(Err(problems)) => {
+            info.config_error = Some(format!("the config file has {} problem(s)", problems.len()));
+            info.problems = problems;
+            return Ok(info);
+        }
+        Err(e) => {
+            info.config_error = Some(e.message);
+            return Ok(info);
+        }
+    };
+    info.problems = problems_in_named_files(&parsed);
+    info.config_valid = info.problems.is_empty();
+    if !info.config_valid {
+        info.config_error = Some(format!(
+            "the config file has {} problem(s)",
+            info.problems.len()
+        ));
+    }
+    let config = parsed.config;
+    info.default_environment = config
+        .default_environment
+        .clone()
+        .or_else(|| config.environments.keys().next().cloned());
+    info.environments = config
+        .environments
+        .iter()
+        .map(|(name, env)| EnvironmentInfo {
+            name: name.clone(),
+            base_url: env.base_url.as_ref().map(|u| u.to_string()),
+            secrets: env
+                .secret_refs()
+                .into_iter()
+                .map(|(_, s)| s.to_string())
+                .collect(),
+        })
+        .collect();
+    Ok(info)
+}
+
+/// Problems in the files a valid config names: each environment's
+/// `ca_file` and the rubric.
+fn problems_in_named_files(parsed: &ParsedConfig) -> Vec<Problem> {
+    let config = &parsed.config;
+    let mut problems = Vec::new();
+    for (name, env) in &config.environments {
+        if let Some(ca) = &env.ca_file {
+            if let Err(e) = ExtraRoots::load(ca) {
+                let key = format!("environments.{name}.ca_file");
+                problems.push(Problem {
+                    line: parsed.lines.line_of(&key),
+                    path: key,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    if let Some(rubric) = &config.settings.rubric {
+        let message = match std::fs::read_to_string(rubric) {
+            Err(e) => Some(format!("cannot read rubric file {}: {e}", rubric.display())),
+            Ok(text) => Rubric::parse(&text).err().map(|ps| {
+                let list: Vec<String> = ps
+                    .iter()
+                    .map(|p| format!("{} {p}", rubric.display()))
+                    .collect();
+                format!("rubric is invalid: {}", list.join("; "))
+            }),
+        };
+        if let Some(message) = message {
+            problems.push(Problem {
+                line: parsed.lines.line_of("settings.rubric"),
+                path: "settings.rubric".into(),
+                message,
+            });
+        }
+    }
+    problems.sort_by_key(|p| p.line);
+    problems
+}

@@ -1,0 +1,395 @@
+//! The command handlers in-process on a test host (Yaak's
+//! `tests/test_host.rs`): a temp store, secrets in memory, a fixed clock
+//! and a scripted source, so every handler is exercised in milliseconds.
+//! The real sources, keychain and binary are tested in `tests/`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use readyroom_api::commands::{Empty, EnvironmentFilter, EnvironmentRequest, SecretName};
+use readyroom_api::scorecard::HistoryRequest;
+use readyroom_api::secrets::{SecretOrigin, SetSecretRequest};
+use readyroom_api::services::app_services;
+use readyroom_api::{Api, ErrorCode, Event, EventSink, Host, Settings};
+use readyroom_core::config::Environment;
+use readyroom_core::evidence::inputs::HEALTH;
+use readyroom_core::evidence::{Gathered, HttpOutcome, HttpProbe, HttpResponse, InputId};
+use readyroom_core::scorecard::{Grade, Outcome};
+use readyroom_secrets::MemoryStore;
+use readyroom_sources::{BoxFuture, Findings, Registry, RunContext, Source};
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+const NOW: OffsetDateTime = datetime!(2026-11-22 10:00 UTC);
+
+/// Records every event, in order.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Event>>);
+
+impl EventSink for Recorder {
+    fn emit(&self, event: Event) {
+        self.0.lock().expect("lock").push(event);
+    }
+}
+
+impl Recorder {
+    fn take(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.0.lock().expect("lock"))
+    }
+}
+
+/// A health source answering with a status the test chooses.
+struct ScriptedHealth {
+    status: u16,
+}
+
+impl Source for ScriptedHealth {
+    fn label(&self) -> &'static str {
+        "health"
+    }
+
+    fn provides(&self) -> &'static [InputId] {
+        &[HEALTH.id]
+    }
+
+    fn configured(&self, env: &Environment) -> bool {
+        !env.health_urls.is_empty()
+    }
+
+    fn gather<'a>(&'a self, ctx: &'a RunContext<'a>) -> BoxFuture<'a, Findings> {
+        Box::pin(async move {
+            let mut findings = Findings::new(ctx);
+            findings.set(
+                &HEALTH,
+                Gathered::observed(vec![HttpProbe {
+                    url: "https://app.test/health".into(),
+                    at: NOW,
+                    elapsed_ms: 40.0,
+                    outcome: HttpOutcome::Response(HttpResponse {
+                        status: self.status,
+                        headers: Default::default(),
+                        json: None,
+                    }),
+                }]),
+            );
+            findings.seen("https://app.test/health", Ok(()))
+        })
+    }
+}
+
+struct TestHost {
+    dir: tempfile::TempDir,
+    events: Arc<Recorder>,
+    secrets: Arc<MemoryStore>,
+}
+
+impl TestHost {
+    fn new(config: &str) -> TestHost {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("config.toml"), config).expect("config");
+        TestHost {
+            dir,
+            events: Arc::new(Recorder::default()),
+            secrets: Arc::new(MemoryStore::default()),
+        }
+    }
+
+    /// An API on this host; two APIs on one host are two Readyroom
+    /// processes sharing a store.
+    fn api(&self, health_status: u16) -> Api {
+        self.api_with(health_status, self.events.clone())
+    }
+
+    fn api_with(&self, health_status: u16, events: Arc<dyn EventSink>) -> Api {
+        Api::on(Host {
+            settings: Settings {
+                config_path: Some(self.dir.path().join("config.toml")),
+                store_path: self.dir.path().join("data/readyroom.db"),
+            },
+            events,
+            secrets: self.secrets.clone(),
+            clock: Arc::new(|| NOW),
+            sources: Arc::new(move |_store| {
+                Registry::new(vec![Arc::new(ScriptedHealth {
+                    status: health_status,
+                })])
+            }),
+        })
+    }
+}
+
+const PROD: &str = "[environments.prod]\nhealth_urls = [\"https://app.test/health\"]\n\n[environments.prod.postgres]\nurl_secret = \"prod/db\"\n";
+
+fn prod() -> EnvironmentRequest {
+    EnvironmentRequest {
+        environment: "prod".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_run_is_scored_stored_announced_and_read_back() {
+    let host = TestHost::new(PROD);
+    let api = host.api(200);
+    let view = api.run_scorecard(prod()).await.expect("run");
+    let card = view.scorecard.expect("scorecard");
+    assert_eq!(card.measured_at, NOW, "the run takes the host's clock");
+    let health = card
+        .checks()
+        .find(|c| c.id == "infra.health_endpoint")
+        .expect("check");
+    assert_eq!(health.outcome, Outcome::Pass);
+    let headroom = card
+        .checks()
+        .find(|c| c.id == "infra.connection_headroom")
+        .expect("check");
+    assert_eq!(
+        headroom.outcome,
+        Outcome::Unknown,
+        "no registered source gathers postgres here"
+    );
+    assert!(view.diff.is_none(), "a first run has nothing to diff");
+
+    let events = host.events.take();
+    assert_eq!(
+        events,
+        vec![
+            Event::ScorecardStarted {
+                environment: "prod".into(),
+                probes: 1
+            },
+            Event::ProbeFinished {
+                environment: "prod".into(),
+                probe: "health".into(),
+                done: 1,
+                probes: 1
+            },
+            Event::ScorecardFinished {
+                environment: "prod".into(),
+                score: card.score,
+                grade: card.grade
+            },
+        ]
+    );
+
+    let stored = api.get_scorecard(prod()).await.expect("get");
+    assert_eq!(stored.scorecard.as_ref(), Some(&card));
+    let history = api
+        .list_history(HistoryRequest::default())
+        .await
+        .expect("history");
+    assert_eq!(history.runs.len(), 1);
+    assert_eq!(history.runs[0].grade, card.grade);
+    let status = api.get_source_status(prod()).await.expect("status");
+    assert_eq!(status.sources.len(), 1);
+    assert_eq!(status.sources[0].source, "health");
+}
+
+#[tokio::test]
+async fn a_second_run_is_diffed_against_the_first() {
+    let host = TestHost::new(PROD);
+    host.api(200).run_scorecard(prod()).await.expect("healthy");
+    let view = host
+        .api(503)
+        .run_scorecard(prod())
+        .await
+        .expect("unhealthy");
+    let diff = view.diff.expect("diff");
+    let change = diff
+        .changes
+        .iter()
+        .find(|c| c.id == "infra.health_endpoint")
+        .expect("health changed");
+    assert_eq!(
+        (change.before, change.after),
+        (Some(Outcome::Pass), Some(Outcome::Fail))
+    );
+    assert!(diff.score_delta < 0.0);
+}
+
+#[tokio::test]
+async fn an_unknown_environment_is_the_same_error_for_every_command() {
+    let host = TestHost::new(PROD);
+    let api = host.api(200);
+    let nosuch = || EnvironmentRequest {
+        environment: "nosuch".into(),
+    };
+    let errors = [
+        api.get_scorecard(nosuch()).await.expect_err("get"),
+        api.run_scorecard(nosuch()).await.expect_err("run"),
+        api.list_history(HistoryRequest {
+            environment: Some("nosuch".into()),
+            limit: None,
+        })
+        .await
+        .expect_err("history"),
+        api.list_secrets(EnvironmentFilter {
+            environment: Some("nosuch".into()),
+        })
+        .await
+        .expect_err("secrets"),
+    ];
+    for e in errors {
+        assert_eq!(e.code, ErrorCode::UnknownEnvironment, "{e:?}");
+        assert_eq!(
+            e.message,
+            "unknown environment 'nosuch'; the config defines: prod"
+        );
+    }
+    assert!(
+        api.list_history(HistoryRequest::default())
+            .await
+            .expect("all")
+            .runs
+            .is_empty(),
+        "nothing was stored"
+    );
+}
+
+#[tokio::test]
+async fn secrets_go_in_and_never_come_back_out() {
+    let host = TestHost::new(PROD);
+    let api = host.api(200);
+    let value = "postgres://app:pw-7f3a9c@db.internal/app";
+    let listed = api
+        .list_secrets(EnvironmentFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(listed.secrets.len(), 1);
+    assert!(!listed.secrets[0].set);
+
+    let set = api
+        .set_secret(SetSecretRequest {
+            name: "prod/db".into(),
+            value: value.into(),
+        })
+        .await
+        .expect("set");
+    assert!(set.set);
+    let listed = api
+        .list_secrets(EnvironmentFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(listed.secrets[0].from, Some(SecretOrigin::Keychain));
+    let wire = serde_json::to_string(&listed).expect("json");
+    assert!(!wire.contains("pw-7f3a9c"), "{wire}");
+
+    let bad = api
+        .set_secret(SetSecretRequest {
+            name: "has space".into(),
+            value: value.into(),
+        })
+        .await
+        .expect_err("bad name");
+    assert_eq!(bad.code, ErrorCode::InvalidRequest);
+    assert!(!bad.message.contains("pw-7f3a9c"), "{}", bad.message);
+
+    let removed = api
+        .remove_secret(SecretName {
+            name: "prod/db".into(),
+        })
+        .await
+        .expect("remove");
+    assert!(removed.removed);
+    let again = api
+        .remove_secret(SecretName {
+            name: "prod/db".into(),
+        })
+        .await
+        .expect("remove again");
+    assert!(!again.removed);
+}
+
+#[tokio::test]
+async fn app_info_reports_every_problem_config_check_does() {
+    let host = TestHost::new(
+        "[settings]\nrubric = \"missing-rubric.toml\"\n\n[environments.prod]\nca_file = \"missing-ca.pem\"\n",
+    );
+    let info = host.api(200).get_app_info(Empty {}).await.expect("info");
+    assert!(!info.config_valid);
+    let paths: Vec<(&str, usize)> = info
+        .problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.line))
+        .collect();
+    assert_eq!(
+        paths,
+        vec![("settings.rubric", 2), ("environments.prod.ca_file", 5)]
+    );
+    assert_eq!(
+        info.config_error.as_deref(),
+        Some("the config file has 2 problem(s)")
+    );
+    assert_eq!(info.environments.len(), 1);
+}
+
+#[tokio::test]
+async fn a_malformed_command_is_an_invalid_request() {
+    let host = TestHost::new(PROD);
+    let e = host
+        .api(200)
+        .dispatch_json(serde_json::json!({"cmd": "get_scorecard", "payload": {}}))
+        .await
+        .expect_err("missing environment");
+    assert_eq!(e.code, ErrorCode::InvalidRequest);
+    let e = host
+        .api(200)
+        .dispatch_json(serde_json::json!({"cmd": "drop_tables", "payload": {}}))
+        .await
+        .expect_err("unknown command");
+    assert_eq!(e.code, ErrorCode::InvalidRequest);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_window_sees_a_run_another_process_stored() {
+    let host = TestHost::new(PROD);
+    // The war-room screen: an API with its services running.
+    let screen_events = Arc::new(Recorder::default());
+    let screen = host.api_with(200, screen_events.clone());
+    screen.start_services(app_services());
+    assert_eq!(screen.running_services(), vec!["run watcher"]);
+    // Let the watcher take note of what is already stored.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Another process (the CLI, the desktop app) runs the scorecard.
+    let other = host.api_with(200, Arc::new(Recorder::default()));
+    let card = other
+        .run_scorecard(prod())
+        .await
+        .expect("run")
+        .scorecard
+        .expect("card");
+
+    let finished = Event::ScorecardFinished {
+        environment: "prod".into(),
+        score: card.score,
+        grade: card.grade,
+    };
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        seen.extend(screen_events.take());
+        if seen.contains(&finished) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, vec![finished], "announced once, within 5 s");
+
+    // The screen's own runs are announced by the run itself, not twice.
+    screen.run_scorecard(prod()).await.expect("own run");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let own: Vec<Event> = screen_events
+        .take()
+        .into_iter()
+        .filter(|e| matches!(e, Event::ScorecardFinished { .. }))
+        .collect();
+    assert_eq!(own.len(), 1, "{own:?}");
+
+    let aborted = screen.stop_services(Duration::from_secs(2)).await;
+    assert!(aborted.is_empty(), "services stop when asked: {aborted:?}");
+    assert!(screen.running_services().is_empty());
+}
+
+#[test]
+fn grades_are_an_enum_on_the_wire() {
+    assert_eq!(serde_json::json!(Grade::B), serde_json::json!("B"));
+}

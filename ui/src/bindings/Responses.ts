@@ -1,0 +1,22 @@
+// Generated from the command declarations in src-tauri/crates/api/src/commands.rs. Do not edit.
+import type { AppInfo } from "./AppInfo";
+import type { Chart } from "./Chart";
+import type { HistoryView } from "./HistoryView";
+import type { ScorecardView } from "./ScorecardView";
+import type { SecretRemoved } from "./SecretRemoved";
+import type { SecretSet } from "./SecretSet";
+import type { SecretsView } from "./SecretsView";
+import type { SourcesView } from "./SourcesView";
+
+/** The response type of each command. */
+export interface Responses {
+  get_app_info: AppInfo;
+  get_scorecard: ScorecardView;
+  run_scorecard: ScorecardView;
+  list_history: HistoryView;
+  get_trend_chart: Chart;
+  get_source_status: SourcesView;
+  list_secrets: SecretsView;
+  set_secret: SecretSet;
+  remove_secret: SecretRemoved;
+}
