@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use readyroom_core::quota::Tier;
 use readyroom_demo::db::Workspace;
 use readyroom_demo::llm::{RetryPolicy, UpstreamBehaviour};
+use readyroom_demo::pricing::Tier;
 use readyroom_demo::{Demo, Options};
 use readyroom_tests::postgres::{fresh_database, TestDatabase};
 use readyroom_tests::text;

@@ -158,13 +158,20 @@ test('the API refuses calls without the token, from foreign origins and foreign 
 
 test('a page on another origin cannot drive the API from the browser, even holding the token', async () => {
   // The page sends a simple (no-preflight) request that carries a valid
-  // token, so only the Origin guard stands between it and a scorecard run
-  // against production. What matters is the side effect, not whether the
-  // browser lets the page read the answer: count the stored runs.
+  // token. What matters is the side effect, not whether the browser lets
+  // the page read the answer: count the stored runs. Several layers refuse
+  // it (the Origin guard; /api/rpc taking only application/json, which a
+  // cross-origin page cannot send without a preflight the server never
+  // grants). The Origin guard alone is proven by the Node request above and
+  // by crates/server/tests/guards.rs, both with a valid token.
   const runs = async () => (await rpc('list_history', { environment: 'demo' })).body.runs.length;
   const before = await runs();
+  // The hostile page is served from loopback too (another port), so the
+  // browser's own local-network protections do not stop it first.
+  const hostile = http.createServer((_, res) => res.end('<!doctype html><title>elsewhere</title>'));
+  await new Promise((r) => hostile.listen(0, '127.0.0.1', r));
   const other = await browser.newPage();
-  await other.goto('about:blank');
+  await other.goto(`http://127.0.0.1:${hostile.address().port}/`);
   await other.evaluate(async ([address, token]) => {
     await fetch(`http://${address}/api/rpc?token=${token}`, {
       method: 'POST',
@@ -174,6 +181,7 @@ test('a page on another origin cannot drive the API from the browser, even holdi
     }).catch(() => {});
   }, [server.address, server.token]);
   await other.close();
+  hostile.close();
   // A run takes a few seconds against the demo; give one time to land.
   await new Promise((r) => setTimeout(r, 4_000));
   assert.equal(await runs(), before, 'no run was started by the foreign page');

@@ -10,7 +10,6 @@ pub mod config;
 pub mod diff;
 pub mod evidence;
 pub mod format;
-pub mod quota;
 pub mod redact;
 pub mod rubric;
 pub mod scorecard;

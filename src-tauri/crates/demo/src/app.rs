@@ -197,7 +197,7 @@ async fn authenticate_and_limit(
 }
 
 fn anonymous_budget(state: &AppState, now: OffsetDateTime) -> (u64, i64) {
-    let minute = readyroom_core::quota::Window::Minute;
+    let minute = crate::pricing::Window::Minute;
     let start = minute.start(now).unix_timestamp();
     let mut bucket = state.anonymous.lock().unwrap_or_else(|p| p.into_inner());
     if bucket.0 != start {
@@ -282,7 +282,7 @@ async fn summarize(
     }
     let limits = ws.tier.default_limits();
     let usage = state.db.usage().await.unwrap_or_default();
-    let today = readyroom_core::quota::Window::Day
+    let today = crate::pricing::Window::Day
         .start(OffsetDateTime::now_utc())
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use readyroom_core::quota::{exceeded, Tier, Window};
+use crate::pricing::{exceeded, Tier, Window};
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 use sqlx::{Connection, Row};

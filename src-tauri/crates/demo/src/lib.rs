@@ -17,6 +17,7 @@
 mod app;
 pub mod db;
 pub mod llm;
+pub mod pricing;
 pub mod releases;
 mod state;
 pub mod telemetry;

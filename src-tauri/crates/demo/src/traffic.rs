@@ -6,7 +6,7 @@ use std::time::Duration;
 use rand::Rng;
 
 use crate::db::Workspace;
-use readyroom_core::quota::Tier;
+use crate::pricing::Tier;
 
 /// Runs until the task is aborted. `base` is the demo's own URL; `client`
 /// trusts the demo's CA.

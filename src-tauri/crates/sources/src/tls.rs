@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use readyroom_core::config::Environment;
 use readyroom_core::evidence::inputs::TLS;
-use readyroom_core::evidence::{Gathered, InputId, TlsOutcome, TlsProbe};
+use readyroom_core::evidence::{Gathered, InputId, TlsOutcome, TlsProbe, TlsVersion};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, RootCertStore};
 use time::OffsetDateTime;
@@ -61,10 +61,9 @@ async fn handshake(host: &str, port: u16, roots: Arc<RootCertStore>) -> Result<T
         .map_err(|e| e.to_string())?;
     let (_, conn) = stream.get_ref();
     let version = match conn.protocol_version() {
-        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
-        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
-        Some(other) => format!("{other:?}"),
-        None => "unknown".to_string(),
+        Some(rustls::ProtocolVersion::TLSv1_3) => TlsVersion::Tls13,
+        Some(rustls::ProtocolVersion::TLSv1_2) => TlsVersion::Tls12,
+        other => return Err(format!("unexpected TLS version {other:?}")),
     };
     let leaf = conn
         .peer_certificates()

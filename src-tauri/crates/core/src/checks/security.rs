@@ -2,7 +2,7 @@
 
 use super::{num, observed, single_response, thresholds, CheckKind, Judgement};
 use crate::evidence::inputs::{AUTH, BASE, ERROR_SHAPE, RATE_LIMIT, TLS};
-use crate::evidence::{Evidence, HttpOutcome, TlsOutcome};
+use crate::evidence::{Evidence, HttpOutcome, TlsOutcome, TlsVersion};
 use crate::rubric::{Better, CheckDef, ThresholdSpec};
 use crate::scorecard::Outcome;
 
@@ -95,10 +95,10 @@ fn tls(check: &CheckDef, ev: &Evidence) -> Judgement {
                 "{version}, certificate valid {} more days",
                 num(days.floor())
             );
-            let modern = version == "TLSv1.3";
+            let modern = *version == TlsVersion::Tls13;
             let outcome = if days > t.pass && modern {
                 Outcome::Pass
-            } else if days >= t.partial && (version == "TLSv1.2" || modern) {
+            } else if days >= t.partial {
                 Outcome::Partial
             } else {
                 Outcome::Fail
@@ -109,9 +109,6 @@ fn tls(check: &CheckDef, ev: &Evidence) -> Judgement {
                     "The certificate expires within {} day(s): renew it now.",
                     num(t.partial)
                 ),
-                _ if !modern && version != "TLSv1.2" => {
-                    format!("{version} is obsolete; require TLS 1.2 or later.")
-                }
                 _ if days <= t.pass => format!(
                     "The certificate expires in {} days: renew it.",
                     num(days.floor())

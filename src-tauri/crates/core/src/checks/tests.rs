@@ -173,24 +173,24 @@ fn health_dependencies_and_detail() {
 #[test]
 fn tls_bands() {
     let mut ev = Evidence::empty("prod", NOW);
-    let mut tls = |version: &str, days: i64| {
+    let mut tls = |version: TlsVersion, days: i64| {
         ev.set(
             &TLS,
             Gathered::observed(TlsProbe {
                 host: "app:443".into(),
                 at: NOW,
                 outcome: TlsOutcome::Handshake {
-                    version: version.into(),
+                    version,
                     not_after: NOW + Duration::days(days),
                 },
             }),
         );
         judge("sec.tls", &ev).outcome
     };
-    assert_eq!(tls("TLSv1.3", 60), Outcome::Pass);
-    assert_eq!(tls("TLSv1.2", 60), Outcome::Partial);
-    assert_eq!(tls("TLSv1.3", 7), Outcome::Partial);
-    assert_eq!(tls("TLSv1.3", 0), Outcome::Fail);
+    assert_eq!(tls(TlsVersion::Tls13, 60), Outcome::Pass);
+    assert_eq!(tls(TlsVersion::Tls12, 60), Outcome::Partial);
+    assert_eq!(tls(TlsVersion::Tls13, 7), Outcome::Partial);
+    assert_eq!(tls(TlsVersion::Tls13, 0), Outcome::Fail);
     let mut ev = Evidence::empty("prod", NOW);
     ev.set(
         &TLS,
@@ -459,7 +459,7 @@ fn judgeable_evidence() -> Evidence {
             host: "app:443".into(),
             at: NOW,
             outcome: TlsOutcome::Handshake {
-                version: "TLSv1.3".into(),
+                version: TlsVersion::Tls13,
                 not_after: NOW + Duration::days(30),
             },
         }),

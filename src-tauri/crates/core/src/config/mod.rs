@@ -106,10 +106,38 @@ pub struct TracesSource {
     pub jaeger_url: Option<Url>,
 }
 
+/// Where quota usage is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaSourceKind {
+    /// The quota data contract relation (or a custom query) in PostgreSQL.
+    Postgres,
+    /// A usage endpoint answering the contract as JSON.
+    Http,
+}
+
+impl QuotaSourceKind {
+    pub const NAMES: &'static [&'static str] = &["postgres", "http"];
+}
+
+/// The deploy provider that lists and rolls back deployments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployProvider {
+    Vercel,
+    Webhook,
+    Command,
+    Demo,
+}
+
+impl DeployProvider {
+    pub const NAMES: &'static [&'static str] = &["vercel", "webhook", "command", "demo"];
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuotaSource {
-    pub source: String,
+    pub source: QuotaSourceKind,
     pub relation: Option<String>,
     pub query: Option<String>,
     pub usage_url: Option<Url>,
@@ -119,7 +147,7 @@ pub struct QuotaSource {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeploySource {
-    pub provider: String,
+    pub provider: DeployProvider,
     pub project_id: Option<String>,
     pub team_id: Option<String>,
     pub token_secret: Option<String>,

@@ -90,7 +90,7 @@ const PGBOUNCER: &[Field] = &[req("url_secret", Ty::SecretName)];
 const TRACES: &[Field] = &[opt("tempo_url", Ty::Url), opt("jaeger_url", Ty::Url)];
 
 const QUOTA: &[Field] = &[
-    req("source", Ty::OneOf(&["postgres", "http"])),
+    req("source", Ty::OneOf(super::QuotaSourceKind::NAMES)),
     opt("relation", Ty::Str),
     opt("query", Ty::Str),
     opt("usage_url", Ty::Url),
@@ -98,10 +98,7 @@ const QUOTA: &[Field] = &[
 ];
 
 const DEPLOY: &[Field] = &[
-    req(
-        "provider",
-        Ty::OneOf(&["vercel", "webhook", "command", "demo"]),
-    ),
+    req("provider", Ty::OneOf(super::DeployProvider::NAMES)),
     opt("project_id", Ty::Str),
     opt("team_id", Ty::Str),
     opt("token_secret", Ty::SecretName),

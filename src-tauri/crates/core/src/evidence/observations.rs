@@ -88,13 +88,31 @@ pub struct TlsProbe {
     pub outcome: TlsOutcome,
 }
 
+/// A negotiated TLS version. Readyroom's TLS stack speaks only these two,
+/// so anything older fails the handshake (and the check) instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TlsVersion {
+    #[serde(rename = "TLSv1.2")]
+    Tls12,
+    #[serde(rename = "TLSv1.3")]
+    Tls13,
+}
+
+impl std::fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TlsVersion::Tls12 => "TLSv1.2",
+            TlsVersion::Tls13 => "TLSv1.3",
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "camelCase")]
 pub enum TlsOutcome {
     /// The handshake succeeded and the chain verified.
     Handshake {
-        /// "TLSv1.3", "TLSv1.2", ...
-        version: String,
+        version: TlsVersion,
         #[serde(with = "time::serde::rfc3339")]
         not_after: OffsetDateTime,
     },

@@ -1,6 +1,6 @@
-//! Per-tier quotas: plan limits and usage windows (PRODUCT.md, "Quota data
-//! contract"). Pure arithmetic; the demo enforces it and the quota view
-//! (a later capability) judges usage against it.
+//! The demo's pricing plans: its tiers, their limits (PRODUCT.md's default
+//! table) and usage windows. Readyroom's own quota capability reads tiers
+//! and limits from the operator's data; this is only the sample app's.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
