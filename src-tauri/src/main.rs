@@ -6,8 +6,8 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use readyroom_api::services::app_services;
 use readyroom_api::{paths, Api, ApiError, Event, EventSink, Settings};
@@ -24,12 +24,23 @@ impl EventSink for TauriEvents {
     }
 }
 
+/// When the process started, for start-up timings in the debug log.
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+fn since_start_ms() -> u128 {
+    STARTED.get().map_or(0, |t| t.elapsed().as_millis())
+}
+
 #[tauri::command]
 async fn rpc(
     api: tauri::State<'_, Api>,
     request: serde_json::Value,
 ) -> Result<serde_json::Value, ApiError> {
-    api.dispatch_json(request).await
+    let cmd = request["cmd"].as_str().unwrap_or("?").to_string();
+    tracing::debug!(cmd, at_ms = since_start_ms(), "rpc in");
+    let result = api.dispatch_json(request).await;
+    tracing::debug!(cmd, at_ms = since_start_ms(), "rpc out");
+    result
 }
 
 /// WebKitGTK's accelerated compositing falls back to software GL without a
@@ -46,6 +57,7 @@ fn prefer_software_compositing() {
 }
 
 fn main() {
+    STARTED.get_or_init(Instant::now);
     prefer_software_compositing();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -56,7 +68,11 @@ fn main() {
         .init();
     let context = tauri::generate_context!("../tauri.conf.json");
     let app = tauri::Builder::default()
+        .on_page_load(|_, payload| {
+            tracing::debug!(event = ?payload.event(), at_ms = since_start_ms(), "page load");
+        })
         .setup(|app| {
+            tracing::debug!(at_ms = since_start_ms(), "setup");
             let store_path =
                 paths::store_file().unwrap_or_else(|| std::env::temp_dir().join("readyroom.db"));
             let settings = Settings {

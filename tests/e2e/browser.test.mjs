@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
-import { launchChromium, startServe, startTargets, stop, tempDir } from './harness.mjs';
+import { launchChromium, spawnReadyroom, startServe, startTargets, stop, tempDir } from './harness.mjs';
 
-let targets, server, browser, page;
+let targets, server, browser, page, dataDir;
 const pageErrors = [];
 
 before(async () => {
-  const dataDir = tempDir();
+  dataDir = tempDir();
   targets = await startTargets(dataDir);
   server = await startServe(targets.config, dataDir);
   browser = await launchChromium();
@@ -64,6 +64,23 @@ test('runs the scorecard, shows score, grade, coverage and a check\'s evidence',
   assert.match(await page.locator('.trend img').getAttribute('src'), /^data:image\/svg\+xml/);
   // The status bar reports freshness.
   assert.match(await page.locator('.statusbar').innerText(), /health updated \d+ s ago/);
+});
+
+test('a run stored by another Readyroom process shows up in this window', async () => {
+  await page.locator('[data-testid=score]').waitFor();
+  // The window reloads the scorecard when it hears of a new run; the run
+  // comes from a separate `readyroom score` on the same store.
+  const reloaded = page.waitForRequest(
+    (r) => r.url().endsWith('/api/rpc') && (r.postData() ?? '').includes('"get_scorecard"'),
+    { timeout: 60_000 },
+  );
+  const cli = spawnReadyroom(['--config', targets.config, 'score', '--env', 'demo'], dataDir);
+  const code = await new Promise((r) => cli.once('exit', r));
+  assert.equal(code, 0, 'readyroom score ran');
+  const started = Date.now();
+  await reloaded;
+  // The run watcher polls once a second; the issue allows 5 s.
+  assert.ok(Date.now() - started < 5_000, `seen after ${Date.now() - started} ms`);
 });
 
 test('switching environment shows that environment and its failures', async () => {

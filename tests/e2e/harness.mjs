@@ -29,7 +29,7 @@ export function tempDir() {
   return mkdtempSync(join(tmpdir(), 'readyroom-e2e-'));
 }
 
-function spawnReadyroom(args, dataDir) {
+export function spawnReadyroom(args, dataDir) {
   const env = { ...process.env, READYROOM_DATA_DIR: dataDir, NO_COLOR: '1' };
   for (const k of Object.keys(env)) if (k.startsWith('READYROOM_SECRET_') || k === 'READYROOM_CONFIG') delete env[k];
   return spawn(BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

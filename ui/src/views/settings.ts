@@ -47,10 +47,10 @@ export function Settings({ info, onChanged }: { info: AppInfo; onChanged: () => 
       <section class="panel" aria-label="Config file">
         <h2>Config file</h2>
         <p><code data-testid="config-path">${info.configPath ?? 'none'}</code></p>
-        ${info.configValid
+        ${info.configValid && info.problems.length === 0
           ? html`<p class="ok-text" data-testid="config-valid">Valid · ${info.environments.length} environment(s)</p>`
-          : html`<div class="error" role="alert">
-              <p>${info.configError}</p>
+          : html`<div class="error" role="alert" data-testid="config-problems">
+              <p>${info.configError ?? `${info.problems.length} problem(s) in the files the config names`}</p>
               <ul>${info.problems.map((p) => html`<li>line ${p.line}: <code>${p.path}</code> ${p.message}</li>`)}</ul>
             </div>`}
         <p class="muted">Edit the file in your editor; Readyroom reads it fresh on every action. Readyroom ${info.version}.</p>

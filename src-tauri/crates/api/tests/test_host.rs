@@ -305,7 +305,7 @@ async fn app_info_reports_every_problem_config_check_does() {
         "[settings]\nrubric = \"missing-rubric.toml\"\n\n[environments.prod]\nca_file = \"missing-ca.pem\"\n",
     );
     let info = host.api(200).get_app_info(Empty {}).await.expect("info");
-    assert!(!info.config_valid);
+    assert!(info.config_valid, "the config itself is usable");
     let paths: Vec<(&str, usize)> = info
         .problems
         .iter()
@@ -315,10 +315,7 @@ async fn app_info_reports_every_problem_config_check_does() {
         paths,
         vec![("settings.rubric", 2), ("environments.prod.ca_file", 5)]
     );
-    assert_eq!(
-        info.config_error.as_deref(),
-        Some("the config file has 2 problem(s)")
-    );
+    assert_eq!(info.config_error, None);
     assert_eq!(info.environments.len(), 1);
 }
 

@@ -156,8 +156,12 @@ pub struct DemoArgs {
     pub no_traffic: bool,
     /// Also serve the UI on loopback and print its URL (for machines
     /// without a display).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "desktop")]
     pub serve: bool,
+    /// Open the desktop app (readyroom-desktop, next to this binary) on the
+    /// demo once it is ready; closing the window stops the demo.
+    #[arg(long)]
+    pub desktop: bool,
     /// Export the demo's own traces as OTLP/HTTP to this endpoint
     /// (e.g. http://127.0.0.1:4318).
     #[arg(long, value_name = "URL", env = "OTEL_EXPORTER_OTLP_ENDPOINT")]

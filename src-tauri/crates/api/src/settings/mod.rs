@@ -17,11 +17,14 @@ use crate::{context, Api, ApiError};
 pub struct AppInfo {
     pub version: String,
     pub config_path: Option<String>,
-    /// True when the config and every file it names have no problem.
+    /// True when the config parses and validates, so commands can use it.
+    /// Problems in the files it names (a `ca_file`, the rubric) are listed
+    /// in `problems` without making the whole config unusable.
     pub config_valid: bool,
-    /// Why the config could not be read at all, when it could not.
+    /// Why the config cannot be used, when it cannot.
     pub config_error: Option<String>,
-    /// Every problem, with its key path and line.
+    /// Every problem, in the config and in the files it names, with its
+    /// key path and line: what `readyroom config check` reports.
     pub problems: Vec<Problem>,
     pub environments: Vec<EnvironmentInfo>,
     pub default_environment: Option<String>,
@@ -60,13 +63,7 @@ pub(crate) async fn get_app_info(api: &Api, _: Empty) -> Result<AppInfo, ApiErro
         }
     };
     info.problems = problems_in_named_files(&parsed);
-    info.config_valid = info.problems.is_empty();
-    if !info.config_valid {
-        info.config_error = Some(format!(
-            "the config file has {} problem(s)",
-            info.problems.len()
-        ));
-    }
+    info.config_valid = true;
     let config = parsed.config;
     info.default_environment = config
         .default_environment

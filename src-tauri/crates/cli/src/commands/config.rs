@@ -31,7 +31,7 @@ pub async fn check(global: &Global, args: ConfigCheckArgs) -> Result<u8, Failure
     }
     let report = Report {
         path,
-        valid: info.config_valid,
+        valid: info.config_valid && info.problems.is_empty(),
         environments: info.environments.into_iter().map(|e| e.name).collect(),
         problems: info.problems,
     };

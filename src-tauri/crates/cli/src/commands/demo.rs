@@ -104,9 +104,26 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     } else {
         None
     };
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| Failure::error(format!("cannot wait for Ctrl-C: {e}")))?;
+    if args.desktop {
+        // The window, or Ctrl-C, ends the demo.
+        let mut window = open_desktop(&config_file)?;
+        tokio::select! {
+            status = window.wait() => {
+                if let Ok(status) = status {
+                    if !status.success() {
+                        eprintln!("the desktop app exited with {status}");
+                    }
+                }
+            }
+            _ = tokio::signal::ctrl_c() => {
+                let _ = window.kill().await;
+            }
+        }
+    } else {
+        tokio::signal::ctrl_c()
+            .await
+            .map_err(|e| Failure::error(format!("cannot wait for Ctrl-C: {e}")))?;
+    }
     if let Some(running) = server {
         running.stop().await?;
     }
@@ -115,6 +132,24 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     let _ = std::fs::remove_file(dir.join("state.json"));
     eprintln!("stopped");
     Ok(exit::OK)
+}
+
+/// Starts `readyroom-desktop` from this binary's folder on the demo's config.
+fn open_desktop(config_file: &Path) -> Result<tokio::process::Child, Failure> {
+    let here = std::env::current_exe()
+        .map_err(|e| Failure::error(format!("cannot locate this binary: {e}")))?;
+    let desktop = here.with_file_name(format!("readyroom-desktop{}", std::env::consts::EXE_SUFFIX));
+    eprintln!("Opening the desktop app (close it to stop the demo).");
+    tokio::process::Command::new(&desktop)
+        .env("READYROOM_CONFIG", config_file)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            Failure::error(format!(
+                "cannot start the desktop app {}: {e}. Build it with `cargo build --release -p readyroom-desktop`, or use `readyroom demo --serve`",
+                desktop.display()
+            ))
+        })
 }
 
 async fn drill() -> Result<u8, Failure> {

@@ -309,3 +309,61 @@ pub fn check_secret_name(s: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    /// A value of type `ty` that the schema accepts.
+    fn sample(ty: Ty) -> Value {
+        match ty {
+            Ty::Str => Value::String("x".into()),
+            Ty::Url => Value::String("https://app.example.test/x".into()),
+            Ty::UrlList => Value::Array(vec![sample(Ty::Url)]),
+            Ty::Path => Value::String("file.pem".into()),
+            Ty::SecretName => Value::String("x/secret".into()),
+            Ty::Int { min, .. } => Value::Integer(min),
+            Ty::OneOf(choices) => Value::String(choices[0].into()),
+            Ty::Table(fields) => Value::Table(sample_table(fields)),
+            Ty::Named(fields) => {
+                let mut named = Table::new();
+                named.insert("x".into(), Value::Table(sample_table(fields)));
+                Value::Table(named)
+            }
+        }
+    }
+
+    fn sample_table(fields: &[Field]) -> Table {
+        fields
+            .iter()
+            .map(|f| (f.key.to_string(), sample(f.ty)))
+            .collect()
+    }
+
+    /// The schema (which reports every problem with its line) and the serde
+    /// types (which hold the config) describe the same keys: a document with
+    /// every key the schema knows deserializes, every section included.
+    #[test]
+    fn every_schema_key_reaches_the_config_types() {
+        let text = toml::to_string(&sample_table(ROOT)).expect("sample serializes");
+        let parsed = Config::parse(&text, std::path::Path::new("/base"))
+            .unwrap_or_else(|problems| panic!("{problems:?}\n{text}"));
+        let env = &parsed.config.environments["x"];
+        assert!(env.base_url.is_some() && env.metrics_url.is_some());
+        assert!(env.rate_limit_url.is_some() && env.error_url.is_some());
+        assert!(env.ca_file.is_some() && env.probe_timeout_ms.is_some());
+        assert!(env.postgres.is_some() && env.pgbouncer.is_some());
+        assert!(env
+            .traces
+            .as_ref()
+            .is_some_and(|t| t.tempo_url.is_some() && t.jaeger_url.is_some()));
+        let quota = env.quota.as_ref().expect("quota");
+        assert!(quota.relation.is_some() && quota.query.is_some());
+        assert!(quota.usage_url.is_some() && quota.token_secret.is_some());
+        let deploy = env.deploy.as_ref().expect("deploy");
+        assert!(deploy.project_id.is_some() && deploy.team_id.is_some());
+        assert!(deploy.token_secret.is_some() && deploy.url.is_some() && deploy.command.is_some());
+        assert!(parsed.config.settings.rubric.is_some());
+    }
+}
