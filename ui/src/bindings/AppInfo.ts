@@ -4,14 +4,17 @@ import type { Problem } from "./Problem";
 
 export type AppInfo = { version: string, configPath: string | null, 
 /**
- * True when the config and every file it names have no problem.
+ * True when the config parses and validates, so commands can use it.
+ * Problems in the files it names (a `ca_file`, the rubric) are listed
+ * in `problems` without making the whole config unusable.
  */
 configValid: boolean, 
 /**
- * Why the config could not be read at all, when it could not.
+ * Why the config cannot be used, when it cannot.
  */
 configError: string | null, 
 /**
- * Every problem, with its key path and line.
+ * Every problem, in the config and in the files it names, with its
+ * key path and line: what `readyroom config check` reports.
  */
 problems: Array<Problem>, environments: Array<EnvironmentInfo>, defaultEnvironment: string | null, };
