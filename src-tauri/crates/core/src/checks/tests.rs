@@ -170,21 +170,23 @@ fn health_dependencies_and_detail() {
     );
 }
 
+/// A verified handshake of `version` with a certificate valid `days` more.
+fn handshake(version: TlsVersion, days: i64) -> Gathered<TlsProbe> {
+    Gathered::observed(TlsProbe {
+        host: "app:443".into(),
+        at: NOW,
+        outcome: TlsOutcome::Handshake {
+            version,
+            not_after: NOW + Duration::days(days),
+        },
+    })
+}
+
 #[test]
 fn tls_bands() {
     let mut ev = Evidence::empty("prod", NOW);
     let mut tls = |version: TlsVersion, days: i64| {
-        ev.set(
-            &TLS,
-            Gathered::observed(TlsProbe {
-                host: "app:443".into(),
-                at: NOW,
-                outcome: TlsOutcome::Handshake {
-                    version,
-                    not_after: NOW + Duration::days(days),
-                },
-            }),
-        );
+        ev.set(&TLS, handshake(version, days));
         judge("sec.tls", &ev).outcome
     };
     assert_eq!(tls(TlsVersion::Tls13, 60), Outcome::Pass);
@@ -453,17 +455,7 @@ fn judgeable_evidence() -> Evidence {
             Some(json!({"version": "1", "checks": {"db": "ok"}})),
         ),
     )]);
-    ev.set(
-        &TLS,
-        Gathered::observed(TlsProbe {
-            host: "app:443".into(),
-            at: NOW,
-            outcome: TlsOutcome::Handshake {
-                version: TlsVersion::Tls13,
-                not_after: NOW + Duration::days(30),
-            },
-        }),
-    );
+    ev.set(&TLS, handshake(TlsVersion::Tls13, 30));
     ev.set(&POSTGRES, Gathered::observed(pg_stats(30, 9_950, 50)));
     ev.set(
         &UPTIME,
