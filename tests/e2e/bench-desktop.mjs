@@ -10,8 +10,7 @@
 // outside. Memory is the proportional set size (PSS, shared pages split
 // fairly) summed over every process of the tree, after 5 s idle.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHROMIUM, CHROMIUM_FLAGS, startServe, startTargets, stop, tempDir } from './harness.mjs';
 
@@ -106,7 +105,7 @@ const chromium = await measure(
       CHROMIUM,
       [
         `--app=${server.url}`,
-        `--user-data-dir=${mkdtempSync(join(tmpdir(), 'rr-chromium-'))}`,
+        `--user-data-dir=${tempDir('rr-chromium-')}`,
         ...CHROMIUM_FLAGS,
         '--window-size=1280,800',
       ],

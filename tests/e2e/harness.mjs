@@ -1,7 +1,7 @@
 // Starting the real `readyroom` binary and Debian's Chromium for the
 // end-to-end tests. READYROOM_BIN names the binary (scripts/test builds it).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -25,8 +25,17 @@ function waitFor(stream, pattern, ms, what) {
   });
 }
 
-export function tempDir() {
-  return mkdtempSync(join(tmpdir(), 'readyroom-e2e-'));
+// Every temp folder a run makes is removed when the process exits, so runs
+// on a CI machine leave nothing behind.
+const made = [];
+process.on('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+export function tempDir(prefix = 'readyroom-e2e-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 export function spawnReadyroom(args, dataDir) {

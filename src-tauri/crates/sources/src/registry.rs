@@ -57,16 +57,15 @@ impl Registry {
             .collect()
     }
 
-    /// The keychain entries the sources that will run need.
+    /// The keychain entries the sources that will run need, each once.
     pub fn secrets(&self, env: &Environment) -> Vec<SecretRef> {
-        let mut refs: Vec<SecretRef> = self
-            .sources
+        let mut seen = std::collections::HashSet::new();
+        self.sources
             .iter()
             .filter(|s| s.configured(env))
             .flat_map(|s| s.secrets(env))
-            .collect();
-        refs.dedup_by(|a, b| a.name == b.name);
-        refs
+            .filter(|r| seen.insert(r.name.clone()))
+            .collect()
     }
 
     /// Runs every configured source for one environment. Fails only for
@@ -138,4 +137,114 @@ async fn run_one(
     };
     on_done(source.label());
     (source.label(), findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use readyroom_core::config::Config;
+    use readyroom_core::evidence::inputs::{AUTH, HEALTH};
+    use readyroom_core::evidence::{Gathered, HttpProbe, Input, InputId, Missing};
+
+    use super::*;
+    use crate::source::BoxFuture;
+
+    /// A source that needs one secret and takes `delay` to answer.
+    struct Slow {
+        label: &'static str,
+        input: &'static Input<Vec<HttpProbe>>,
+        delay: Duration,
+    }
+
+    impl Source for Slow {
+        fn label(&self) -> &'static str {
+            self.label
+        }
+        fn provides(&self) -> &'static [InputId] {
+            if self.input.id == HEALTH.id {
+                &[HEALTH.id]
+            } else {
+                &[AUTH.id]
+            }
+        }
+        fn configured(&self, _env: &Environment) -> bool {
+            true
+        }
+        fn secrets(&self, _env: &Environment) -> Vec<SecretRef> {
+            vec![SecretRef {
+                key: "test.secret",
+                name: "shared/secret".into(),
+            }]
+        }
+        fn budget(&self, _ctx: &RunContext<'_>) -> Duration {
+            Duration::from_millis(200)
+        }
+        fn gather<'a>(&'a self, ctx: &'a RunContext<'a>) -> BoxFuture<'a, Findings> {
+            Box::pin(async move {
+                tokio::time::sleep(self.delay).await;
+                let mut findings = Findings::new(ctx);
+                findings.set(self.input, Gathered::observed(Vec::new()));
+                findings
+            })
+        }
+    }
+
+    fn env() -> Config {
+        Config::parse("[environments.prod]\n", std::path::Path::new("."))
+            .expect("config")
+            .config
+    }
+
+    #[tokio::test]
+    async fn a_source_past_its_budget_is_unavailable_and_secrets_are_asked_once() {
+        let registry = Registry::new(vec![
+            Arc::new(Slow {
+                label: "hangs",
+                input: &HEALTH,
+                delay: Duration::from_secs(30),
+            }),
+            Arc::new(Slow {
+                label: "other",
+                input: &AUTH,
+                delay: Duration::ZERO,
+            }),
+        ]);
+        let config = env();
+        let (name, env) = config.environment(None).expect("env");
+        assert_eq!(registry.planned(env), vec!["hangs", "other"]);
+        assert_eq!(registry.secrets(env).len(), 1, "one lookup per secret");
+        let done = std::sync::Mutex::new(Vec::new());
+        let gathering = registry
+            .gather(
+                name,
+                env,
+                &ResolvedSecrets::new(),
+                Duration::from_millis(100),
+                OffsetDateTime::now_utc(),
+                &|label| done.lock().expect("lock").push(label.to_string()),
+            )
+            .await
+            .expect("gather");
+        let mut done = done.into_inner().expect("lock");
+        done.sort();
+        assert_eq!(done, vec!["hangs", "other"], "both report progress");
+        let hung = gathering
+            .sightings
+            .iter()
+            .find(|(label, _)| *label == "hangs")
+            .expect("sighting");
+        assert_eq!(
+            hung.1.result,
+            Err("hangs did not finish within 200 ms".to_string())
+        );
+        assert!(matches!(
+            gathering.evidence.missing(HEALTH.id),
+            Some(Missing::Unavailable { reason, .. }) if reason == "hangs did not finish within 200 ms"
+        ));
+        assert!(
+            gathering.evidence.is_observed(AUTH.id),
+            "the other source's evidence is still there"
+        );
+    }
 }
