@@ -70,6 +70,8 @@ before(async () => {
       XDG_CACHE_HOME: join(home, '.cache'),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
+    // Its own process group, which WebKitWebDriver and the app join: see after().
+    detached: true,
   });
   await waitFor(() => fetch(`${BASE}/status`).then((r) => r.ok), 'tauri-driver');
   const created = await wd('POST', '/session', {
@@ -81,7 +83,19 @@ before(async () => {
 after(async () => {
   if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
   stop(targets?.demo);
-  driver?.kill();
+  // End the driver, WebKitWebDriver and the app together: an app left behind
+  // would hold this test's output pipe open and the runner would wait on it
+  // forever (seen once).
+  if (driver?.pid) {
+    const group = (signal) => {
+      try {
+        process.kill(-driver.pid, signal);
+      } catch {}
+    };
+    group('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1_000));
+    group('SIGKILL');
+  }
 });
 
 test('the desktop app starts, shows the scorecard, runs it, and is screenshotted', async () => {
