@@ -13,7 +13,7 @@ use readyroom_api::services::app_services;
 use readyroom_api::{Api, ErrorCode, Event, EventSink, Host, Settings};
 use readyroom_core::config::Environment;
 use readyroom_core::evidence::inputs::HEALTH;
-use readyroom_core::evidence::{Gathered, HttpOutcome, HttpProbe, HttpResponse, InputId};
+use readyroom_core::evidence::{HttpOutcome, HttpProbe, HttpResponse, InputId};
 use readyroom_core::scorecard::{Grade, Outcome};
 use readyroom_secrets::MemoryStore;
 use readyroom_sources::{BoxFuture, Findings, Registry, RunContext, Source};
@@ -61,7 +61,7 @@ impl Source for ScriptedHealth {
             let mut findings = Findings::new(ctx);
             findings.set(
                 &HEALTH,
-                Gathered::observed(vec![HttpProbe {
+                Ok(vec![HttpProbe {
                     url: "https://app.test/health".into(),
                     at: NOW,
                     elapsed_ms: 40.0,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use prometheus_parse::LineInfo;
 use readyroom_core::config::Environment;
 use readyroom_core::evidence::inputs::METRICS;
-use readyroom_core::evidence::{Gathered, InputId, MetricsOutcome, MetricsProbe};
+use readyroom_core::evidence::{InputId, MetricsOutcome, MetricsProbe};
 
 use crate::http;
 use crate::source::{BoxFuture, Findings, RunContext, Source};
@@ -39,7 +39,7 @@ impl Source for MetricsSource {
                 _ => Ok(()),
             };
             let target = p.url.clone();
-            findings.set(&METRICS, Gathered::observed(p));
+            findings.set(&METRICS, Ok(p));
             findings.seen(target, result)
         })
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use readyroom_core::config::Environment;
 use readyroom_core::evidence::inputs::POSTGRES;
-use readyroom_core::evidence::{Gathered, InputId, PostgresStats};
+use readyroom_core::evidence::{InputId, Missing, PostgresStats};
 use readyroom_core::redact::redact;
 use readyroom_core::Sensitive;
 use sqlx::postgres::PgConnectOptions;
@@ -72,17 +72,17 @@ impl Source for PostgresSource {
             match result {
                 Ok(stats) => {
                     let target = stats.source.clone();
-                    findings.set(&POSTGRES, Gathered::observed(stats));
+                    findings.set(&POSTGRES, Ok(stats));
                     findings.seen(target, Ok(()))
                 }
                 Err((target, reason)) => {
                     findings.set(
                         &POSTGRES,
-                        Gathered::Unavailable {
+                        Err(Missing::Unavailable {
                             source: target.clone(),
                             reason: reason.clone(),
                             at: OffsetDateTime::now_utc(),
-                        },
+                        }),
                     );
                     findings.seen(target, Err(reason))
                 }

@@ -4,7 +4,7 @@
 use futures::future::join_all;
 use readyroom_core::config::Environment;
 use readyroom_core::evidence::inputs::{AUTH, BASE, ERROR_SHAPE, HEALTH, RATE_LIMIT};
-use readyroom_core::evidence::{Gathered, HttpOutcome, HttpProbe, Input, InputId};
+use readyroom_core::evidence::{HttpOutcome, HttpProbe, Input, InputId};
 use url::Url;
 
 use crate::http::{self, Redirects};
@@ -14,7 +14,6 @@ use crate::source::{BoxFuture, Findings, RunContext, Source};
 pub struct UrlList {
     label: &'static str,
     input: &'static Input<Vec<HttpProbe>>,
-    provides: &'static [InputId],
     urls: fn(&Environment) -> Vec<Url>,
     redirects: Redirects,
 }
@@ -23,7 +22,6 @@ pub struct UrlList {
 pub struct OneUrl {
     label: &'static str,
     input: &'static Input<HttpProbe>,
-    provides: &'static [InputId],
     url: fn(&Environment) -> Option<Url>,
     redirects: Redirects,
 }
@@ -32,7 +30,6 @@ pub struct OneUrl {
 pub const HEALTH_PROBES: UrlList = UrlList {
     label: "health",
     input: &HEALTH,
-    provides: &[HEALTH.id],
     urls: |env| env.health_urls.clone(),
     redirects: Redirects::Follow,
 };
@@ -42,7 +39,6 @@ pub const HEALTH_PROBES: UrlList = UrlList {
 pub const AUTH_PROBES: UrlList = UrlList {
     label: "auth",
     input: &AUTH,
-    provides: &[AUTH.id],
     urls: |env| env.protected_urls.clone(),
     redirects: Redirects::Keep,
 };
@@ -51,7 +47,6 @@ pub const AUTH_PROBES: UrlList = UrlList {
 pub const BASE_PROBE: OneUrl = OneUrl {
     label: "base",
     input: &BASE,
-    provides: &[BASE.id],
     url: |env| env.base_url.clone(),
     redirects: Redirects::Follow,
 };
@@ -60,7 +55,6 @@ pub const BASE_PROBE: OneUrl = OneUrl {
 pub const RATE_LIMIT_PROBE: OneUrl = OneUrl {
     label: "rate limit",
     input: &RATE_LIMIT,
-    provides: &[RATE_LIMIT.id],
     url: |env| {
         env.rate_limit_url
             .clone()
@@ -73,7 +67,6 @@ pub const RATE_LIMIT_PROBE: OneUrl = OneUrl {
 pub const ERROR_PROBE: OneUrl = OneUrl {
     label: "error shape",
     input: &ERROR_SHAPE,
-    provides: &[ERROR_SHAPE.id],
     url: |env| {
         env.error_url
             .clone()
@@ -88,7 +81,7 @@ impl Source for UrlList {
     }
 
     fn provides(&self) -> &'static [InputId] {
-        self.provides
+        std::slice::from_ref(&self.input.id)
     }
 
     fn configured(&self, env: &Environment) -> bool {
@@ -106,7 +99,7 @@ impl Source for UrlList {
             .await;
             let sighting = sighting(&probes);
             let mut findings = Findings::new(ctx);
-            findings.set(self.input, Gathered::observed(probes));
+            findings.set(self.input, Ok(probes));
             match sighting {
                 Some((target, result)) => findings.seen(target, result),
                 None => findings,
@@ -121,7 +114,7 @@ impl Source for OneUrl {
     }
 
     fn provides(&self) -> &'static [InputId] {
-        self.provides
+        std::slice::from_ref(&self.input.id)
     }
 
     fn configured(&self, env: &Environment) -> bool {
@@ -136,7 +129,7 @@ impl Source for OneUrl {
             };
             let probe = http::probe(ctx.http.get(self.redirects), url.as_str(), ctx.timeout).await;
             let sighting = sighting(std::slice::from_ref(&probe));
-            findings.set(self.input, Gathered::observed(probe));
+            findings.set(self.input, Ok(probe));
             match sighting {
                 Some((target, result)) => findings.seen(target, result),
                 None => findings,

@@ -145,7 +145,7 @@ mod tests {
 
     use readyroom_core::config::Config;
     use readyroom_core::evidence::inputs::{AUTH, HEALTH};
-    use readyroom_core::evidence::{Gathered, HttpProbe, Input, InputId, Missing};
+    use readyroom_core::evidence::{HttpProbe, Input, InputId, Missing};
 
     use super::*;
     use crate::source::BoxFuture;
@@ -162,11 +162,7 @@ mod tests {
             self.label
         }
         fn provides(&self) -> &'static [InputId] {
-            if self.input.id == HEALTH.id {
-                &[HEALTH.id]
-            } else {
-                &[AUTH.id]
-            }
+            std::slice::from_ref(&self.input.id)
         }
         fn configured(&self, _env: &Environment) -> bool {
             true
@@ -184,7 +180,7 @@ mod tests {
             Box::pin(async move {
                 tokio::time::sleep(self.delay).await;
                 let mut findings = Findings::new(ctx);
-                findings.set(self.input, Gathered::observed(Vec::new()));
+                findings.set(self.input, Ok(Vec::new()));
                 findings
             })
         }

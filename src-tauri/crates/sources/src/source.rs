@@ -76,7 +76,7 @@ pub struct Findings {
 impl Findings {
     pub fn new(ctx: &RunContext<'_>) -> Self {
         Findings {
-            evidence: Evidence::empty(ctx.environment, OffsetDateTime::now_utc()),
+            evidence: Evidence::empty(ctx.environment, ctx.earlier.gathered_at),
             sighting: None,
         }
     }

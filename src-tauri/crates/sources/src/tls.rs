@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use readyroom_core::config::Environment;
 use readyroom_core::evidence::inputs::TLS;
-use readyroom_core::evidence::{Gathered, InputId, TlsOutcome, TlsProbe, TlsVersion};
+use readyroom_core::evidence::{InputId, TlsOutcome, TlsProbe, TlsVersion};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, RootCertStore};
 use time::OffsetDateTime;
@@ -104,7 +104,7 @@ impl Source for TlsSource {
                 _ => Ok(()),
             };
             let target = p.host.clone();
-            findings.set(&TLS, Gathered::observed(p));
+            findings.set(&TLS, Ok(p));
             findings.seen(target, result)
         })
     }

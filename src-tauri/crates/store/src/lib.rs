@@ -234,9 +234,14 @@ fn stored_run(r: &sqlx::sqlite::SqliteRow) -> Result<StoredRun> {
             &r.try_get::<String, _>("measured_at")?,
         )?,
         score,
-        grade: Grade::parse(&grade).unwrap_or_else(|| Grade::for_score(score)),
+        grade: stored_grade(&grade, score),
         coverage: r.try_get("coverage")?,
     })
+}
+
+/// A stored grade; one that no longer parses is recomputed from the score.
+pub(crate) fn stored_grade(text: &str, score: f64) -> Grade {
+    Grade::parse(text).unwrap_or_else(|| Grade::for_score(score))
 }
 
 /// Stored times are UTC RFC 3339 with a fixed nine-digit fraction, so that

@@ -3,7 +3,7 @@
 //! the UI cannot make old history unreadable. A new format gets a new
 //! version and a new struct; old versions stay readable forever.
 
-use readyroom_core::scorecard::{CategoryResult, CheckResult, Grade, Outcome, Scorecard};
+use readyroom_core::scorecard::{CategoryResult, CheckResult, Outcome, Scorecard};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -135,7 +135,7 @@ pub(crate) fn decode(id: i64, format: i64, text: &str) -> Result<Scorecard> {
     Ok(Scorecard {
         environment: row.environment,
         score: row.score,
-        grade: Grade::parse(&row.grade).unwrap_or_else(|| Grade::for_score(row.score)),
+        grade: crate::stored_grade(&row.grade, row.score),
         coverage: row.coverage,
         measured_at: row.measured_at,
         categories,

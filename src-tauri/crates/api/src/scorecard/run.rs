@@ -31,9 +31,7 @@ async fn run_locked(api: &Api, environment: &str) -> Result<ScorecardView, ApiEr
     let _one_at_a_time = lock.lock().await;
     let parsed = context::load_config(api)?;
     let config = &parsed.config;
-    let (name, env) = config
-        .environment(Some(environment))
-        .map_err(|msg| ApiError::new(ErrorCode::UnknownEnvironment, msg))?;
+    let (name, env) = context::environment(config, Some(environment))?;
     let rubric = context::load_rubric(config)?;
     let store = api.store().await?;
     let registry = (api.host().sources)(store);

@@ -4,7 +4,7 @@
 
 use readyroom_core::config::Environment;
 use readyroom_core::evidence::inputs::{HEALTH, UPTIME};
-use readyroom_core::evidence::{Evidence, Gathered, InputId, UptimeHistory};
+use readyroom_core::evidence::{Evidence, InputId, Missing, UptimeHistory};
 use readyroom_sources::{BoxFuture, Findings, RunContext, Source};
 use readyroom_store::{HealthSample, Store};
 
@@ -40,12 +40,12 @@ impl Source for UptimeSource {
             };
             let since = ctx.earlier.gathered_at - UPTIME_WINDOW;
             let gathered = match self.store.uptime(ctx.environment, since).await {
-                Ok(past) => Gathered::observed(with_current(past, &current)),
-                Err(e) => Gathered::Unavailable {
+                Ok(past) => Ok(with_current(past, &current)),
+                Err(e) => Err(Missing::Unavailable {
                     source: "Readyroom's stored health samples".into(),
                     reason: e.to_string(),
                     at: ctx.earlier.gathered_at,
-                },
+                }),
             };
             findings.set(&UPTIME, gathered);
             findings

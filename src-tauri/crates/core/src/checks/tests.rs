@@ -46,7 +46,7 @@ fn judge(id: &str, ev: &Evidence) -> Judgement {
 
 fn with_health(probes: Vec<HttpProbe>) -> Evidence {
     let mut ev = Evidence::empty("prod", NOW);
-    ev.set(&HEALTH, Gathered::observed(probes));
+    ev.set(&HEALTH, Ok(probes));
     ev
 }
 
@@ -75,11 +75,11 @@ fn unavailable_evidence_is_unknown_with_the_reason() {
     let mut ev = Evidence::empty("prod", NOW);
     ev.set(
         &POSTGRES,
-        Gathered::Unavailable {
+        Err(Missing::Unavailable {
             source: "db:5432/app".into(),
             reason: "secret 'prod/db' is not set".into(),
             at: NOW,
-        },
+        }),
     );
     let j = judge("infra.connection_headroom", &ev);
     assert_eq!(j.outcome, Outcome::Unknown);
@@ -172,7 +172,7 @@ fn health_dependencies_and_detail() {
 
 /// A verified handshake of `version` with a certificate valid `days` more.
 fn handshake(version: TlsVersion, days: i64) -> Gathered<TlsProbe> {
-    Gathered::observed(TlsProbe {
+    Ok(TlsProbe {
         host: "app:443".into(),
         at: NOW,
         outcome: TlsOutcome::Handshake {
@@ -196,7 +196,7 @@ fn tls_bands() {
     let mut ev = Evidence::empty("prod", NOW);
     ev.set(
         &TLS,
-        Gathered::observed(TlsProbe {
+        Ok(TlsProbe {
             host: "app:80".into(),
             at: NOW,
             outcome: TlsOutcome::PlainHttp,
@@ -215,19 +215,19 @@ fn security_headers_count_three_groups() {
     ];
     ev.set(
         &BASE,
-        Gathered::observed(probe("https://app", 10.0, response(200, &all, None))),
+        Ok(probe("https://app", 10.0, response(200, &all, None))),
     );
     assert_eq!(judge("sec.headers", &ev).outcome, Outcome::Pass);
     ev.set(
         &BASE,
-        Gathered::observed(probe("https://app", 10.0, response(200, &all[..2], None))),
+        Ok(probe("https://app", 10.0, response(200, &all[..2], None))),
     );
     let j = judge("sec.headers", &ev);
     assert_eq!(j.outcome, Outcome::Partial);
     assert!(j.explanation.contains("X-Frame-Options"));
     ev.set(
         &BASE,
-        Gathered::observed(probe("https://app", 10.0, response(200, &[], None))),
+        Ok(probe("https://app", 10.0, response(200, &[], None))),
     );
     assert_eq!(judge("sec.headers", &ev).outcome, Outcome::Fail);
 }
@@ -238,7 +238,7 @@ fn rate_limit_headers_accept_x_and_ietf_forms() {
     let mut with = |headers: &[(&str, &str)]| {
         ev.set(
             &RATE_LIMIT,
-            Gathered::observed(probe(
+            Ok(probe(
                 "https://app/api/x",
                 10.0,
                 response(401, headers, None),
@@ -270,7 +270,7 @@ fn problem_json_shape() {
     let mut with = |status, ct: &str, body| {
         ev.set(
             &ERROR_SHAPE,
-            Gathered::observed(probe(
+            Ok(probe(
                 "https://app/api/nope",
                 10.0,
                 response(status, &[("content-type", ct)], body),
@@ -299,7 +299,7 @@ fn auth_must_be_enforced_on_every_protected_url() {
     let mut ev = Evidence::empty("prod", NOW);
     ev.set(
         &AUTH,
-        Gathered::observed(vec![
+        Ok(vec![
             probe("https://app/api/a", 10.0, response(401, &[], None)),
             probe("https://app/api/b", 10.0, response(403, &[], None)),
         ]),
@@ -307,7 +307,7 @@ fn auth_must_be_enforced_on_every_protected_url() {
     assert_eq!(judge("sec.auth_enforced", &ev).outcome, Outcome::Pass);
     ev.set(
         &AUTH,
-        Gathered::observed(vec![
+        Ok(vec![
             probe("https://app/api/a", 10.0, response(401, &[], None)),
             probe("https://app/api/b", 10.0, response(200, &[], None)),
         ]),
@@ -333,7 +333,7 @@ fn pg_stats(clients: u64, hit: u64, read: u64) -> PostgresStats {
 
 fn pg(clients: u64, hit: u64, read: u64) -> Evidence {
     let mut ev = Evidence::empty("prod", NOW);
-    ev.set(&POSTGRES, Gathered::observed(pg_stats(clients, hit, read)));
+    ev.set(&POSTGRES, Ok(pg_stats(clients, hit, read)));
     ev
 }
 
@@ -386,7 +386,7 @@ fn metrics_endpoint_outcomes() {
     let mut with = |outcome| {
         ev.set(
             &METRICS,
-            Gathered::observed(MetricsProbe {
+            Ok(MetricsProbe {
                 url: "https://app/metrics".into(),
                 at: NOW,
                 outcome,
@@ -413,7 +413,7 @@ fn uptime_needs_enough_history() {
     let mut with = |samples, healthy, hours| {
         ev.set(
             &UPTIME,
-            Gathered::observed(UptimeHistory {
+            Ok(UptimeHistory {
                 samples,
                 healthy,
                 first_at: NOW - Duration::hours(hours),
@@ -456,10 +456,10 @@ fn judgeable_evidence() -> Evidence {
         ),
     )]);
     ev.set(&TLS, handshake(TlsVersion::Tls13, 30));
-    ev.set(&POSTGRES, Gathered::observed(pg_stats(30, 9_950, 50)));
+    ev.set(&POSTGRES, Ok(pg_stats(30, 9_950, 50)));
     ev.set(
         &UPTIME,
-        Gathered::observed(UptimeHistory {
+        Ok(UptimeHistory {
             samples: 2_000,
             healthy: 1_999,
             first_at: NOW - Duration::hours(48),

@@ -46,37 +46,16 @@ impl<T> Input<T> {
     }
 }
 
-/// Evidence that was, or could not be, gathered.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Gathered<T> {
-    /// Nothing configured to gather it from. `hint` says what to configure.
-    NotConfigured {
-        hint: String,
-    },
-    /// Configured but could not be gathered (credential missing, source
-    /// unreachable). Scores `unknown`.
-    Unavailable {
-        source: String,
-        reason: String,
-        at: OffsetDateTime,
-    },
-    Observed {
-        value: T,
-    },
-}
-
-impl<T> Gathered<T> {
-    pub fn observed(value: T) -> Self {
-        Gathered::Observed { value }
-    }
-}
+/// Evidence that was gathered, or why it could not be.
+pub type Gathered<T> = Result<T, Missing>;
 
 /// Why an input has no value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Missing {
-    NotConfigured {
-        hint: String,
-    },
+    /// Nothing gathers it for this environment; `hint` says what to configure.
+    NotConfigured { hint: String },
+    /// Configured but could not be gathered (credential missing, source
+    /// unreachable). Scores `unknown`.
     Unavailable {
         source: String,
         reason: String,
@@ -109,11 +88,8 @@ impl Evidence {
     /// Records what was gathered for `input`, replacing any earlier entry.
     pub fn set<T: Send + Sync + 'static>(&mut self, input: &Input<T>, gathered: Gathered<T>) {
         let slot = match gathered {
-            Gathered::Observed { value } => Slot::Observed(Box::new(value)),
-            Gathered::NotConfigured { hint } => Slot::Missing(Missing::NotConfigured { hint }),
-            Gathered::Unavailable { source, reason, at } => {
-                Slot::Missing(Missing::Unavailable { source, reason, at })
-            }
+            Ok(value) => Slot::Observed(Box::new(value)),
+            Err(missing) => Slot::Missing(missing),
         };
         self.inputs.insert(input.id.key, slot);
     }
@@ -210,7 +186,7 @@ mod tests {
     fn observed_and_unavailable_round_trip() {
         let at = datetime!(2026-11-22 10:00 UTC);
         let mut ev = Evidence::empty("prod", at);
-        ev.set(&NUMBER, Gathered::observed(7));
+        ev.set(&NUMBER, Ok(7));
         assert_eq!(ev.get(&NUMBER), Ok(&7));
         assert!(ev.missing(NUMBER.id).is_none());
         let unavailable = Missing::Unavailable {
@@ -226,7 +202,7 @@ mod tests {
     fn a_key_reused_with_another_type_is_missing_not_a_panic() {
         const OTHER: Input<String> = Input::new("test.number", "set number");
         let mut ev = Evidence::empty("prod", datetime!(2026-11-22 10:00 UTC));
-        ev.set(&NUMBER, Gathered::observed(7));
+        ev.set(&NUMBER, Ok(7));
         assert!(matches!(ev.get(&OTHER), Err(Missing::Unavailable { .. })));
     }
 }
