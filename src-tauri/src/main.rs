@@ -58,6 +58,9 @@ fn prefer_software_compositing() {
 
 fn main() {
     STARTED.get_or_init(Instant::now);
+    // Before any thread starts: secrets given in the environment leave it,
+    // so WebKit's processes do not inherit them.
+    readyroom_api::secrets::adopt_env_secrets();
     prefer_software_compositing();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -73,8 +76,10 @@ fn main() {
         })
         .setup(|app| {
             tracing::debug!(at_ms = since_start_ms(), "setup");
-            let store_path =
-                paths::store_file().unwrap_or_else(|| std::env::temp_dir().join("readyroom.db"));
+            // Never a shared folder like /tmp: the store is the operator's.
+            let store_path = paths::store_file().ok_or(
+                "no data directory for the local store (no home folder?); set READYROOM_DATA_DIR to a private folder",
+            )?;
             let settings = Settings {
                 config_path: paths::config_file(None),
                 store_path,

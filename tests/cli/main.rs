@@ -3,6 +3,8 @@
 
 mod bad_input;
 mod history;
+mod hostile;
 mod keychain;
+mod postgres_tls;
 mod score_http;
 mod score_postgres;

@@ -2,6 +2,7 @@
 //! real HTTP(S) targets with chosen misbehaviour, and real PostgreSQL.
 
 pub mod bin;
+pub mod fake_postgres;
 pub mod postgres;
 pub mod targets;
 

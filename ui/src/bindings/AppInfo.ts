@@ -17,4 +17,10 @@ configError: string | null,
  * Every problem, in the config and in the files it names, with its
  * key path and line: what `readyroom config check` reports.
  */
-problems: Array<Problem>, environments: Array<EnvironmentInfo>, defaultEnvironment: string | null, };
+problems: Array<Problem>, 
+/**
+ * Settings that work but put production at risk, e.g. a stored
+ * PostgreSQL URL that does not verify a remote server. They do not
+ * make the config invalid.
+ */
+warnings: Array<Problem>, environments: Array<EnvironmentInfo>, defaultEnvironment: string | null, };

@@ -2,6 +2,7 @@
 
 /**
  * The value is write-only: it is deserialized straight into a
- * `Sensitive` and never logged (this type has no `Debug` of the value).
+ * `Sensitive`, never logged, and a malformed request is reported without
+ * it (`request.rs`).
  */
 export type SetSecretRequest = { name: string, value: string, };

@@ -53,6 +53,12 @@ export function Settings({ info, onChanged }: { info: AppInfo; onChanged: () => 
               <p>${info.configError ?? `${info.problems.length} problem(s) in the files the config names`}</p>
               <ul>${info.problems.map((p) => html`<li>line ${p.line}: <code>${p.path}</code> ${p.message}</li>`)}</ul>
             </div>`}
+        ${info.warnings.length > 0
+          ? html`<div class="warning" role="status" data-testid="config-warnings">
+              <p>${info.warnings.length} warning(s)</p>
+              <ul>${info.warnings.map((w) => html`<li>line ${w.line}: <code>${w.path}</code> ${w.message}</li>`)}</ul>
+            </div>`
+          : ''}
         <p class="muted">Edit the file in your editor; Readyroom reads it fresh on every action. Readyroom ${info.version}.</p>
       </section>
       <section class="panel" aria-label="Environments">

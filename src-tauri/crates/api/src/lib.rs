@@ -17,6 +17,7 @@ mod define;
 mod error;
 mod events;
 pub mod paths;
+pub mod request;
 pub mod scorecard;
 pub mod secrets;
 pub mod services;
@@ -24,6 +25,7 @@ pub mod settings;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use readyroom_secrets::{KeyringStore, SecretStore};
 use readyroom_sources::Registry;
@@ -58,6 +60,8 @@ pub struct Host {
     pub secrets: Arc<dyn SecretStore>,
     pub clock: Clock,
     pub sources: SourcesFor,
+    /// How long one keychain call may take before it counts as unanswered.
+    pub keychain_timeout: Duration,
 }
 
 impl Host {
@@ -69,6 +73,7 @@ impl Host {
             secrets: Arc::new(KeyringStore::new()),
             clock: Arc::new(OffsetDateTime::now_utc),
             sources: Arc::new(scorecard::registry),
+            keychain_timeout: secrets::keychain::DEFAULT_TIMEOUT,
         }
     }
 }
@@ -113,12 +118,7 @@ impl Api {
         &self,
         body: serde_json::Value,
     ) -> Result<serde_json::Value, ApiError> {
-        let command: Command = serde_json::from_value(body).map_err(|e| {
-            ApiError::new(
-                ErrorCode::InvalidRequest,
-                format!("not a valid command: {e}"),
-            )
-        })?;
+        let command = request::parse_command(body)?;
         self.dispatch(command).await
     }
 

@@ -10,12 +10,12 @@ use readyroom_api::commands::{Empty, EnvironmentFilter, EnvironmentRequest, Secr
 use readyroom_api::scorecard::HistoryRequest;
 use readyroom_api::secrets::{SecretOrigin, SetSecretRequest};
 use readyroom_api::services::app_services;
-use readyroom_api::{Api, ErrorCode, Event, EventSink, Host, Settings};
+use readyroom_api::{Api, ErrorCode, Event, EventSink, Host, Settings, SourcesFor};
 use readyroom_core::config::Environment;
 use readyroom_core::evidence::inputs::HEALTH;
 use readyroom_core::evidence::{HttpOutcome, HttpProbe, HttpResponse, InputId};
 use readyroom_core::scorecard::{Grade, Outcome};
-use readyroom_secrets::MemoryStore;
+use readyroom_secrets::{MemoryStore, SecretStore};
 use readyroom_sources::{BoxFuture, Findings, Registry, RunContext, Source};
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -101,22 +101,39 @@ impl TestHost {
     }
 
     fn api_with(&self, health_status: u16, events: Arc<dyn EventSink>) -> Api {
+        self.api_on(
+            Arc::new(move |_store| {
+                Registry::new(vec![Arc::new(ScriptedHealth {
+                    status: health_status,
+                })])
+            }),
+            self.secrets.clone(),
+            events,
+        )
+    }
+
+    fn api_on(
+        &self,
+        sources: SourcesFor,
+        secrets: Arc<dyn SecretStore>,
+        events: Arc<dyn EventSink>,
+    ) -> Api {
         Api::on(Host {
             settings: Settings {
                 config_path: Some(self.dir.path().join("config.toml")),
                 store_path: self.dir.path().join("data/readyroom.db"),
             },
             events,
-            secrets: self.secrets.clone(),
+            secrets,
             clock: Arc::new(|| NOW),
-            sources: Arc::new(move |_store| {
-                Registry::new(vec![Arc::new(ScriptedHealth {
-                    status: health_status,
-                })])
-            }),
+            sources,
+            keychain_timeout: KEYCHAIN_TIMEOUT,
         })
     }
 }
+
+/// Short, so the test of a keychain that never answers is quick.
+const KEYCHAIN_TIMEOUT: Duration = Duration::from_millis(300);
 
 const PROD: &str = "[environments.prod]\nhealth_urls = [\"https://app.test/health\"]\n\n[environments.prod.postgres]\nurl_secret = \"prod/db\"\n";
 
@@ -258,10 +275,7 @@ async fn secrets_go_in_and_never_come_back_out() {
     assert!(!listed.secrets[0].set);
 
     let set = api
-        .set_secret(SetSecretRequest {
-            name: "prod/db".into(),
-            value: value.into(),
-        })
+        .set_secret(SetSecretRequest::new("prod/db", value))
         .await
         .expect("set");
     assert!(set.set);
@@ -274,10 +288,7 @@ async fn secrets_go_in_and_never_come_back_out() {
     assert!(!wire.contains("pw-7f3a9c"), "{wire}");
 
     let bad = api
-        .set_secret(SetSecretRequest {
-            name: "has space".into(),
-            value: value.into(),
-        })
+        .set_secret(SetSecretRequest::new("has space", value))
         .await
         .expect_err("bad name");
     assert_eq!(bad.code, ErrorCode::InvalidRequest);
@@ -389,4 +400,144 @@ async fn every_window_sees_a_run_another_process_stored() {
 #[test]
 fn grades_are_an_enum_on_the_wire() {
     assert_eq!(serde_json::json!(Grade::B), serde_json::json!("B"));
+}
+
+/// Ten times the keychain timeout: as good as forever to the run, and
+/// short enough that the test runtime's shutdown need not wait long.
+const PROMPT_WAIT: Duration = Duration::from_secs(3);
+
+/// A keychain that shows an unlock prompt nobody answers.
+struct PromptingKeychain;
+
+impl SecretStore for PromptingKeychain {
+    fn get(
+        &self,
+        _name: &str,
+    ) -> readyroom_secrets::Result<
+        Option<(readyroom_core::Sensitive<String>, readyroom_secrets::Origin)>,
+    > {
+        std::thread::sleep(PROMPT_WAIT);
+        Ok(None)
+    }
+    fn set(&self, _: &str, _: readyroom_core::Sensitive<String>) -> readyroom_secrets::Result<()> {
+        std::thread::sleep(PROMPT_WAIT);
+        Ok(())
+    }
+    fn remove(&self, _: &str) -> readyroom_secrets::Result<bool> {
+        std::thread::sleep(PROMPT_WAIT);
+        Ok(false)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_keychain_that_does_not_answer_costs_its_secrets_not_the_run() {
+    let host = TestHost::new(PROD);
+    let api = host.api_on(
+        Arc::new(|_store| {
+            Registry::new(vec![
+                Arc::new(ScriptedHealth { status: 200 }),
+                Arc::new(readyroom_sources::postgres::PostgresSource),
+            ])
+        }),
+        Arc::new(PromptingKeychain),
+        host.events.clone(),
+    );
+    let run = tokio::time::timeout(Duration::from_secs(10), api.run_scorecard(prod()))
+        .await
+        .expect("the run does not wait for the keychain")
+        .expect("the run completes");
+    let card = run.scorecard.expect("scorecard");
+    let check = |id: &str| card.checks().find(|c| c.id == id).expect("check").clone();
+    assert_eq!(check("infra.health_endpoint").outcome, Outcome::Pass);
+    let headroom = check("infra.connection_headroom");
+    assert_eq!(headroom.outcome, Outcome::Unknown);
+    assert!(
+        headroom
+            .explanation
+            .contains("the keychain did not answer within"),
+        "{}",
+        headroom.explanation
+    );
+    // The Secrets view and storing a secret say so too, instead of hanging.
+    for err in [
+        api.list_secrets(EnvironmentFilter::default())
+            .await
+            .map(|_| ())
+            .expect_err("times out"),
+        api.set_secret(SetSecretRequest::new("prod/db", "postgres://u:pw@h/db"))
+            .await
+            .map(|_| ())
+            .expect_err("times out"),
+    ] {
+        assert_eq!(err.code, ErrorCode::SecretsUnavailable);
+        assert!(err.message.contains("did not answer"), "{}", err.message);
+    }
+    // The next run is not queued behind the stuck lookup.
+    tokio::time::timeout(Duration::from_secs(10), api.run_scorecard(prod()))
+        .await
+        .expect("a second run is not blocked")
+        .expect("completes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_clicks_on_run_now_are_at_most_two_rounds_of_probes() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let hits = Arc::new(AtomicU32::new(0));
+    let counted = hits.clone();
+    let app = axum::Router::new().route(
+        "/health",
+        axum::routing::get(move || {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let host = TestHost::new(&format!(
+        "[environments.prod]\nhealth_urls = [\"http://{addr}/health\"]\n"
+    ));
+    let api = host.api_on(
+        Arc::new(|_store| Registry::new(vec![Arc::new(readyroom_sources::probes::HEALTH_PROBES)])),
+        host.secrets.clone(),
+        host.events.clone(),
+    );
+    // One run is under way when the ten clicks come.
+    let first = tokio::spawn({
+        let api = api.clone();
+        async move { api.run_scorecard(prod()).await }
+    });
+    while hits.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let clicks: Vec<_> = (0..10)
+        .map(|_| {
+            let api = api.clone();
+            tokio::spawn(async move { api.run_scorecard(prod()).await })
+        })
+        .collect();
+    first.await.expect("join").expect("first run");
+    for click in clicks {
+        let view = click
+            .await
+            .expect("join")
+            .expect("every click gets a scorecard");
+        assert!(view.scorecard.is_some());
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        2,
+        "the run under way, then one shared by the ten clicks"
+    );
+    let history = api
+        .list_history(HistoryRequest::default())
+        .await
+        .expect("history");
+    assert_eq!(history.runs.len(), 2, "two rounds, two stored runs");
 }

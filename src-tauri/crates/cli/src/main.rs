@@ -14,6 +14,8 @@ use crate::args::{Cli, Command, ConfigCommand, SecretCommand};
 use crate::exit::Failure;
 
 fn main() -> std::process::ExitCode {
+    // Before any thread starts: secrets given in the environment leave it.
+    readyroom_api::secrets::adopt_env_secrets();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -29,7 +31,9 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code.into(),
         Err(failure) => {
-            eprintln!("error: {}", failure.message);
+            // Messages can quote production (a driver's error text).
+            let message = readyroom_core::format::printable(&failure.message);
+            eprintln!("error: {message}");
             failure.code.into()
         }
     }

@@ -16,6 +16,7 @@ use comfy_table::{presets, ContentArrangement, Table};
 use crate::args::Format;
 
 pub(crate) use readyroom_core::format::num;
+use readyroom_core::format::printable;
 
 /// A table styled for the format (terminal or Markdown).
 fn table(format: Format, header: &[&str]) -> Table {
@@ -50,4 +51,25 @@ fn when(t: time::OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
         .format(HUMAN)
         .unwrap_or_default()
+}
+
+/// One table cell of text that may come from production: printable, and
+/// in Markdown with `|` escaped so a value cannot add columns.
+fn cell(text: &str, format: Format) -> String {
+    let text = printable(text);
+    if format == Format::Markdown {
+        text.replace('|', "\\|")
+    } else {
+        text
+    }
+}
+
+/// The whole text, line by line, with no control character left in it
+/// (cells are cleaned already; this covers headings and diff lines).
+fn printable_lines(text: &str) -> String {
+    let mut out: String = text.lines().map(printable).collect::<Vec<_>>().join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
 }

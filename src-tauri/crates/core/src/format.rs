@@ -1,5 +1,5 @@
-//! Numbers for people, one way everywhere: the scorecard, the CLI's tables
-//! and Markdown, and the explanations checks write.
+//! Numbers and text for people, one way everywhere: the scorecard, the
+//! CLI's tables and Markdown, and the explanations checks write.
 
 /// A number without a useless fraction: `5`, `2.5`, `1500`.
 pub fn num(v: f64) -> String {
@@ -15,6 +15,23 @@ pub fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
+/// Text from production (a dependency name, a header, a driver's error)
+/// made safe to print: whitespace controls become spaces, and every other
+/// control character (terminal escapes among them) and the bidirectional
+/// overrides that reorder what a reader sees become U+FFFD.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{FFFD}',
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => {
+                '\u{FFFD}'
+            }
+            c => c,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -27,5 +44,14 @@ mod tests {
         assert_eq!(num(0.25), "0.2");
         assert_eq!(round1(72.46), 72.5);
         assert_eq!(round1(-0.04), -0.0);
+    }
+
+    #[test]
+    fn terminal_escapes_and_bidi_overrides_are_not_printed() {
+        assert_eq!(printable("\u{1b}]0;x\u{7}down"), "\u{FFFD}]0;x\u{FFFD}down");
+        assert_eq!(printable("a\nb\tc"), "a b c");
+        assert_eq!(printable("\u{9b}31m"), "\u{FFFD}31m", "the C1 escape too");
+        assert_eq!(printable("abc\u{202E}fed"), "abc\u{FFFD}fed");
+        assert_eq!(printable("naïve — ok"), "naïve — ok");
     }
 }

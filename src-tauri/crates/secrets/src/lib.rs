@@ -4,6 +4,9 @@
 //! Values travel only inside [`Sensitive`]; errors name the secret and what
 //! to do, never its value.
 
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
 use readyroom_core::Sensitive;
 
 /// The keychain service every Readyroom secret is filed under.
@@ -41,20 +44,9 @@ pub struct Status {
     pub problem: Option<String>,
 }
 
-/// `READYROOM_SECRET_<NAME>`: upper-case, every non-alphanumeric as `_`.
-pub fn env_var_name(name: &str) -> String {
-    let suffix: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("READYROOM_SECRET_{suffix}")
-}
+/// `READYROOM_SECRET_<NAME>` (the config's rule, where two names that map
+/// to one variable are an error).
+pub use readyroom_core::config::secret_env_var as env_var_name;
 
 /// Where secrets are kept, by name (the port; ARCHITECTURE.md). Calls
 /// may block: callers on an async runtime run them with `spawn_blocking`.
@@ -80,6 +72,43 @@ pub trait SecretStore: Send + Sync {
     }
 }
 
+/// `READYROOM_SECRET_*` values moved out of the process environment.
+static ADOPTED: OnceLock<BTreeMap<String, Sensitive<String>>> = OnceLock::new();
+
+/// Moves every `READYROOM_SECRET_*` variable out of the process environment
+/// into memory, so child processes (WebKit's, a deploy command) never
+/// inherit them. Call first in `main`, before any thread starts (changing
+/// the environment races with threads reading it). Returns how many.
+pub fn adopt_env_secrets() -> usize {
+    let found: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| k.starts_with("READYROOM_SECRET_"))
+        .collect();
+    let mut adopted = BTreeMap::new();
+    for (key, value) in found {
+        std::env::remove_var(&key);
+        if !value.is_empty() {
+            adopted.insert(key, Sensitive::new(value));
+        }
+    }
+    let count = adopted.len();
+    let _ = ADOPTED.set(adopted);
+    count
+}
+
+/// The value of `READYROOM_SECRET_<NAME>`: adopted at start, or (in a
+/// process that did not adopt them) read from the environment.
+fn env_secret(name: &str) -> Option<Sensitive<String>> {
+    let var = env_var_name(name);
+    match ADOPTED.get() {
+        Some(adopted) => adopted.get(&var).cloned(),
+        None => std::env::var(&var)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(Sensitive::new),
+    }
+}
+
 /// The OS keychain, with `READYROOM_SECRET_<NAME>` taking precedence
 /// (explicit for this run, for CI).
 #[derive(Debug, Clone, Default)]
@@ -96,10 +125,8 @@ impl KeyringStore {
 impl SecretStore for KeyringStore {
     fn get(&self, name: &str) -> Result<Option<(Sensitive<String>, Origin)>> {
         check_name(name)?;
-        if let Some(v) = std::env::var_os(env_var_name(name)) {
-            if let Some(v) = v.to_str().filter(|v| !v.is_empty()) {
-                return Ok(Some((Sensitive::new(v.to_string()), Origin::Environment)));
-            }
+        if let Some(value) = env_secret(name) {
+            return Ok(Some((value, Origin::Environment)));
         }
         let owned = name.to_string();
         off_runtime(move || match entry(&owned)?.get_password() {
@@ -240,6 +267,27 @@ mod tests {
         assert!(store.remove("prod/db").expect("remove"));
         assert!(!store.remove("prod/db").expect("remove again"));
         assert_eq!(store.status("prod/db").origin, None);
+    }
+
+    #[test]
+    fn adopted_secrets_leave_the_environment_and_children_never_see_them() {
+        // The only test in this crate that touches the environment.
+        let var = "READYROOM_SECRET_ADOPTION_TEST";
+        std::env::set_var(var, "Hunter2-adopted");
+        assert!(adopt_env_secrets() >= 1);
+        assert!(std::env::var_os(var).is_none(), "removed from the process");
+        let child = std::process::Command::new("env").output().expect("run env");
+        assert!(child.status.success());
+        assert!(
+            !String::from_utf8_lossy(&child.stdout).contains("Hunter2-adopted"),
+            "a child process does not inherit it"
+        );
+        let (value, origin) = KeyringStore::new()
+            .get("adoption.test")
+            .expect("get")
+            .expect("still resolves");
+        assert_eq!(value.expose(), "Hunter2-adopted");
+        assert_eq!(origin, Origin::Environment);
     }
 
     #[test]

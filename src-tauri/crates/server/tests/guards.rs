@@ -139,3 +139,23 @@ async fn command_errors_are_problem_json_with_their_status_and_code() {
         "unknown environment 'nosuch'; the config defines: prod"
     );
 }
+
+#[tokio::test]
+async fn a_malformed_set_secret_never_echoes_its_value() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for body in [
+        r#"{"cmd":"set_secret","payload":"postgres://u:Hunter2-pw@h/db"}"#,
+        r#"{"cmd":"set_secret","payload":{"name":["postgres://u:Hunter2-pw@h/db"],"value":"x"}}"#,
+        r#"{"cmd":"set_secret","payload":{"name":"a","value":{"v":"Hunter2-pw"}}}"#,
+        r#"{"cmd":"set_secret","payload":{"name":"a","value":"Hunter2-pw"#,
+    ] {
+        let (status, content_type, problem) =
+            send(&dir, rpc().body(Body::from(body)).expect("request")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {problem}");
+        assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+        assert!(
+            !problem.to_string().contains("Hunter2"),
+            "{body} -> {problem}"
+        );
+    }
+}

@@ -3,6 +3,7 @@
 //! Every write is one transaction, so a run is stored whole or not at all.
 
 mod migrations;
+mod private;
 mod scorecards;
 
 use std::path::{Path, PathBuf};
@@ -68,9 +69,10 @@ impl Store {
             path: shown.clone(),
             detail,
         };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            private::create_dir(dir).map_err(|e| open_err(e.to_string()))?;
         }
+        private::create_file(path).map_err(|e| open_err(e.to_string()))?;
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(|e| open_err(e.to_string()))?
             .filename(path)

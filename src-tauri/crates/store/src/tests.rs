@@ -150,3 +150,34 @@ async fn runs_after_lists_what_others_stored_since() {
         .collect();
     assert_eq!(after, vec![(second, "staging".to_string())]);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_store_and_its_folder_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = dir.path().join("data");
+    // A folder left world-readable (an older version, a wide umask).
+    std::fs::create_dir(&folder).expect("mkdir");
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = folder.join("readyroom.db");
+    let store = Store::open(&path).await.expect("open");
+    store
+        .save_run(&card("prod", datetime!(2026-11-20 10:00 UTC)), None)
+        .await
+        .expect("save");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&folder), 0o700);
+    for file in ["readyroom.db", "readyroom.db-wal", "readyroom.db-shm"] {
+        let p = folder.join(file);
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{file}");
+        }
+    }
+    assert!(
+        folder.join("readyroom.db-wal").exists(),
+        "WAL mode makes a -wal file"
+    );
+    store.close().await;
+}

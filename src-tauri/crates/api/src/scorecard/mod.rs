@@ -1,6 +1,7 @@
 //! The scorecard capability's commands: run it, read it back, its history,
 //! trend and each source's freshness.
 
+mod rounds;
 mod run;
 mod status;
 mod uptime;
@@ -27,16 +28,16 @@ const TREND_POINTS: u32 = 200;
 #[derive(Default)]
 pub(crate) struct State {
     status: status::Tracker,
-    /// One run per environment at a time: a second "run now" waits for the
-    /// first instead of doubling the probes on production.
-    running: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One round of probes per environment at a time, shared by the callers
+    /// that queue behind it (`rounds.rs`).
+    rounds: Mutex<BTreeMap<String, Arc<rounds::Rounds>>>,
     /// Runs this process stored; the watcher announces only the others.
     own_runs: Mutex<HashSet<i64>>,
 }
 
 impl State {
-    fn lock_for(&self, environment: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut all = self.running.lock().unwrap_or_else(|p| p.into_inner());
+    fn rounds_for(&self, environment: &str) -> Arc<rounds::Rounds> {
+        let mut all = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
         all.entry(environment.to_string()).or_default().clone()
     }
 

@@ -3,32 +3,34 @@
 //! it.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use readyroom_core::diff::ScorecardDiff;
 use readyroom_core::scorecard::Scorecard;
-use readyroom_secrets::SecretStore;
 use readyroom_sources::{ResolvedSecrets, SecretRef};
 
 use super::uptime::sample_of;
 use super::ScorecardView;
+use crate::secrets::keychain;
 use crate::{context, Api, ApiError, ErrorCode, Event};
 
 pub(super) async fn run(api: &Api, environment: &str) -> Result<ScorecardView, ApiError> {
-    let result = run_locked(api, environment).await;
-    if let Err(e) = &result {
-        api.emit(Event::ScorecardFailed {
-            environment: environment.to_string(),
-            message: e.message.clone(),
-        });
-    }
-    result
+    let rounds = api.inner.scorecard.rounds_for(environment);
+    rounds
+        .run(|| async {
+            let result = round(api, environment).await;
+            if let Err(e) = &result {
+                api.emit(Event::ScorecardFailed {
+                    environment: environment.to_string(),
+                    message: e.message.clone(),
+                });
+            }
+            result
+        })
+        .await
 }
 
-async fn run_locked(api: &Api, environment: &str) -> Result<ScorecardView, ApiError> {
-    let lock = api.inner.scorecard.lock_for(environment);
-    let _one_at_a_time = lock.lock().await;
+async fn round(api: &Api, environment: &str) -> Result<ScorecardView, ApiError> {
     let parsed = context::load_config(api)?;
     let config = &parsed.config;
     let (name, env) = context::environment(config, Some(environment))?;
@@ -50,7 +52,7 @@ async fn run_locked(api: &Api, environment: &str) -> Result<ScorecardView, ApiEr
             probes: planned,
         });
     };
-    let secrets = resolve_secrets(api.host().secrets.clone(), registry.secrets(env)).await?;
+    let secrets = resolve_secrets(api, registry.secrets(env)).await;
     let timeout = Duration::from_millis(env.probe_timeout_ms(&config.settings));
     let gathering = registry
         .gather(name, env, &secrets, timeout, api.now(), &on_done)
@@ -79,20 +81,18 @@ async fn run_locked(api: &Api, environment: &str) -> Result<ScorecardView, ApiEr
     })
 }
 
-/// Looks up every secret the sources declared, off the async workers (the
-/// keychain client blocks). A secret that cannot be read is evidence
-/// (its checks are `unknown` and say why); a lookup that could not run at
-/// all is an error.
-async fn resolve_secrets(
-    store: Arc<dyn SecretStore>,
-    refs: Vec<SecretRef>,
-) -> Result<ResolvedSecrets, ApiError> {
+/// Looks up every secret the sources declared, off the async workers and
+/// bounded in time. A secret that cannot be read is evidence (its checks
+/// are `unknown` and say why), so a keychain that does not answer costs
+/// the run its secrets, not the whole run.
+async fn resolve_secrets(api: &Api, refs: Vec<SecretRef>) -> ResolvedSecrets {
     if refs.is_empty() {
-        return Ok(ResolvedSecrets::new());
+        return ResolvedSecrets::new();
     }
     let names: Vec<String> = refs.into_iter().map(|r| r.name).collect();
-    tokio::task::spawn_blocking(move || {
-        names
+    let wanted = names.clone();
+    let looked_up = keychain::call(api.host().secrets.clone(), api.host().keychain_timeout, move |store| {
+        wanted
             .into_iter()
             .map(|name| {
                 let value = match store.get(&name) {
@@ -107,11 +107,11 @@ async fn resolve_secrets(
             })
             .collect::<ResolvedSecrets>()
     })
-    .await
-    .map_err(|e| {
-        ApiError::new(
-            ErrorCode::SecretsUnavailable,
-            format!("the keychain lookup did not complete ({e}); nothing was probed"),
-        )
+    .await;
+    looked_up.unwrap_or_else(|e| {
+        names
+            .into_iter()
+            .map(|name| (name, Err(e.message.clone())))
+            .collect()
     })
 }

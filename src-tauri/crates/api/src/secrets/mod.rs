@@ -2,13 +2,16 @@
 //! whether each is set; storing and removing one. Values go in and never
 //! come back out.
 
-use std::sync::Arc;
-
 use readyroom_core::config::Config;
 use readyroom_core::Sensitive;
 use readyroom_secrets::{Origin, SecretStore};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+pub mod keychain;
+
+/// Call first in every entry point's `main` (see its docs).
+pub use readyroom_secrets::adopt_env_secrets;
 
 use crate::commands::{EnvironmentFilter, SecretName};
 use crate::{context, Api, ApiError, ErrorCode};
@@ -42,20 +45,23 @@ pub struct SecretStatusRow {
 }
 
 /// The value is write-only: it is deserialized straight into a
-/// `Sensitive` and never logged (this type has no `Debug` of the value).
-#[derive(Clone, Deserialize, TS)]
+/// `Sensitive`, never logged, and a malformed request is reported without
+/// it (`request.rs`).
+#[derive(Debug, Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SetSecretRequest {
     pub name: String,
-    pub value: String,
+    #[serde(deserialize_with = "crate::request::sensitive_string")]
+    #[ts(type = "string")]
+    pub value: Sensitive<String>,
 }
 
-impl std::fmt::Debug for SetSecretRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SetSecretRequest")
-            .field("name", &self.name)
-            .field("value", &"<redacted>")
-            .finish()
+impl SetSecretRequest {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        SetSecretRequest {
+            name: name.into(),
+            value: Sensitive::new(value.into()),
+        }
     }
 }
 
@@ -79,22 +85,14 @@ pub(crate) async fn list_secrets(api: &Api, r: EnvironmentFilter) -> Result<Secr
     if let Some(env) = &r.environment {
         context::environment(&config, Some(env))?;
     }
-    let secrets = rows(
-        api.host().secrets.clone(),
-        &config,
-        r.environment.as_deref(),
-    )
-    .await?;
+    let secrets = rows(api, &config, r.environment.as_deref()).await?;
     Ok(SecretsView { secrets })
 }
 
 pub(crate) async fn set_secret(api: &Api, r: SetSecretRequest) -> Result<SecretSet, ApiError> {
     let name = r.name.clone();
-    let value = Sensitive::new(r.value);
-    blocking(api.host().secrets.clone(), move |store| {
-        store.set(&name, value)
-    })
-    .await?;
+    let value = r.value;
+    blocking(api, move |store| store.set(&name, value)).await?;
     Ok(SecretSet {
         name: r.name,
         set: true,
@@ -103,7 +101,7 @@ pub(crate) async fn set_secret(api: &Api, r: SetSecretRequest) -> Result<SecretS
 
 pub(crate) async fn remove_secret(api: &Api, r: SecretName) -> Result<SecretRemoved, ApiError> {
     let name = r.name.clone();
-    let removed = blocking(api.host().secrets.clone(), move |store| store.remove(&name)).await?;
+    let removed = blocking(api, move |store| store.remove(&name)).await?;
     Ok(SecretRemoved {
         name: r.name,
         removed,
@@ -112,7 +110,7 @@ pub(crate) async fn remove_secret(api: &Api, r: SecretName) -> Result<SecretRemo
 
 /// The secrets the config references, with whether each resolves.
 async fn rows(
-    store: Arc<dyn SecretStore>,
+    api: &Api,
     config: &Config,
     only: Option<&str>,
 ) -> Result<Vec<SecretStatusRow>, ApiError> {
@@ -127,52 +125,49 @@ async fn rows(
                 .collect::<Vec<_>>()
         })
         .collect();
-    let rows = tokio::task::spawn_blocking(move || {
-        wanted
-            .into_iter()
-            .map(|(environment, key, name)| {
-                let status = store.status(&name);
-                SecretStatusRow {
-                    env_var: readyroom_secrets::env_var_name(&name),
-                    name,
-                    environment,
-                    key,
-                    set: status.origin.is_some(),
-                    from: status.origin.map(|o| match o {
-                        Origin::Keychain => SecretOrigin::Keychain,
-                        Origin::Environment => SecretOrigin::Environment,
-                    }),
-                    problem: status.problem,
-                }
-            })
-            .collect()
-    });
-    rows.await.map_err(|e| {
-        ApiError::new(
-            ErrorCode::SecretsUnavailable,
-            format!("the keychain did not answer ({e}); the secrets' status is unknown"),
-        )
-    })
+    keychain::call(
+        api.host().secrets.clone(),
+        api.host().keychain_timeout,
+        move |store| {
+            wanted
+                .into_iter()
+                .map(|(environment, key, name)| {
+                    let status = store.status(&name);
+                    SecretStatusRow {
+                        env_var: readyroom_secrets::env_var_name(&name),
+                        name,
+                        environment,
+                        key,
+                        set: status.origin.is_some(),
+                        from: status.origin.map(|o| match o {
+                            Origin::Keychain => SecretOrigin::Keychain,
+                            Origin::Environment => SecretOrigin::Environment,
+                        }),
+                        problem: status.problem,
+                    }
+                })
+                .collect()
+        },
+    )
+    .await
 }
 
 /// Runs a keychain call off the async workers, mapping its errors.
 async fn blocking<T: Send + 'static>(
-    store: Arc<dyn SecretStore>,
+    api: &Api,
     call: impl FnOnce(&dyn SecretStore) -> readyroom_secrets::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(move || call(store.as_ref()))
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                ErrorCode::SecretsUnavailable,
-                format!("the keychain did not answer ({e})"),
-            )
-        })?
-        .map_err(|e| match e {
-            readyroom_secrets::Error::InvalidName(m) => ApiError::new(ErrorCode::InvalidRequest, m),
-            e @ readyroom_secrets::Error::EmptyValue(_) => {
-                ApiError::new(ErrorCode::InvalidRequest, e.to_string())
-            }
-            other => ApiError::new(ErrorCode::SecretsUnavailable, other.to_string()),
-        })
+    keychain::call(
+        api.host().secrets.clone(),
+        api.host().keychain_timeout,
+        call,
+    )
+    .await?
+    .map_err(|e| match e {
+        readyroom_secrets::Error::InvalidName(m) => ApiError::new(ErrorCode::InvalidRequest, m),
+        e @ readyroom_secrets::Error::EmptyValue(_) => {
+            ApiError::new(ErrorCode::InvalidRequest, e.to_string())
+        }
+        other => ApiError::new(ErrorCode::SecretsUnavailable, other.to_string()),
+    })
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::commands::Empty;
+use crate::secrets::keychain;
 use crate::{context, Api, ApiError};
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -26,6 +27,10 @@ pub struct AppInfo {
     /// Every problem, in the config and in the files it names, with its
     /// key path and line: what `readyroom config check` reports.
     pub problems: Vec<Problem>,
+    /// Settings that work but put production at risk, e.g. a stored
+    /// PostgreSQL URL that does not verify a remote server. They do not
+    /// make the config invalid.
+    pub warnings: Vec<Problem>,
     pub environments: Vec<EnvironmentInfo>,
     pub default_environment: Option<String>,
 }
@@ -47,6 +52,7 @@ pub(crate) async fn get_app_info(api: &Api, _: Empty) -> Result<AppInfo, ApiErro
         config_valid: false,
         config_error: None,
         problems: Vec::new(),
+        warnings: Vec::new(),
         environments: Vec::new(),
         default_environment: None,
     };
@@ -64,6 +70,7 @@ pub(crate) async fn get_app_info(api: &Api, _: Empty) -> Result<AppInfo, ApiErro
     };
     info.problems = problems_in_named_files(&parsed);
     info.config_valid = true;
+    info.warnings = weak_database_tls(api, &parsed).await;
     let config = parsed.config;
     info.default_environment = config
         .default_environment
@@ -83,6 +90,58 @@ pub(crate) async fn get_app_info(api: &Api, _: Empty) -> Result<AppInfo, ApiErro
         })
         .collect();
     Ok(info)
+}
+
+/// A warning for each stored PostgreSQL URL (the database, the pooler)
+/// whose `sslmode` lets a remote server go unverified. The URLs live in the
+/// keychain, so this reads them; a keychain that cannot be read is
+/// reported by the Secrets view, not here.
+async fn weak_database_tls(api: &Api, parsed: &ParsedConfig) -> Vec<Problem> {
+    let refs: Vec<(String, String)> = parsed
+        .config
+        .environments
+        .iter()
+        .flat_map(|(env, e)| {
+            let pg = e
+                .postgres
+                .as_ref()
+                .map(|p| ("postgres", p.url_secret.clone()));
+            let pgb = e
+                .pgbouncer
+                .as_ref()
+                .map(|p| ("pgbouncer", p.url_secret.clone()));
+            pg.into_iter()
+                .chain(pgb)
+                .map(|(table, secret)| (format!("environments.{env}.{table}.url_secret"), secret))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if refs.is_empty() {
+        return Vec::new();
+    }
+    let found = keychain::call(
+        api.host().secrets.clone(),
+        api.host().keychain_timeout,
+        move |store| {
+            refs.into_iter()
+                .filter_map(|(key, secret)| {
+                    let (url, _) = store.get(&secret).ok()??;
+                    let warning = readyroom_sources::postgres::weakness(url.expose())?;
+                    Some((key, format!("secret '{secret}': {warning}")))
+                })
+                .collect::<Vec<_>>()
+        },
+    )
+    .await
+    .unwrap_or_default();
+    found
+        .into_iter()
+        .map(|(key, message)| Problem {
+            line: parsed.lines.line_of(&key),
+            path: key,
+            message,
+        })
+        .collect()
 }
 
 /// Problems in the files a valid config names: each environment's

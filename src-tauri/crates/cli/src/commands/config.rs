@@ -16,6 +16,8 @@ struct Report {
     valid: bool,
     environments: Vec<String>,
     problems: Vec<Problem>,
+    /// Settings that work but put production at risk; not failures.
+    warnings: Vec<Problem>,
 }
 
 /// Validates everything the config says, including the files it points at,
@@ -34,6 +36,7 @@ pub async fn check(global: &Global, args: ConfigCheckArgs) -> Result<u8, Failure
         valid: info.config_valid && info.problems.is_empty(),
         environments: info.environments.into_iter().map(|e| e.name).collect(),
         problems: info.problems,
+        warnings: info.warnings,
     };
     match args.format {
         Format::Json => println!(
@@ -53,6 +56,12 @@ pub async fn check(global: &Global, args: ConfigCheckArgs) -> Result<u8, Failure
                 for p in &report.problems {
                     println!("  {}:{}: {}: {}", report.path, p.line, p.path, p.message);
                 }
+            }
+            for w in &report.warnings {
+                println!(
+                    "  warning: {}:{}: {}: {}",
+                    report.path, w.line, w.path, w.message
+                );
             }
         }
     }

@@ -37,12 +37,9 @@ pub async fn set(global: &Global, args: SecretNameArgs) -> Result<u8, Failure> {
     // A trailing newline comes from `echo` or a file, never from the secret.
     let value = value.trim_end_matches(['\n', '\r']).to_string();
     let api = app::api(global)?;
-    api.set_secret(SetSecretRequest {
-        name: args.name.clone(),
-        value,
-    })
-    .await
-    .map_err(|e| Failure::error(e.message))?;
+    api.set_secret(SetSecretRequest::new(args.name.clone(), value))
+        .await
+        .map_err(|e| Failure::error(e.message))?;
     eprintln!("stored secret '{}' in the OS keychain", args.name);
     Ok(exit::OK)
 }

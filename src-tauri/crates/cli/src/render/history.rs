@@ -1,6 +1,6 @@
 use readyroom_api::scorecard::RunSummary;
 
-use super::{json, num, table, when};
+use super::{cell, json, num, table, when};
 use crate::args::Format;
 
 pub fn history(runs: &[RunSummary], format: Format) -> String {
@@ -17,7 +17,7 @@ pub fn history(runs: &[RunSummary], format: Format) -> String {
     for r in runs {
         t.add_row(vec![
             when(r.measured_at),
-            r.environment.clone(),
+            cell(&r.environment, format),
             num(r.score),
             r.grade.to_string(),
             format!("{} %", num(r.coverage)),

@@ -4,7 +4,7 @@ use readyroom_core::diff::ScorecardDiff;
 use readyroom_core::scorecard::{Outcome, Scorecard};
 use serde::Serialize;
 
-use super::{json, num, table, when};
+use super::{cell, json, num, printable_lines, table, when};
 use crate::args::Format;
 
 #[derive(Serialize)]
@@ -84,16 +84,16 @@ pub fn scorecard(
         let mut t = table(format, header);
         for c in &cat.checks {
             let mut row = vec![
-                c.id.clone(),
+                cell(&c.id, format),
                 c.outcome.as_str().to_string(),
                 format!("{} / {}", num(c.earned), num(c.points)),
-                c.measured.clone(),
+                cell(&c.measured, format),
             ];
             if md {
-                row.push(c.threshold.clone());
-                row.push(c.source.clone());
+                row.push(cell(&c.threshold, format));
+                row.push(cell(&c.source, format));
             }
-            row.push(c.explanation.clone());
+            row.push(cell(&c.explanation, format));
             t.add_row(row);
         }
         let _ = writeln!(out, "{t}");
@@ -101,7 +101,7 @@ pub fn scorecard(
     if asked_diff {
         out.push_str(&render_diff(diff, md));
     }
-    out
+    printable_lines(&out)
 }
 
 fn outcome(o: Option<Outcome>) -> &'static str {

@@ -1,4 +1,4 @@
-use super::{json, table};
+use super::{cell, json, table};
 use crate::args::Format;
 use readyroom_api::secrets::{SecretOrigin, SecretStatusRow as SecretRow};
 
@@ -27,11 +27,11 @@ pub fn secrets(rows: &[SecretRow], format: Format) -> String {
             (None, None) => "not set".to_string(),
         };
         t.add_row(vec![
-            r.name.clone(),
-            r.environment.clone(),
-            r.key.clone(),
-            status,
-            r.env_var.clone(),
+            cell(&r.name, format),
+            cell(&r.environment, format),
+            cell(&r.key, format),
+            cell(&status, format),
+            cell(&r.env_var, format),
         ]);
     }
     format!("{t}\n")

@@ -6,7 +6,7 @@
 
 mod schema;
 
-pub use schema::check_secret_name;
+pub use schema::{check_secret_name, secret_env_var};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

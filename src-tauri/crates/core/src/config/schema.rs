@@ -121,6 +121,7 @@ pub(super) fn validate(root: &Table, lines: &LineIndex) -> Vec<Problem> {
     let mut walker = Walker {
         lines,
         problems: Vec::new(),
+        secret_vars: Default::default(),
     };
     walker.table(root, "", ROOT);
     if let Some(Value::String(default)) = root.get("default_environment") {
@@ -141,6 +142,9 @@ pub(super) fn validate(root: &Table, lines: &LineIndex) -> Vec<Problem> {
 struct Walker<'a> {
     lines: &'a LineIndex,
     problems: Vec<Problem>,
+    /// Each secret's environment variable, with the first name and key
+    /// that mapped to it.
+    secret_vars: std::collections::BTreeMap<String, (String, String)>,
 }
 
 impl Walker<'_> {
@@ -150,6 +154,25 @@ impl Walker<'_> {
             line: self.lines.line_of(path),
             message,
         });
+    }
+
+    /// `a.b` and `a_b` are two keychain entries but one environment
+    /// variable, so one would silently stand in for the other.
+    fn one_variable_per_secret(&mut self, name: &str, path: &str) {
+        let var = secret_env_var(name);
+        match self.secret_vars.get(&var) {
+            Some((first, first_path)) if first != name => {
+                let message = format!(
+                    "secret names '{first}' (at {first_path}) and '{name}' both map to the environment variable {var}; rename one of them"
+                );
+                self.push(path, message);
+            }
+            Some(_) => {}
+            None => {
+                self.secret_vars
+                    .insert(var, (name.to_string(), path.to_string()));
+            }
+        }
     }
 
     fn table(&mut self, table: &Table, path: &str, fields: &[Field]) {
@@ -210,8 +233,9 @@ impl Walker<'_> {
             },
             Ty::SecretName => {
                 if let Some(s) = self.expect_str(value, path) {
-                    if let Err(msg) = check_secret_name(s) {
-                        self.push(path, msg);
+                    match check_secret_name(s) {
+                        Err(msg) => self.push(path, msg),
+                        Ok(()) => self.one_variable_per_secret(s, path),
                     }
                 }
             }
@@ -291,6 +315,21 @@ fn check_url(s: &str) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// `READYROOM_SECRET_<NAME>`: upper-case, every non-alphanumeric as `_`.
+pub fn secret_env_var(name: &str) -> String {
+    let suffix: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("READYROOM_SECRET_{suffix}")
 }
 
 /// Secret names become keychain account names and environment variable

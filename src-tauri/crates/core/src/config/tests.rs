@@ -158,3 +158,18 @@ fn secret_names_are_portable() {
     assert!(check_secret_name("").is_err());
     assert!(check_secret_name("has space").is_err());
 }
+
+#[test]
+fn two_secret_names_for_one_environment_variable_are_a_problem() {
+    let problems = parse(
+        "[environments.prod.postgres]\nurl_secret = \"prod.db\"\n[environments.staging.postgres]\nurl_secret = \"prod_db\"\n[environments.qa.postgres]\nurl_secret = \"prod.db\"\n",
+    )
+    .expect_err("clash");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].path, "environments.staging.postgres.url_secret");
+    assert_eq!(problems[0].line, 4);
+    assert_eq!(
+        problems[0].message,
+        "secret names 'prod.db' (at environments.prod.postgres.url_secret) and 'prod_db' both map to the environment variable READYROOM_SECRET_PROD_DB; rename one of them"
+    );
+}

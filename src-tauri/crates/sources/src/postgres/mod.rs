@@ -3,6 +3,8 @@
 //! a read-only transaction with a `statement_timeout`, and Readyroom's own
 //! sessions excluded from what it reports.
 
+mod tls;
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -11,11 +13,14 @@ use readyroom_core::evidence::inputs::POSTGRES;
 use readyroom_core::evidence::{InputId, Missing, PostgresStats};
 use readyroom_core::redact::redact;
 use readyroom_core::Sensitive;
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 use time::OffsetDateTime;
 
 use crate::source::{BoxFuture, Findings, RunContext, SecretRef, Source};
+use crate::trust::ExtraRoots;
+
+pub use tls::{connect_options, weakness, TlsChoice};
 
 pub const APPLICATION_NAME: &str = "readyroom";
 
@@ -63,7 +68,7 @@ impl Source for PostgresSource {
             };
             let statement_timeout = Duration::from_millis(source.statement_timeout_ms);
             let result = match ctx.secret(&source.url_secret) {
-                Ok(url) => read_stats(url, ctx.timeout, statement_timeout)
+                Ok(url) => read_stats(url, ctx.extra_roots, ctx.timeout, statement_timeout)
                     .await
                     .map_err(|f| (f.source, f.reason)),
                 Err(reason) => Err((format!("secret '{}'", source.url_secret), reason)),
@@ -115,6 +120,7 @@ pub fn display_source(url: &Sensitive<String>) -> String {
 
 pub async fn read_stats(
     url: &Sensitive<String>,
+    roots: &ExtraRoots,
     connect_timeout: Duration,
     statement_timeout: Duration,
 ) -> Result<PostgresStats, PgFailure> {
@@ -123,13 +129,14 @@ pub async fn read_stats(
         source: source.clone(),
         reason: redact(&reason, &[url.expose()]),
     };
-    let options = PgConnectOptions::from_str(url.expose())
-        .map_err(|_| fail("the stored connection URL is not a valid postgres:// URL; store it again with `readyroom secret set`".into()))?
+    let (options, tls) = connect_options(url.expose(), roots)
+        .ok_or_else(|| fail("the stored connection URL is not a valid postgres:// URL; store it again with `readyroom secret set`".into()))?;
+    let options = options
         .application_name(APPLICATION_NAME)
         .disable_statement_logging();
     let mut conn = match tokio::time::timeout(connect_timeout, options.connect()).await {
         Ok(Ok(c)) => c,
-        Ok(Err(e)) => return Err(fail(describe(&e, &source))),
+        Ok(Err(e)) => return Err(fail(describe_connect(&e, &source, tls))),
         Err(_) => {
             return Err(fail(format!(
                 "no connection to {source} within {} ms; is the host reachable from this machine?",
@@ -193,6 +200,39 @@ async fn read(
         blocks_hit: get("hit")?,
         blocks_read: get("read")?,
     })
+}
+
+/// A failed connection in an operator's words. TLS failures say what
+/// Readyroom required and what the operator can set.
+fn describe_connect(err: &sqlx::Error, source: &str, tls: TlsChoice) -> String {
+    // sqlx reports a refused upgrade as `Tls`, and a failed handshake as
+    // the `Io` error rustls returned.
+    let text = match err {
+        sqlx::Error::Tls(e) => e.to_string(),
+        sqlx::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => {
+            io.to_string()
+        }
+        _ => return describe(err, source),
+    };
+    let how = if tls.explicit {
+        format!(
+            "the stored URL asks for sslmode={}",
+            tls::mode_name(tls.mode)
+        )
+    } else {
+        "Readyroom sends a password to a remote host only over TLS with a verified certificate (sslmode=verify-full)".to_string()
+    };
+    if text.contains("does not support TLS") {
+        format!(
+            "{source} refused TLS, so no password was sent; {how}. Turn on TLS in the server (ssl = on), or, only if the network path is trusted, store the URL with an explicit weaker sslmode"
+        )
+    } else if matches!(tls.mode, PgSslMode::VerifyFull | PgSslMode::VerifyCa) {
+        format!(
+            "{source}'s TLS certificate did not verify ({text}), so no password was sent; {how}. If an internal CA signs it, set ca_file for this environment (or sslrootcert in the URL); check that the host name in the URL is one the certificate names"
+        )
+    } else {
+        format!("TLS with {source} failed: {text}")
+    }
 }
 
 /// A driver error in an operator's words, with what to do about it.
