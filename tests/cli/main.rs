@@ -6,5 +6,7 @@ mod history;
 mod hostile;
 mod keychain;
 mod postgres_tls;
+mod redirects;
 mod score_http;
 mod score_postgres;
+mod store;

@@ -268,3 +268,29 @@ async fn fail_under_gates_with_exit_code_3() {
         .expect("markdown row");
     assert_eq!(row.split('|').nth(2).map(str::trim), Some("fail"), "{row}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_of_an_ipv6_literal_base_url_is_probed() {
+    let env = TestEnv::new();
+    let pki = readyroom_demo::tls::TestPki::generate(&["::1"]).expect("certificates");
+    let addr = targets::serve_https_v6(targets::router(Arc::new(Knobs::default())), &pki);
+    let ca = env.write("ca.pem", &pki.ca_pem);
+    let config = env.config(&format!(
+        "[environments.prod]\nbase_url = \"https://[::1]:{}/\"\nca_file = \"{}\"\n",
+        addr.port(),
+        ca.display()
+    ));
+    let run = env.score_json(config.to_str().expect("utf8")).await;
+    let tls = run.check("sec.tls");
+    assert_eq!(tls["outcome"], "pass", "{tls}");
+    assert!(
+        text(&tls, "source").contains(&format!("[::1]:{}", addr.port())),
+        "{tls}"
+    );
+    assert_eq!(
+        run.check("sec.headers")["outcome"],
+        "pass",
+        "{}",
+        run.stdout
+    );
+}

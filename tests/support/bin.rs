@@ -160,6 +160,53 @@ impl TestEnv {
             .await
     }
 
+    /// Runs `readyroom ARGS` like [`Self::run`] and also measures the
+    /// process's peak resident memory (VmHWM, in KiB) and wall time, by
+    /// polling `/proc/PID/status` until it exits. VmHWM only grows, so the
+    /// last reading before exit is the peak up to then.
+    pub async fn run_measured(&self, args: &[&str]) -> (Run, u64, std::time::Duration) {
+        let started = std::time::Instant::now();
+        let child = self.command(args).spawn().expect("spawn readyroom");
+        let pid = child.id().expect("child pid");
+        let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let poller = {
+            let peak = peak.clone();
+            tokio::spawn(async move {
+                let status = format!("/proc/{pid}/status");
+                while let Ok(text) = tokio::fs::read_to_string(&status).await {
+                    let hwm = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("VmHWM:"))
+                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+                    match hwm {
+                        Some(kib) => peak.fetch_max(kib, std::sync::atomic::Ordering::Relaxed),
+                        None => break, // a zombie has no memory lines: it has exited
+                    };
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            })
+        };
+        let out = tokio::time::timeout(
+            std::time::Duration::from_secs(120),
+            child.wait_with_output(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("readyroom {args:?} did not finish within 120 s"))
+        .expect("wait for readyroom");
+        let elapsed = started.elapsed();
+        let _ = poller.await;
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        (
+            run,
+            peak.load(std::sync::atomic::Ordering::Relaxed),
+            elapsed,
+        )
+    }
+
     pub async fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Run {
         let mut cmd = self.command(args);
         if stdin.is_some() {

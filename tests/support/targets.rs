@@ -123,7 +123,12 @@ async fn protected() -> Response {
 }
 
 fn listener() -> std::net::TcpListener {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener_on("127.0.0.1:0")
+}
+
+fn listener_on(bind: &str) -> std::net::TcpListener {
+    let l = std::net::TcpListener::bind(bind)
+        .unwrap_or_else(|e| panic!("cannot bind {bind} (is loopback configured?): {e}"));
     l.set_nonblocking(true).expect("nonblocking");
     l
 }
@@ -146,7 +151,21 @@ pub fn serve_https(
     pki: &TestPki,
     only: Option<&'static rustls::SupportedProtocolVersion>,
 ) -> SocketAddr {
-    let l = listener();
+    serve_https_on(listener(), router, pki, only)
+}
+
+/// Serves `router` over HTTPS on IPv6 loopback (`[::1]`); `pki` must name
+/// `::1`.
+pub fn serve_https_v6(router: Router, pki: &TestPki) -> SocketAddr {
+    serve_https_on(listener_on("[::1]:0"), router, pki, None)
+}
+
+fn serve_https_on(
+    l: std::net::TcpListener,
+    router: Router,
+    pki: &TestPki,
+    only: Option<&'static rustls::SupportedProtocolVersion>,
+) -> SocketAddr {
     let addr = l.local_addr().expect("addr");
     let config =
         axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(pki.server_config(only)));
@@ -180,4 +199,99 @@ pub fn closed_port() -> u16 {
 
 pub fn pki() -> TestPki {
     TestPki::generate(&["localhost", "127.0.0.1"]).expect("certificates")
+}
+
+/// The status line and headers [`serve_hostile`] starts most answers with.
+const HOSTILE_HEAD: &str =
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n";
+
+/// A raw HTTP/1.1 server that attacks its client, one way per path:
+/// - `/endless-metrics`: a chunked Prometheus exposition that never ends;
+/// - `/huge-health`: a 2 GiB body with no length;
+/// - `/trickle`: the whole response at one byte per second;
+/// - `/many-headers`: 10,000 headers.
+///
+/// Written by hand because no well-behaved server library can be made to
+/// misbehave like this.
+pub fn serve_hostile() -> SocketAddr {
+    let l = listener();
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let l = tokio::net::TcpListener::from_std(l).expect("tokio listener");
+        while let Ok((sock, _)) = l.accept().await {
+            tokio::spawn(hostile_exchange(sock));
+        }
+    });
+    addr
+}
+
+async fn hostile_exchange(mut sock: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match sock.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+    // Every write error means the client hung up: that is the goal.
+    let _ = match path.as_str() {
+        "/endless-metrics" => {
+            let mut chunk = String::new();
+            while chunk.len() < 64 * 1024 {
+                chunk.push_str(&format!("# TYPE m{0} gauge\nm{0} 1\n", chunk.len()));
+            }
+            let framed = format!("{:x}\r\n{chunk}\r\n", chunk.len());
+            let start = "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ntransfer-encoding: chunked\r\n\r\n";
+            async {
+                sock.write_all(start.as_bytes()).await?;
+                loop {
+                    sock.write_all(framed.as_bytes()).await?;
+                }
+            }
+            .await
+        }
+        "/huge-health" => {
+            let block = vec![b' '; 1024 * 1024];
+            async {
+                sock.write_all(
+                    format!("{HOSTILE_HEAD}\r\n{{\"status\":\"ok\",\"pad\":\"").as_bytes(),
+                )
+                .await?;
+                for _ in 0..2048 {
+                    sock.write_all(&block).await?;
+                }
+                Ok::<(), std::io::Error>(())
+            }
+            .await
+        }
+        "/trickle" => {
+            let whole = format!("{HOSTILE_HEAD}content-length: 15\r\n\r\n{{\"status\":\"ok\"}}");
+            async {
+                for byte in whole.as_bytes() {
+                    sock.write_all(std::slice::from_ref(byte)).await?;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Ok::<(), std::io::Error>(())
+            }
+            .await
+        }
+        "/many-headers" => {
+            let mut whole = String::from(HOSTILE_HEAD);
+            for i in 0..10_000 {
+                whole.push_str(&format!("x-filler-{i}: {i}\r\n"));
+            }
+            whole.push_str("content-length: 15\r\n\r\n{\"status\":\"ok\"}");
+            sock.write_all(whole.as_bytes()).await
+        }
+        _ => {
+            sock.write_all(
+                b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            )
+            .await
+        }
+    };
 }

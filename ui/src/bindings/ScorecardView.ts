@@ -6,4 +6,9 @@ export type ScorecardView = { scorecard: Scorecard | null,
 /**
  * Against the run before it, when there is one.
  */
-diff: ScorecardDiff | null, };
+diff: ScorecardDiff | null, 
+/**
+ * Stored runs that could not be read back (damaged, or written by a
+ * newer Readyroom) and were skipped, one message each.
+ */
+skipped: Array<string>, };

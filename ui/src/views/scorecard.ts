@@ -113,6 +113,11 @@ export function ScorecardView({ environment, theme }: { environment: string; the
         </div>
       </div>
       ${error && html`<div class="panel error" role="alert">${error}</div>`}
+      ${view && view.skipped.length > 0 &&
+      html`<div class="panel warning" data-testid="skipped-runs">
+        <p>Some stored runs could not be read and were left out:</p>
+        <ul>${view.skipped.map((s) => html`<li>${s}</li>`)}</ul>
+      </div>`}
       ${card &&
       html`
         <div class="categories">

@@ -69,6 +69,8 @@ impl Source for ScriptedHealth {
                         status: self.status,
                         headers: Default::default(),
                         json: None,
+                        body_cut_at: None,
+                        redirect: None,
                     }),
                 }]),
             );

@@ -6,9 +6,9 @@ use std::time::Duration;
 use prometheus_parse::LineInfo;
 use readyroom_core::config::Environment;
 use readyroom_core::evidence::inputs::METRICS;
-use readyroom_core::evidence::{InputId, MetricsOutcome, MetricsProbe};
+use readyroom_core::evidence::{InputId, MetricsOutcome, MetricsProbe, Redirect};
 
-use crate::http;
+use crate::http::{self, HttpClients, Redirects};
 use crate::source::{BoxFuture, Findings, RunContext, Source};
 
 /// The configured metrics URL, as a source.
@@ -33,7 +33,7 @@ impl Source for MetricsSource {
             let Some(url) = &ctx.env.metrics_url else {
                 return findings;
             };
-            let p = probe(&ctx.http.follow, url.as_str(), ctx.timeout).await;
+            let p = probe(ctx.http, url.as_str(), ctx.timeout).await;
             let result = match &p.outcome {
                 MetricsOutcome::Failed(f) => Err(f.to_string()),
                 _ => Ok(()),
@@ -80,9 +80,11 @@ pub fn parse_exposition(text: &str) -> MetricsOutcome {
     }
 }
 
-pub async fn probe(client: &reqwest::Client, url: &str, timeout: Duration) -> MetricsProbe {
+pub async fn probe(clients: &HttpClients, url: &str, timeout: Duration) -> MetricsProbe {
     let at = time::OffsetDateTime::now_utc();
-    let outcome = match tokio::time::timeout(timeout, fetch(client, url)).await {
+    // Bounds the whole exchange, body included: a trickling server costs
+    // the probe timeout, no more.
+    let outcome = match tokio::time::timeout(timeout, fetch(clients, url)).await {
         Ok(outcome) => outcome,
         Err(_) => MetricsOutcome::Failed(readyroom_core::evidence::ProbeFailure::Timeout {
             after_ms: timeout.as_millis() as u64,
@@ -95,25 +97,23 @@ pub async fn probe(client: &reqwest::Client, url: &str, timeout: Duration) -> Me
     }
 }
 
-async fn fetch(client: &reqwest::Client, url: &str) -> MetricsOutcome {
-    let resp = match client.get(url).send().await {
+async fn fetch(clients: &HttpClients, url: &str) -> MetricsOutcome {
+    let mut resp = match clients.get(Redirects::Follow, url).await {
         Ok(r) => r,
         Err(e) => return MetricsOutcome::Failed(http::classify(&e)),
     };
+    if let Some(Redirect::Refused { to, reason }) = http::refused_redirect(&resp) {
+        return MetricsOutcome::Redirected { to, reason };
+    }
     let status = resp.status().as_u16();
     if !resp.status().is_success() {
         return MetricsOutcome::HttpStatus { status };
     }
-    if resp
-        .content_length()
-        .is_some_and(|n| n as usize > 16 * http::MAX_BODY_BYTES)
-    {
-        return MetricsOutcome::Unparseable {
-            detail: "the exposition is larger than 16 MiB".into(),
-        };
-    }
-    match resp.text().await {
-        Ok(text) => parse_exposition(&text),
+    match http::read_capped(&mut resp, http::MAX_EXPOSITION_BYTES).await {
+        Ok(body) if body.cut => MetricsOutcome::TooLarge {
+            limit_bytes: http::MAX_EXPOSITION_BYTES as u64,
+        },
+        Ok(body) => parse_exposition(&String::from_utf8_lossy(&body.bytes)),
         Err(e) => MetricsOutcome::Failed(http::classify(&e)),
     }
 }

@@ -90,11 +90,10 @@ impl Source for UrlList {
 
     fn gather<'a>(&'a self, ctx: &'a RunContext<'a>) -> BoxFuture<'a, Findings> {
         Box::pin(async move {
-            let client = ctx.http.get(self.redirects);
             let urls = (self.urls)(ctx.env);
             let probes = join_all(
                 urls.iter()
-                    .map(|u| http::probe(client, u.as_str(), ctx.timeout)),
+                    .map(|u| http::probe(ctx.http, self.redirects, u.as_str(), ctx.timeout)),
             )
             .await;
             let sighting = sighting(&probes);
@@ -127,7 +126,7 @@ impl Source for OneUrl {
             let Some(url) = (self.url)(ctx.env) else {
                 return findings;
             };
-            let probe = http::probe(ctx.http.get(self.redirects), url.as_str(), ctx.timeout).await;
+            let probe = http::probe(ctx.http, self.redirects, url.as_str(), ctx.timeout).await;
             let sighting = sighting(std::slice::from_ref(&probe));
             findings.set(self.input, Ok(probe));
             match sighting {

@@ -1,6 +1,7 @@
 //! The TLS handshake with the base URL: negotiated version and certificate
 //! expiry. Done with rustls directly because an HTTP client hides both.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use rustls::{ClientConfig, RootCertStore};
 use time::OffsetDateTime;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use url::Url;
+use url::{Host, Url};
 
 use crate::source::{BoxFuture, Findings, RunContext, Source};
 use crate::trust::root_store;
@@ -29,7 +30,16 @@ pub async fn probe(url: &Url, roots: Arc<RootCertStore>, timeout: Duration) -> T
             outcome: TlsOutcome::PlainHttp,
         };
     }
-    let outcome = match tokio::time::timeout(timeout, handshake(&host, port, roots)).await {
+    let Some(target) = url.host().map(|h| h.to_owned()) else {
+        return TlsProbe {
+            host: label,
+            at,
+            outcome: TlsOutcome::Failed {
+                detail: "the base URL has no host".into(),
+            },
+        };
+    };
+    let outcome = match tokio::time::timeout(timeout, handshake(target, port, roots)).await {
         Ok(Ok(o)) => o,
         Ok(Err(detail)) => TlsOutcome::Failed { detail },
         Err(_) => TlsOutcome::Failed {
@@ -43,18 +53,36 @@ pub async fn probe(url: &Url, roots: Arc<RootCertStore>, timeout: Duration) -> T
     }
 }
 
-async fn handshake(host: &str, port: u16, roots: Arc<RootCertStore>) -> Result<TlsOutcome, String> {
+async fn handshake(
+    host: Host<String>,
+    port: u16,
+    roots: Arc<RootCertStore>,
+) -> Result<TlsOutcome, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let name = ServerName::try_from(host.to_string())
-        .map_err(|e| format!("invalid host name '{host}': {e}"))?;
-    let tcp = TcpStream::connect((host, port))
-        .await
-        .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+    // An IP literal is verified against the certificate's IP addresses and
+    // connected to directly; `host_str` would give "[::1]", which is
+    // neither a name nor an address.
+    let (name, tcp) = match &host {
+        Host::Domain(domain) => (
+            ServerName::try_from(domain.clone())
+                .map_err(|e| format!("invalid host name '{domain}': {e}"))?,
+            TcpStream::connect((domain.as_str(), port)).await,
+        ),
+        Host::Ipv4(ip) => (
+            ServerName::IpAddress(IpAddr::V4(*ip).into()),
+            TcpStream::connect((*ip, port)).await,
+        ),
+        Host::Ipv6(ip) => (
+            ServerName::IpAddress(IpAddr::V6(*ip).into()),
+            TcpStream::connect((*ip, port)).await,
+        ),
+    };
+    let tcp = tcp.map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
     let stream = TlsConnector::from(Arc::new(config))
         .connect(name, tcp)
         .await

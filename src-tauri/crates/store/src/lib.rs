@@ -3,6 +3,7 @@
 //! Every write is one transaction, so a run is stored whole or not at all.
 
 mod migrations;
+mod open_lock;
 mod private;
 mod scorecards;
 
@@ -23,6 +24,16 @@ pub enum Error {
     Open { path: String, detail: String },
     #[error("the local store at {path} could not be migrated: {detail}")]
     Migrate { path: String, detail: String },
+    #[error("{path} is not a Readyroom store (it is not an SQLite database); Readyroom leaves it untouched. Move it aside, or point READYROOM_DATA_DIR at another folder")]
+    NotAStore { path: String },
+    #[error("the local store at {path} was written by a newer Readyroom (schema version {found}; this one knows up to {known}); upgrade Readyroom, or point READYROOM_DATA_DIR at another folder")]
+    NewerStore {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("the local store at {path} is locked by another process ({detail}); close the other Readyroom (or the tool that has the file open) and try again")]
+    Locked { path: String, detail: String },
     #[error("local store error: {0}")]
     Query(#[from] sqlx::Error),
     #[error("the stored {row} could not be read back ({detail}); the row is damaged")]
@@ -54,6 +65,24 @@ pub struct StoredRun {
     pub coverage: f64,
 }
 
+/// Scorecards read back, newest first, and the rows that could not be
+/// (damaged, or written by a newer Readyroom): skipped, never fatal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recent {
+    pub cards: Vec<Scorecard>,
+    /// One message per skipped row, saying which and why.
+    pub skipped: Vec<String>,
+}
+
+/// How long a write waits for another process's lock before giving up: a
+/// run probes production only after this check, and then waits as long again
+/// to save, so another process holding the store for a few seconds costs
+/// nothing.
+const LOCK_PATIENCE: Duration = Duration::from_secs(30);
+
+/// How many unreadable rows a read looks past before it stops looking.
+const MAX_SKIPPED: u32 = 20;
+
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
@@ -72,6 +101,9 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             private::create_dir(dir).map_err(|e| open_err(e.to_string()))?;
         }
+        let _opening = open_lock::acquire(path, LOCK_PATIENCE)
+            .await
+            .map_err(open_err)?;
         private::create_file(path).map_err(|e| open_err(e.to_string()))?;
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(|e| open_err(e.to_string()))?
@@ -79,22 +111,71 @@ impl Store {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
+            .busy_timeout(LOCK_PATIENCE)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await
-            .map_err(|e| open_err(e.to_string()))?;
-        migrations::run(&pool)
+            .map_err(|e| classify(path, e, open_err))?;
+        let store = Store {
+            pool,
+            path: path.to_path_buf(),
+        };
+        store.refuse_newer_schema().await?;
+        migrations::run(&store.pool)
             .await
             .map_err(|detail| Error::Migrate {
                 path: shown.clone(),
                 detail,
             })?;
-        Ok(Store {
-            pool,
-            path: path.to_path_buf(),
+        Ok(store)
+    }
+
+    /// A store migrated by a newer Readyroom has tables this one does not
+    /// know how to keep consistent: refuse it plainly instead of failing
+    /// later with sqlx's "previously applied but is missing".
+    async fn refuse_newer_schema(&self) -> Result<()> {
+        let exists: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.classify(e))?;
+        if exists == 0 {
+            return Ok(());
+        }
+        let found: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.classify(e))?;
+        match found {
+            Some(found) if found > migrations::LATEST => Err(Error::NewerStore {
+                path: self.path.display().to_string(),
+                found,
+                known: migrations::LATEST,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Fails, after waiting up to 30 s for another process, when a run
+    /// could not be saved now, so that production is not probed for a run
+    /// that would be lost.
+    pub async fn ready_to_write(&self) -> Result<()> {
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| self.classify(e))?;
+        tx.rollback().await.map_err(|e| self.classify(e))
+    }
+
+    /// Names the store in SQLite's own failures that an operator can act on.
+    fn classify(&self, e: sqlx::Error) -> Error {
+        classify(&self.path, e, |detail| Error::Open {
+            path: self.path.display().to_string(),
+            detail,
         })
     }
 
@@ -105,7 +186,11 @@ impl Store {
     /// Stores a run and its health sample in one transaction.
     pub async fn save_run(&self, card: &Scorecard, sample: Option<&HealthSample>) -> Result<i64> {
         let json = scorecards::encode(card)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| self.classify(e))?;
         let id: i64 = sqlx::query(
             "INSERT INTO scorecard_runs (environment, measured_at, score, grade, coverage, scorecard, format) \
              VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -132,33 +217,42 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(|e| self.classify(e))?;
         Ok(id)
     }
 
-    /// The most recent stored scorecard of an environment.
-    pub async fn latest(&self, environment: &str) -> Result<Option<Scorecard>> {
-        Ok(self.recent(environment, 1).await?.into_iter().next())
-    }
-
-    /// The `n` most recent scorecards of an environment, newest first.
-    pub async fn recent(&self, environment: &str, n: u32) -> Result<Vec<Scorecard>> {
+    /// The `n` most recent readable scorecards of an environment, newest
+    /// first. A row that cannot be read is skipped and reported, so one
+    /// damaged or newer row never hides the rest or blocks a new run.
+    pub async fn recent(&self, environment: &str, n: u32) -> Result<Recent> {
         let rows = sqlx::query(
             "SELECT id, format, scorecard FROM scorecard_runs WHERE environment = ? ORDER BY measured_at DESC, id DESC LIMIT ?",
         )
         .bind(environment)
-        .bind(n)
+        .bind(n + MAX_SKIPPED)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
+        let mut recent = Recent::default();
+        for r in &rows {
+            if recent.cards.len() == n as usize {
+                break;
+            }
+            let decoded = (|| {
                 scorecards::decode(
                     r.try_get("id")?,
                     r.try_get("format")?,
                     &r.try_get::<String, _>("scorecard")?,
                 )
-            })
-            .collect()
+            })();
+            match decoded {
+                Ok(card) => recent.cards.push(card),
+                Err(e) => {
+                    tracing::warn!(error = %e, "skipped an unreadable stored run");
+                    recent.skipped.push(format!("skipped: {e}"));
+                }
+            }
+        }
+        Ok(recent)
     }
 
     /// Past runs, newest first.
@@ -171,7 +265,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(stored_run).collect()
+        Ok(readable(&rows))
     }
 
     /// The id of the newest stored run, if any.
@@ -190,7 +284,7 @@ impl Store {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(stored_run).collect()
+        Ok(readable(&rows))
     }
 
     /// Health samples of an environment since `since`.
@@ -221,6 +315,37 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// The rows that read back as runs; the others are logged and skipped.
+fn readable(rows: &[sqlx::sqlite::SqliteRow]) -> Vec<StoredRun> {
+    rows.iter()
+        .filter_map(|r| {
+            stored_run(r)
+                .inspect_err(|e| tracing::warn!(error = %e, "skipped an unreadable stored run"))
+                .ok()
+        })
+        .collect()
+}
+
+/// SQLite failures an operator can act on, named: a file that is not a
+/// database (SQLITE_NOTADB, 26) and a lock held too long (SQLITE_BUSY, 5,
+/// and SQLITE_LOCKED, 6).
+fn classify(path: &Path, e: sqlx::Error, other: impl FnOnce(String) -> Error) -> Error {
+    let code = e
+        .as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i64>().ok())
+        .map(|c| c & 0xff);
+    let shown = path.display().to_string();
+    match code {
+        Some(26) => Error::NotAStore { path: shown },
+        Some(5) | Some(6) => Error::Locked {
+            path: shown,
+            detail: format!("it stayed locked for {} s", LOCK_PATIENCE.as_secs()),
+        },
+        _ => other(e.to_string()),
     }
 }
 

@@ -23,6 +23,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// The newest schema version this build knows.
+pub(crate) const LATEST: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
 #[derive(Debug)]
 struct Embedded;
 

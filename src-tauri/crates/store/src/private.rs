@@ -52,3 +52,15 @@ fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Opens (creating private) the lock file that serialises opening a store.
+pub fn open_lock_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}

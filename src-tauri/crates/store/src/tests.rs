@@ -33,7 +33,8 @@ async fn runs_round_trip_and_history_is_newest_first() {
         .save_run(&card("staging", t0), None)
         .await
         .expect("save");
-    let latest = store.latest("prod").await.expect("latest").expect("some");
+    let recent = store.recent("prod", 1).await.expect("latest");
+    let latest = recent.cards.first().expect("some").clone();
     assert_eq!(latest.measured_at, t0 + Duration::hours(1));
     assert_eq!(latest, card("prod", t0 + Duration::hours(1)));
     let prod = store.history(Some("prod"), 10).await.expect("history");
@@ -92,7 +93,7 @@ async fn an_unwritable_location_is_a_clear_error() {
 }
 
 #[tokio::test]
-async fn rows_written_before_row_formats_read_back_and_newer_ones_say_so() {
+async fn rows_written_before_row_formats_read_back_and_unreadable_ones_are_skipped() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("store.db"))
         .await
@@ -110,21 +111,128 @@ async fn rows_written_before_row_formats_read_back_and_newer_ones_say_so() {
     .execute(&store.pool)
     .await
     .expect("insert");
-    assert_eq!(store.latest("prod").await.expect("read"), Some(old));
+    assert_eq!(
+        store.recent("prod", 1).await.expect("read").cards,
+        vec![old.clone()]
+    );
 
+    // A row from a newer Readyroom, then a damaged one, both newer than
+    // the readable row.
+    for (hours, text, format) in [(1, "{}", 2), (2, "{not json", 1)] {
+        sqlx::query(
+            "INSERT INTO scorecard_runs (environment, measured_at, score, grade, coverage, scorecard, format) VALUES ('prod', ?, 0, 'F', 0, ?, ?)",
+        )
+        .bind(rfc3339(t0 + Duration::hours(hours)))
+        .bind(text)
+        .bind(format)
+        .execute(&store.pool)
+        .await
+        .expect("insert");
+    }
+    let recent = store
+        .recent("prod", 2)
+        .await
+        .expect("bad rows do not fail the read");
+    assert_eq!(recent.cards, vec![old], "the readable row is still found");
+    assert_eq!(recent.skipped.len(), 2, "{:?}", recent.skipped);
+    assert!(
+        recent.skipped[0].contains("damaged")
+            && recent.skipped[1].contains("row format 2, written by a newer Readyroom"),
+        "{:?}",
+        recent.skipped
+    );
+    // New runs are still saved and read first.
+    let newer = card("prod", t0 + Duration::hours(3));
+    store
+        .save_run(&newer, None)
+        .await
+        .expect("save after bad rows");
+    assert_eq!(
+        store.recent("prod", 1).await.expect("read").cards,
+        vec![newer]
+    );
+    assert_eq!(
+        store
+            .history(Some("prod"), 10)
+            .await
+            .expect("history")
+            .len(),
+        4
+    );
+}
+
+#[tokio::test]
+async fn a_store_from_a_newer_readyroom_is_refused_plainly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("store.db");
+    let store = Store::open(&path).await.expect("open");
     sqlx::query(
-        "INSERT INTO scorecard_runs (environment, measured_at, score, grade, coverage, scorecard, format) VALUES ('prod', ?, 0, 'F', 0, '{}', 2)",
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99, 'future', 1, x'00', 0)",
     )
-    .bind(rfc3339(t0 + Duration::hours(1)))
     .execute(&store.pool)
     .await
     .expect("insert");
-    let err = store.latest("prod").await.expect_err("newer format");
+    store.close().await;
+    let err = Store::open(&path).await.expect_err("newer schema");
     assert!(
         err.to_string()
-            .contains("row format 2, written by a newer Readyroom"),
+            .contains("written by a newer Readyroom (schema version 99; this one knows up to"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_sqlite_is_named_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("readyroom.db");
+    let text = "these are someone's notes, not a database\n".repeat(100);
+    std::fs::write(&path, &text).expect("write");
+    let err = Store::open(&path).await.expect_err("not sqlite");
+    assert!(
+        err.to_string()
+            .contains("is not a Readyroom store (it is not an SQLite database)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
+}
+
+#[tokio::test]
+async fn a_store_locked_by_another_connection_for_a_while_waits_then_saves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("store.db");
+    let store = Store::open(&path).await.expect("open");
+    // Another connection (as another process would) holds the write lock.
+    let other = Store::open(&path).await.expect("second handle");
+    let held = other
+        .pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .expect("lock");
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        held.rollback().await.expect("release");
+    });
+    store.ready_to_write().await.expect("waits for the lock");
+    store
+        .save_run(&card("prod", datetime!(2026-11-20 10:00 UTC)), None)
+        .await
+        .expect("saved");
+    release.await.expect("released");
+    assert_eq!(store.history(None, 10).await.expect("history").len(), 1);
+}
+
+#[tokio::test]
+async fn two_handles_opening_a_fresh_store_at_once_both_work() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store.db");
+        let (a, b) = tokio::join!(Store::open(&path), Store::open(&path));
+        let (a, b) = (a.expect("first"), b.expect("second"));
+        let t0 = datetime!(2026-11-20 10:00 UTC);
+        a.save_run(&card("prod", t0), None).await.expect("save a");
+        b.save_run(&card("prod", t0), None).await.expect("save b");
+        assert_eq!(a.history(None, 10).await.expect("history").len(), 2);
+    }
 }
 
 #[tokio::test]

@@ -70,13 +70,14 @@ pub(crate) async fn get_scorecard(
 ) -> Result<ScorecardView, ApiError> {
     context::known_environment(api, &r.environment)?;
     let recent = api.store().await?.recent(&r.environment, 2).await?;
-    let diff = match recent.as_slice() {
+    let diff = match recent.cards.as_slice() {
         [latest, previous] => Some(ScorecardDiff::between(previous, latest)),
         _ => None,
     };
     Ok(ScorecardView {
-        scorecard: recent.into_iter().next(),
+        scorecard: recent.cards.into_iter().next(),
         diff,
+        skipped: recent.skipped,
     })
 }
 

@@ -36,6 +36,8 @@ async fn round(api: &Api, environment: &str) -> Result<ScorecardView, ApiError> 
     let (name, env) = context::environment(config, Some(environment))?;
     let rubric = context::load_rubric(config)?;
     let store = api.store().await?;
+    // Production is probed only for a run that can be kept.
+    store.ready_to_write().await?;
     let registry = (api.host().sources)(store);
     let planned = registry.planned(env).len() as u32;
     api.emit(Event::ScorecardStarted {
@@ -60,7 +62,7 @@ async fn round(api: &Api, environment: &str) -> Result<ScorecardView, ApiError> 
         .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?;
     let evidence = gathering.evidence;
     let scorecard = Scorecard::compute(&rubric, &evidence);
-    let previous = store.latest(name).await?;
+    let previous = store.recent(name, 1).await?;
     let id = store
         .save_run(&scorecard, sample_of(&evidence).as_ref())
         .await?;
@@ -74,10 +76,14 @@ async fn round(api: &Api, environment: &str) -> Result<ScorecardView, ApiError> 
         score: scorecard.score,
         grade: scorecard.grade,
     });
-    let diff = previous.map(|p| ScorecardDiff::between(&p, &scorecard));
+    let diff = previous
+        .cards
+        .first()
+        .map(|p| ScorecardDiff::between(p, &scorecard));
     Ok(ScorecardView {
         scorecard: Some(scorecard),
         diff,
+        skipped: previous.skipped,
     })
 }
 

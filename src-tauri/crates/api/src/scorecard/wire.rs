@@ -12,6 +12,9 @@ pub struct ScorecardView {
     pub scorecard: Option<Scorecard>,
     /// Against the run before it, when there is one.
     pub diff: Option<ScorecardDiff>,
+    /// Stored runs that could not be read back (damaged, or written by a
+    /// newer Readyroom) and were skipped, one message each.
+    pub skipped: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]

@@ -6,6 +6,7 @@ use readyroom_api::context;
 use crate::args::{Global, ScoreArgs};
 use crate::exit::{self, Failure};
 use crate::{app, render};
+use readyroom_core::format::printable;
 
 pub async fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
     let api = app::api(global)?;
@@ -14,6 +15,9 @@ pub async fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
         .run_scorecard(EnvironmentRequest { environment })
         .await?;
     api.close().await;
+    for skipped in &view.skipped {
+        eprintln!("warning: {}", printable(skipped));
+    }
     let card = view
         .scorecard
         .ok_or_else(|| Failure::error("the run returned no scorecard"))?;

@@ -73,11 +73,25 @@ fn first_at(probes: &[HttpProbe]) -> time::OffsetDateTime {
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
-/// The first probe that got no 2xx, described.
+/// Whether a health probe counts as healthy: a 2xx from the URL itself.
+/// An answer reached through a redirect proves nothing (a login page
+/// answers 200 too).
+fn healthy(p: &HttpProbe) -> bool {
+    p.response()
+        .is_some_and(|r| r.is_success() && r.redirect.is_none())
+}
+
+/// The first probe that is not healthy, described.
 fn first_unhealthy(probes: &[HttpProbe]) -> Option<String> {
     probes.iter().find_map(|p| match &p.outcome {
-        HttpOutcome::Response(r) if r.is_success() => None,
-        HttpOutcome::Response(r) => Some(format!("{} answered HTTP {}", p.url, r.status)),
+        HttpOutcome::Response(_) if healthy(p) => None,
+        HttpOutcome::Response(r) => Some(match &r.redirect {
+            Some(redirect) => format!(
+                "{} answered HTTP {}, but {redirect}; a health URL must answer itself, so set health_urls to the URL that does",
+                p.url, r.status
+            ),
+            None => format!("{} answered HTTP {}", p.url, r.status),
+        }),
         HttpOutcome::Failed(f) => Some(format!("{}: {f}", p.url)),
     })
 }
@@ -93,10 +107,7 @@ fn endpoint(check: &CheckDef, ev: &Evidence) -> Judgement {
         Ok(p) => p,
         Err(j) => return j,
     };
-    let healthy = probes
-        .iter()
-        .filter(|p| p.response().is_some_and(|r| r.is_success()))
-        .count();
+    let healthy = probes.iter().filter(|p| healthy(p)).count();
     let slowest = probes.iter().map(|p| p.elapsed_ms).fold(0.0, f64::max);
     let measured = format!(
         "{healthy}/{} URLs 2xx, slowest {} ms",
@@ -250,7 +261,10 @@ fn dependencies(_check: &CheckDef, ev: &Evidence) -> Judgement {
             }
             HttpOutcome::Response(r) => match r.json.as_ref().and_then(dependencies_of) {
                 Some(deps) => all.extend(deps),
-                None => without_detail.push(p.url.as_str()),
+                None => without_detail.push(match r.caveat() {
+                    Some(caveat) => format!("{} ({caveat})", p.url),
+                    None => p.url.clone(),
+                }),
             },
         }
     }
@@ -326,6 +340,24 @@ fn detail(_check: &CheckDef, ev: &Evidence) -> Judgement {
             "The health body reports dependencies but no version or commit.",
         ),
         (false, false) if bodies.is_empty() => {
+            let caveats: Vec<String> = probes
+                .iter()
+                .filter_map(|p| {
+                    let caveat = p.response()?.caveat()?;
+                    Some(format!("{}: {caveat}", p.url))
+                })
+                .collect();
+            if !caveats.is_empty() {
+                return Judgement {
+                    outcome: Outcome::Fail,
+                    measured,
+                    ..j
+                }
+                .explain(format!(
+                    "No health URL answered with a JSON body that Readyroom could read ({}).",
+                    caveats.join("; ")
+                ));
+            }
             (Outcome::Fail, "No health URL answered with a JSON body.")
         }
         (false, false) => (
@@ -368,6 +400,22 @@ fn metrics_endpoint(_check: &CheckDef, ev: &Evidence) -> Judgement {
         }
         .explain(format!(
             "The metrics endpoint answers but is not Prometheus text format: {detail}."
+        )),
+        MetricsOutcome::TooLarge { limit_bytes } => Judgement {
+            outcome: Outcome::Partial,
+            measured: format!("over {} MiB", limit_bytes / (1024 * 1024)),
+            ..j
+        }
+        .explain(format!(
+            "The metrics endpoint answers, but its exposition is longer than {} MiB, so Readyroom stopped reading it; a scrape that size strains Prometheus too.",
+            limit_bytes / (1024 * 1024)
+        )),
+        MetricsOutcome::Redirected { to, reason } => Judgement {
+            measured: "redirect not followed".into(),
+            ..j
+        }
+        .explain(format!(
+            "The metrics endpoint redirects to {to}, which Readyroom did not follow ({reason}); set metrics_url to the URL that serves the metrics."
         )),
         MetricsOutcome::HttpStatus { status } => Judgement {
             measured: format!("HTTP {status}"),

@@ -2,7 +2,7 @@
 
 use super::{num, observed, single_response, thresholds, CheckKind, Judgement};
 use crate::evidence::inputs::{AUTH, BASE, ERROR_SHAPE, RATE_LIMIT, TLS};
-use crate::evidence::{Evidence, HttpOutcome, TlsOutcome, TlsVersion};
+use crate::evidence::{Evidence, HttpOutcome, Redirect, TlsOutcome, TlsVersion};
 use crate::rubric::{Better, CheckDef, ThresholdSpec};
 use crate::scorecard::Outcome;
 
@@ -151,11 +151,18 @@ fn headers(_check: &CheckDef, ev: &Evidence) -> Judgement {
         2 => Outcome::Partial,
         _ => Outcome::Fail,
     };
-    let explanation = if missing.is_empty() {
+    let mut explanation = if missing.is_empty() {
         "All three security headers are present.".to_string()
     } else {
         format!("Missing: {}.", missing.join("; "))
     };
+    // Headers judged on a redirect Readyroom would not follow belong to the
+    // redirect, not to the page: say so.
+    if let Some(r @ Redirect::Refused { .. }) = &response.redirect {
+        explanation.push_str(&format!(
+            " These are the headers of the redirect itself: {r}."
+        ));
+    }
     Judgement {
         outcome,
         measured: format!("{present} of 3 present"),

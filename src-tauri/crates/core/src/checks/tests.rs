@@ -28,6 +28,8 @@ fn response(status: u16, headers: &[(&str, &str)], json: Option<serde_json::Valu
             .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
             .collect::<BTreeMap<_, _>>(),
         json,
+        body_cut_at: None,
+        redirect: None,
     })
 }
 
@@ -128,6 +130,70 @@ fn a_health_url_that_times_out_or_500s_is_fail_not_unknown() {
     let j = judge("infra.health_endpoint", &with_health(vec![err]));
     assert_eq!(j.outcome, Outcome::Fail);
     assert!(j.explanation.contains("HTTP 503"));
+}
+
+#[test]
+fn a_health_url_answered_through_a_redirect_is_not_healthy() {
+    let mut login = response(200, &[], Some(json!({"status": "ok"})));
+    if let HttpOutcome::Response(r) = &mut login {
+        r.redirect = Some(Redirect::Followed {
+            to: "https://a/login".into(),
+        });
+    }
+    let j = judge(
+        "infra.health_endpoint",
+        &with_health(vec![probe("https://a/health", 20.0, login)]),
+    );
+    assert_eq!(j.outcome, Outcome::Fail);
+    assert_eq!(j.measured, "0/1 URLs 2xx, slowest 20 ms");
+    assert!(
+        j.explanation.contains("redirected to https://a/login")
+            && j.explanation.contains("set health_urls"),
+        "{}",
+        j.explanation
+    );
+}
+
+#[test]
+fn a_health_body_cut_short_says_so() {
+    let mut cut = response(200, &[], None);
+    if let HttpOutcome::Response(r) = &mut cut {
+        r.body_cut_at = Some(1_048_576);
+    }
+    let ev = with_health(vec![probe("https://a/health", 20.0, cut)]);
+    let j = judge("obs.health_detail", &ev);
+    assert_eq!(j.outcome, Outcome::Fail);
+    assert!(
+        j.explanation.contains("longer than 1048576 bytes"),
+        "{}",
+        j.explanation
+    );
+    let j = judge("infra.health_dependencies", &ev);
+    assert!(
+        j.explanation.contains("stopped reading"),
+        "{}",
+        j.explanation
+    );
+}
+
+#[test]
+fn base_headers_of_a_refused_redirect_say_whose_headers_they_are() {
+    let mut hop = response(302, &[("x-frame-options", "DENY")], None);
+    if let HttpOutcome::Response(r) = &mut hop {
+        r.redirect = Some(Redirect::Refused {
+            to: "https://elsewhere.example/".into(),
+            reason: "another host".into(),
+        });
+    }
+    let mut ev = Evidence::empty("prod", NOW);
+    ev.set(&BASE, Ok(probe("https://a/", 20.0, hop)));
+    let j = judge("sec.headers", &ev);
+    assert!(
+        j.explanation
+            .contains("headers of the redirect itself: it redirects to https://elsewhere.example/"),
+        "{}",
+        j.explanation
+    );
 }
 
 #[test]
@@ -403,6 +469,19 @@ fn metrics_endpoint_outcomes() {
     );
     assert_eq!(
         with(MetricsOutcome::HttpStatus { status: 404 }),
+        Outcome::Fail
+    );
+    assert_eq!(
+        with(MetricsOutcome::TooLarge {
+            limit_bytes: 16 * 1024 * 1024
+        }),
+        Outcome::Partial
+    );
+    assert_eq!(
+        with(MetricsOutcome::Redirected {
+            to: "http://other/metrics".into(),
+            reason: "another host".into()
+        }),
         Outcome::Fail
     );
 }

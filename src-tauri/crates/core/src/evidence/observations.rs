@@ -41,6 +41,38 @@ pub struct HttpResponse {
     pub headers: BTreeMap<String, String>,
     /// The body parsed as JSON, when it was JSON (and not too large).
     pub json: Option<serde_json::Value>,
+    /// Set when the body was longer than Readyroom reads: it stopped after
+    /// this many bytes (and did not parse the rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_cut_at: Option<u64>,
+    /// Where redirects led, or the one Readyroom refused to follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<Redirect>,
+}
+
+/// A redirect seen by a probe that follows redirects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "camelCase")]
+pub enum Redirect {
+    /// The answer came from `to`, not from the URL asked.
+    Followed { to: String },
+    /// The answer is the redirect itself: following it to `to` was refused
+    /// (`reason`: another host, HTTPS to HTTP, too many hops).
+    Refused { to: String, reason: String },
+}
+
+impl std::fmt::Display for Redirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Redirect::Followed { to } => write!(f, "it redirected to {to}"),
+            Redirect::Refused { to, reason } => {
+                write!(
+                    f,
+                    "it redirects to {to}, which Readyroom did not follow ({reason})"
+                )
+            }
+        }
+    }
 }
 
 impl HttpResponse {
@@ -52,6 +84,21 @@ impl HttpResponse {
 
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// What an explanation should add about how this answer was read: a
+    /// redirect, or a body cut short. `None` when there is nothing to say.
+    pub fn caveat(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(r) = &self.redirect {
+            parts.push(r.to_string());
+        }
+        if let Some(n) = self.body_cut_at {
+            parts.push(format!(
+                "its body is longer than {n} bytes, so Readyroom stopped reading there"
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
     }
 }
 
@@ -134,9 +181,24 @@ pub struct MetricsProbe {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "camelCase")]
 pub enum MetricsOutcome {
-    Parsed { families: usize },
-    Unparseable { detail: String },
-    HttpStatus { status: u16 },
+    Parsed {
+        families: usize,
+    },
+    Unparseable {
+        detail: String,
+    },
+    HttpStatus {
+        status: u16,
+    },
+    /// A redirect Readyroom refused to follow (another host, HTTPS to HTTP).
+    Redirected {
+        to: String,
+        reason: String,
+    },
+    /// The exposition was longer than Readyroom reads.
+    TooLarge {
+        limit_bytes: u64,
+    },
     Failed(ProbeFailure),
 }
 
