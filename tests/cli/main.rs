@@ -9,4 +9,6 @@ mod postgres_tls;
 mod redirects;
 mod score_http;
 mod score_postgres;
+mod secret_sweep;
+mod serve;
 mod store;

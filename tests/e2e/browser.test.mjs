@@ -8,6 +8,9 @@ import { launchChromium, spawnReadyroom, startServe, startTargets, stop, tempDir
 
 let targets, server, browser, page, dataDir;
 const pageErrors = [];
+// Anything the served Content-Security-Policy (no inline styles or
+// scripts) blocks: the UI must run under it without a violation.
+const cspViolations = [];
 
 before(async () => {
   dataDir = tempDir();
@@ -16,6 +19,9 @@ before(async () => {
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   await page.goto(server.url);
 });
 
@@ -120,6 +126,7 @@ test('keyboard: number keys switch areas, t toggles the theme', async () => {
   // Effects run after the next frame: wait for the change rather than race it.
   await page.waitForFunction((b) => document.documentElement.dataset.theme !== b, before, { timeout: 5_000 });
   assert.deepEqual(pageErrors, []);
+  assert.deepEqual(cspViolations, []);
 });
 
 /** A raw HTTP request, so tests can set Host and Origin as an attacker would. */

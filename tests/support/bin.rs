@@ -149,6 +149,12 @@ impl TestEnv {
         cmd
     }
 
+    /// Starts `readyroom ARGS` without waiting (for `serve`); stdout and
+    /// stderr are piped, and the process is killed when the child drops.
+    pub fn spawn(&self, args: &[&str]) -> tokio::process::Child {
+        self.command(args).spawn().expect("spawn readyroom")
+    }
+
     /// Runs `readyroom ARGS` to completion (bounded: a hung binary fails the test).
     pub async fn run(&self, args: &[&str]) -> Run {
         self.run_with_stdin(args, None).await

@@ -56,10 +56,22 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on. Anything but loopback is refused unless named
-    /// here explicitly, and then a warning is printed.
+    /// Address to listen on. Anything but loopback needs --tls-cert and
+    /// --tls-key (the launch token must not cross a network in clear), or
+    /// --insecure-listen.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR:PORT")]
     pub listen: std::net::SocketAddr,
+    /// Serve HTTPS with this PEM certificate chain (leaf first). Browsers
+    /// reach the server at the names it holds.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Allow a non-loopback --listen without TLS. Anyone who can watch the
+    /// network then sees the launch token.
+    #[arg(long)]
+    pub insecure_listen: bool,
     /// Print the URL as JSON ({"url": ...}) for scripts and tests.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

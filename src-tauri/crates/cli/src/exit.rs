@@ -1,5 +1,5 @@
 //! Exit codes, as documented in the README: 0 ok, 1 error, 2 usage error,
-//! 3 a gate failed (`score --fail-under`).
+//! 3 a gate failed (`score --fail-under`), 130 quit by a second Ctrl-C.
 
 use readyroom_api::{ApiError, ErrorCode};
 
@@ -7,6 +7,8 @@ pub const OK: u8 = 0;
 pub const ERROR: u8 = 1;
 pub const USAGE: u8 = 2;
 pub const GATE_FAILED: u8 = 3;
+/// 128 + SIGINT, as shells report a process ended by Ctrl-C.
+pub const INTERRUPTED: u8 = 130;
 
 /// A command that could not do its job, with the code to exit with.
 #[derive(Debug)]

@@ -6,6 +6,7 @@ mod app;
 mod args;
 mod commands;
 mod exit;
+mod interrupt;
 mod render;
 
 use clap::Parser;

@@ -10,20 +10,6 @@ use subtle::ConstantTimeEq;
 use crate::problem::problem;
 use crate::ServerState;
 
-/// The authorities (host:port) this server answers to.
-fn own_authorities(state: &ServerState) -> Vec<String> {
-    let port = state.addr.port();
-    let mut names = vec![state.addr.to_string()];
-    if state.addr.ip().is_loopback() {
-        names.extend([
-            format!("127.0.0.1:{port}"),
-            format!("localhost:{port}"),
-            format!("[::1]:{port}"),
-        ]);
-    }
-    names
-}
-
 /// Refuses requests whose Host is not this server (DNS rebinding) or whose
 /// Origin is another site's (cross-site requests from an open page).
 pub async fn same_origin(
@@ -31,14 +17,13 @@ pub async fn same_origin(
     request: Request,
     next: Next,
 ) -> Response {
-    let own = own_authorities(&state);
     // Exactly one Host: with two, another layer might read the other one.
     let mut hosts = request.headers().get_all(header::HOST).iter();
     let host = match (hosts.next(), hosts.next()) {
         (Some(h), None) => h.to_str().unwrap_or(""),
         _ => "",
     };
-    if !own.iter().any(|a| a.eq_ignore_ascii_case(host)) {
+    if !state.served.is_own_authority(host) {
         return problem(
             StatusCode::FORBIDDEN,
             "Foreign host",
@@ -47,11 +32,7 @@ pub async fn same_origin(
         );
     }
     if let Some(origin) = request.headers().get(header::ORIGIN) {
-        let allowed = origin
-            .to_str()
-            .ok()
-            .and_then(|o| o.strip_prefix("http://"))
-            .is_some_and(|authority| own.iter().any(|a| a.eq_ignore_ascii_case(authority)));
+        let allowed = origin.to_str().is_ok_and(|o| state.served.is_own_origin(o));
         if !allowed {
             return problem(
                 StatusCode::FORBIDDEN,
@@ -64,24 +45,48 @@ pub async fn same_origin(
     next.run(request).await
 }
 
-/// Every API call carries the launch token: `Authorization: Bearer <token>`,
-/// or `?token=` for the event stream (EventSource cannot set headers).
+/// API calls carry the launch token in `Authorization: Bearer <token>`.
 pub async fn require_token(
     State(state): State<ServerState>,
     request: Request,
     next: Next,
 ) -> Response {
-    let from_header = request
+    let presented = bearer(&request).unwrap_or_default();
+    check_token(&state, presented, request, next).await
+}
+
+/// The event stream also takes `?token=`, because EventSource cannot set
+/// headers. Only there: a token in a URL can end up in history and logs,
+/// and no other route needs it.
+pub async fn require_token_or_query(
+    State(state): State<ServerState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let from_query = request.uri().query().and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("token="))
+            .map(str::to_string)
+    });
+    let presented = bearer(&request).or(from_query).unwrap_or_default();
+    check_token(&state, presented, request, next).await
+}
+
+fn bearer(request: &Request) -> Option<String> {
+    request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::to_string);
-    let from_query = request.uri().query().and_then(|q| {
-        q.split('&')
-            .find_map(|pair| pair.strip_prefix("token=").map(str::to_string))
-    });
-    let presented = from_header.or(from_query).unwrap_or_default();
+        .map(str::to_string)
+}
+
+async fn check_token(
+    state: &ServerState,
+    presented: String,
+    request: Request,
+    next: Next,
+) -> Response {
     let ok: bool = presented.as_bytes().ct_eq(state.token.as_bytes()).into();
     if !ok {
         return problem(
@@ -93,6 +98,10 @@ pub async fn require_token(
     }
     next.run(request).await
 }
+
+/// The served UI's policy, derived at build time from the desktop app's
+/// (see build.rs): one policy for both transports.
+pub const CONTENT_SECURITY_POLICY: &str = env!("READYROOM_SERVED_CSP");
 
 pub async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
@@ -107,9 +116,7 @@ pub async fn security_headers(mut response: Response) -> Response {
     );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
-        ),
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
     );
     response
 }

@@ -8,12 +8,16 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use readyroom_api::{Api, Settings};
-use readyroom_server::{router, BroadcastSink, ServerState};
+use readyroom_server::{router, BroadcastSink, Scheme, Served, ServerState};
 use tower::ServiceExt;
 
 const TOKEN: &str = "test-token-0123456789";
 
 fn state(dir: &tempfile::TempDir) -> ServerState {
+    state_at(dir, "127.0.0.1:4000")
+}
+
+fn state_at(dir: &tempfile::TempDir, listen: &str) -> ServerState {
     std::fs::write(dir.path().join("config.toml"), "[environments.prod]\n").expect("config");
     let events = BroadcastSink::default();
     ServerState {
@@ -25,7 +29,11 @@ fn state(dir: &tempfile::TempDir) -> ServerState {
             Arc::new(events.clone()),
         ),
         token: TOKEN.into(),
-        addr: SocketAddr::from(([127, 0, 0, 1], 4000)),
+        served: Arc::new(Served::new(
+            listen.parse::<SocketAddr>().expect("address"),
+            Scheme::Http,
+            &[],
+        )),
         events,
     }
 }
@@ -48,7 +56,14 @@ async fn send(
     dir: &tempfile::TempDir,
     request: Request<Body>,
 ) -> (StatusCode, Option<String>, serde_json::Value) {
-    let response = router(state(dir)).oneshot(request).await.expect("response");
+    send_to(state(dir), request).await
+}
+
+async fn send_to(
+    state: ServerState,
+    request: Request<Body>,
+) -> (StatusCode, Option<String>, serde_json::Value) {
+    let response = router(state).oneshot(request).await.expect("response");
     let status = response.status();
     let content_type = response
         .headers()
@@ -158,4 +173,119 @@ async fn a_malformed_set_secret_never_echoes_its_value() {
             "{body} -> {problem}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_server_on_every_interface_never_answers_to_host_0_0_0_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for listen in ["0.0.0.0:4000", "[::]:4000"] {
+        for host in ["0.0.0.0:4000", "[::]:4000"] {
+            let request = rpc_to(host).body(Body::from(APP_INFO)).expect("request");
+            let (status, _, body) = send_to(state_at(&dir, listen), request).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{listen} {host}");
+            assert_eq!(body["code"], "foreignHost");
+        }
+        // Loopback is one of the addresses it is actually reached at.
+        let request = rpc().body(Body::from(APP_INFO)).expect("request");
+        let (status, _, body) = send_to(state_at(&dir, listen), request).await;
+        assert_eq!(status, StatusCode::OK, "{listen}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_token_in_a_query_is_accepted_on_the_event_stream_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let request = Request::post(format!("/api/rpc?token={TOKEN}"))
+        .header(header::HOST, "127.0.0.1:4000")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(APP_INFO))
+        .expect("request");
+    let (status, _, body) = send(&dir, request).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["code"], "tokenRequired");
+
+    // The event stream: its headers arrive; its body never ends, so it is
+    // not read.
+    let request = Request::get(format!("/api/events?token={TOKEN}"))
+        .header(header::HOST, "127.0.0.1:4000")
+        .body(Body::empty())
+        .expect("request");
+    let response = router(state(&dir))
+        .oneshot(request)
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.as_bytes()),
+        Some(&b"text/event-stream"[..])
+    );
+    let request = Request::get("/api/events?token=wrong")
+        .header(header::HOST, "127.0.0.1:4000")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, _) = send(&dir, request).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_unknown_api_path_is_a_problem_not_the_app_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let request = Request::get("/api/nosuch")
+        .header(header::HOST, "127.0.0.1:4000")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .body(Body::empty())
+        .expect("request");
+    let (status, content_type, body) = send(&dir, request).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+}
+
+/// The served UI and the desktop window run under one policy: the same
+/// directives but `connect-src` (IPC there, this server here) and
+/// `frame-ancestors` (a header-only directive).
+#[tokio::test]
+async fn the_served_ui_has_the_desktops_content_security_policy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let request = Request::get("/")
+        .header(header::HOST, "127.0.0.1:4000")
+        .body(Body::empty())
+        .expect("request");
+    let response = router(state(&dir))
+        .oneshot(request)
+        .await
+        .expect("response");
+    let served = response
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .expect("a CSP header")
+        .to_string();
+    let conf = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../tauri.conf.json");
+    let conf: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(conf).expect("tauri.conf.json"))
+            .expect("JSON");
+    let desktop = conf["app"]["security"]["csp"]
+        .as_str()
+        .expect("desktop CSP");
+    let directives = |policy: &str| -> Vec<String> {
+        let mut d: Vec<String> = policy
+            .split(';')
+            .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|d| !d.is_empty())
+            .filter(|d| !d.starts_with("connect-src") && !d.starts_with("frame-ancestors"))
+            .collect();
+        d.sort();
+        d
+    };
+    assert_eq!(directives(&served), directives(desktop));
+    for policy in [served.as_str(), desktop] {
+        assert!(policy.contains("base-uri 'none'"), "{policy}");
+        assert!(policy.contains("form-action 'none'"), "{policy}");
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+    }
+    assert!(served.contains("connect-src 'self'"), "{served}");
+    assert!(served.contains("frame-ancestors 'none'"), "{served}");
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::args::{DemoAction, DemoArgs, Global};
 use crate::exit::{self, Failure};
-use crate::{app, render};
+use crate::{app, interrupt, render};
 
 /// What `demo drill` needs to reach the running demo.
 #[derive(Serialize, Deserialize)]
@@ -97,8 +97,9 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         eprintln!("To score its database too: readyroom secret set demo/database-url");
     }
     let server = if args.serve {
-        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let running = super::serve::start(listen, Some(config_file.clone())).await?;
+        let running =
+            super::serve::start(super::serve::Listen::loopback(), Some(config_file.clone()))
+                .await?;
         eprintln!("Readyroom's UI for it: {}", running.url);
         Some(running)
     } else {
@@ -120,15 +121,17 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
             }
         }
     } else {
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| Failure::error(format!("cannot wait for Ctrl-C: {e}")))?;
+        interrupt::first().await?;
     }
-    if let Some(running) = server {
-        running.stop().await?;
-    }
-    demo.shutdown();
-    demo.flush_traces().await;
+    interrupt::unless_second(async {
+        if let Some(running) = server {
+            running.stop().await?;
+        }
+        demo.shutdown();
+        demo.flush_traces().await;
+        Ok::<(), Failure>(())
+    })
+    .await?;
     let _ = std::fs::remove_file(dir.join("state.json"));
     eprintln!("stopped");
     Ok(exit::OK)

@@ -136,13 +136,13 @@ impl Judgement {
             Missing::NotConfigured { hint } => Judgement::unknown(
                 threshold,
                 "not configured",
-                format!("Not measured: {hint}."),
+                format!("Not measured: {}", sentence(&hint)),
             ),
             Missing::Unavailable { source, reason, at } => {
                 let mut j = Judgement::unknown(
                     threshold,
                     source,
-                    format!("Could not gather evidence: {reason}."),
+                    format!("Could not gather evidence: {}", sentence(&reason)),
                 );
                 j.measured_at = Some(at);
                 j
@@ -237,3 +237,14 @@ use crate::format::num;
 
 #[cfg(test)]
 mod tests;
+
+/// `text` as the end of a sentence: a full stop added unless it already
+/// ends in one (a reason may end in a question: "is PostgreSQL running?").
+fn sentence(text: &str) -> String {
+    let text = text.trim_end();
+    if text.ends_with(['.', '?', '!']) {
+        text.to_string()
+    } else {
+        format!("{text}.")
+    }
+}

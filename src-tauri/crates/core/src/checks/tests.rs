@@ -621,3 +621,10 @@ fn kinds_and_inputs_are_declared_once() {
         assert!(!kind.reads.is_empty(), "{} reads nothing", kind.name);
     }
 }
+
+#[test]
+fn explanations_end_in_one_mark_of_punctuation() {
+    assert_eq!(super::sentence("is it running?"), "is it running?");
+    assert_eq!(super::sentence("refused"), "refused.");
+    assert_eq!(super::sentence("done. "), "done.");
+}
