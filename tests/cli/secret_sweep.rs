@@ -11,9 +11,9 @@ use std::time::Duration;
 use base64::Engine;
 use readyroom_tests::fake_postgres::{self, TlsAnswer};
 use readyroom_tests::postgres::PrivateCluster;
+use readyroom_tests::serving::start;
 use readyroom_tests::targets::{closed_port, serve_hanging};
 use readyroom_tests::TestEnv;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 /// Everything Readyroom wrote, labelled by where it came from.
 #[derive(Default)]
@@ -203,20 +203,8 @@ async fn no_form_of_the_database_password_appears_anywhere_readyroom_writes() {
     );
 
     // The local API: runs, malformed set_secret calls, the event stream.
-    let mut serve = env.spawn(&["--config", config, "serve", "--format", "json"]);
-    let mut lines = BufReader::new(serve.stdout.take().expect("stdout")).lines();
-    let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-        .await
-        .expect("serve printed its URL")
-        .expect("read")
-        .expect("a line");
-    let printed: serde_json::Value = serde_json::from_str(&line).expect("JSON");
-    let address = printed["address"].as_str().expect("address").to_string();
-    let token = printed["url"]
-        .as_str()
-        .and_then(|u| u.split("#token=").nth(1))
-        .expect("token")
-        .to_string();
+    let serving = start(&env, &["--config", config, "serve"]).await;
+    let (address, token) = (format!("127.0.0.1:{}", serving.port), serving.token.clone());
     let base = format!("http://{address}");
     let client = reqwest::Client::new();
     let mut events = client
@@ -284,30 +272,15 @@ async fn no_form_of_the_database_password_appears_anywhere_readyroom_writes() {
     // The store while the server holds it open (the WAL not yet folded in).
     out.add_store_files(&env.data_dir(), "while serving");
 
-    let pid = serve.id().expect("running").to_string();
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status();
-    let status = tokio::time::timeout(Duration::from_secs(30), serve.wait())
-        .await
-        .expect("serve stopped")
-        .expect("wait");
-    assert!(status.success(), "serve stopped cleanly");
-    let mut rest = String::new();
-    while let Ok(Some(line)) = lines.next_line().await {
-        rest.push_str(&line);
-        rest.push('\n');
-    }
-    out.add("stdout of serve", rest);
-    let mut stderr = Vec::new();
-    if let Some(mut pipe) = serve.stderr.take() {
-        let _ = pipe.read_to_end(&mut stderr).await;
-    }
+    serving.interrupt();
+    let end = serving.exited(std::time::Instant::now()).await;
+    assert_eq!(end.code, 0, "serve stopped cleanly: {}", end.stderr);
     assert!(
-        find(&stderr, b"DEBUG").is_some(),
+        end.stderr.contains("DEBUG"),
         "serve logged verbosely (READYROOM_LOG=trace)"
     );
-    out.add("stderr of serve", stderr);
+    out.add("stdout of serve", end.stdout);
+    out.add("stderr of serve", end.stderr);
     out.add("event stream", collector.await.expect("collector"));
     out.add_store_files(&env.data_dir(), "after exit");
 

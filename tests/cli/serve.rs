@@ -6,77 +6,8 @@ use std::time::{Duration, Instant};
 
 use readyroom_demo::tls::TestPki;
 use readyroom_tests::bin::TestEnv;
+use readyroom_tests::serving::{start, Serving};
 use readyroom_tests::targets::serve_hanging;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Child;
-
-/// Long enough for any stop this test expects; a server that does not stop
-/// fails the test instead of hanging it.
-const STOP_GUARD: Duration = Duration::from_secs(20);
-
-struct Serving {
-    child: Child,
-    url: String,
-    port: u16,
-    token: String,
-}
-
-/// Starts `readyroom serve ARGS --format json` and reads its URL line.
-async fn start(env: &TestEnv, args: &[&str]) -> Serving {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let mut child = env.spawn(&all);
-    let stdout = child.stdout.take().expect("stdout piped");
-    let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-        .await
-        .expect("serve printed its URL within 60 s")
-        .expect("read stdout")
-        .expect("serve printed a line");
-    let printed: serde_json::Value = serde_json::from_str(&line).expect("JSON line");
-    let url = printed["url"].as_str().expect("url").to_string();
-    let address: SocketAddr = printed["address"]
-        .as_str()
-        .expect("address")
-        .parse()
-        .expect("socket address");
-    let token = url
-        .split("#token=")
-        .nth(1)
-        .expect("token in URL")
-        .to_string();
-    Serving {
-        child,
-        url,
-        port: address.port(),
-        token,
-    }
-}
-
-fn interrupt(child: &Child) {
-    let pid = child.id().expect("running").to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("kill runs");
-    assert!(status.success(), "kill -INT {pid}");
-}
-
-/// Waits for the process to exit; returns its code, stderr and how long
-/// it took from `since`.
-async fn exited(mut child: Child, since: Instant) -> (i32, String, Duration) {
-    let status = tokio::time::timeout(STOP_GUARD, child.wait())
-        .await
-        .unwrap_or_else(|_| panic!("serve had not exited within {} s", STOP_GUARD.as_secs()))
-        .expect("wait");
-    let elapsed = since.elapsed();
-    let mut stderr = String::new();
-    if let Some(mut pipe) = child.stderr.take() {
-        use tokio::io::AsyncReadExt;
-        let _ = pipe.read_to_string(&mut stderr).await;
-    }
-    (status.code().unwrap_or(-1), stderr, elapsed)
-}
 
 fn rpc_body(cmd: &str, payload: serde_json::Value) -> String {
     serde_json::json!({ "cmd": cmd, "payload": payload }).to_string()
@@ -88,13 +19,15 @@ async fn a_non_loopback_listen_without_tls_is_refused_unless_made_explicit() {
     let config = env.config("[environments.prod]\n");
     let config = config.to_str().expect("utf-8");
 
-    let child = env.spawn(&["--config", config, "serve", "--listen", "0.0.0.0:0"]);
-    // (Without the refusal it would serve, and `exited` would time out.)
-    let (code, stderr, _) = exited(child, Instant::now()).await;
-    assert_eq!(code, 2, "a usage error; stderr: {stderr}");
+    // (Without the refusal it would serve, and `run` would time out.)
+    let refused = env
+        .run(&["--config", config, "serve", "--listen", "0.0.0.0:0"])
+        .await;
+    assert_eq!(refused.code, 2, "a usage error: {}", refused.stderr);
     assert!(
-        stderr.contains("--tls-cert") && stderr.contains("--insecure-listen"),
-        "says what to give: {stderr}"
+        refused.stderr.contains("--tls-cert") && refused.stderr.contains("--insecure-listen"),
+        "says what to give: {}",
+        refused.stderr
     );
 
     // Made explicit, it serves, but only to the addresses it is reached at.
@@ -134,9 +67,8 @@ async fn a_non_loopback_listen_without_tls_is_refused_unless_made_explicit() {
     );
     let problem: serde_json::Value = rebinding.json().await.expect("problem JSON");
     assert_eq!(problem["code"], "foreignHost");
-    interrupt(&serving.child);
-    let (code, _, _) = exited(serving.child, Instant::now()).await;
-    assert_eq!(code, 0);
+    serving.interrupt();
+    assert_eq!(serving.exited(Instant::now()).await.code, 0);
 }
 
 #[tokio::test]
@@ -210,9 +142,8 @@ async fn beyond_loopback_it_serves_https_with_the_operators_certificate() {
         plain.map(|r| r.status() != 200).unwrap_or(true),
         "the token's page must not be served in clear"
     );
-    interrupt(&serving.child);
-    let (code, _, _) = exited(serving.child, Instant::now()).await;
-    assert_eq!(code, 0);
+    serving.interrupt();
+    assert_eq!(serving.exited(Instant::now()).await.code, 0);
 }
 
 fn pki_for(names: &[&str]) -> TestPki {
@@ -263,11 +194,11 @@ async fn ctrl_c_stops_the_server_while_a_browser_holds_the_event_stream() {
     let env = TestEnv::new();
     let (serving, mut events) = busy_server(&env).await;
     let since = Instant::now();
-    interrupt(&serving.child);
-    let (code, stderr, elapsed) = exited(serving.child, since).await;
-    eprintln!("serve stopped {} ms after Ctrl-C", elapsed.as_millis());
-    assert_eq!(code, 0, "a clean stop; stderr: {stderr}");
-    assert!(stderr.contains("stopped"), "{stderr}");
+    serving.interrupt();
+    let end = serving.exited(since).await;
+    eprintln!("serve stopped {} ms after Ctrl-C", end.elapsed.as_millis());
+    assert_eq!(end.code, 0, "a clean stop: {}", end.stderr);
+    assert!(end.stderr.contains("stopped"), "{}", end.stderr);
     // The browser's stream was ended, not left hanging.
     let end = tokio::time::timeout(Duration::from_secs(5), async {
         while let Ok(Some(_)) = events.chunk().await {}
@@ -280,17 +211,21 @@ async fn ctrl_c_stops_the_server_while_a_browser_holds_the_event_stream() {
 async fn a_second_ctrl_c_quits_at_once() {
     let env = TestEnv::new();
     let (serving, _events) = busy_server(&env).await;
-    interrupt(&serving.child);
+    serving.interrupt();
     // The run in flight holds the graceful stop for its grace period; the
     // operator does not want to wait for it.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let since = Instant::now();
-    interrupt(&serving.child);
-    let (code, stderr, elapsed) = exited(serving.child, since).await;
+    serving.interrupt();
+    let end = serving.exited(since).await;
     eprintln!(
         "serve quit {} ms after the second Ctrl-C",
-        elapsed.as_millis()
+        end.elapsed.as_millis()
     );
-    assert_eq!(code, 130, "quit, not a clean stop; stderr: {stderr}");
-    assert!(stderr.contains("quit without waiting"), "{stderr}");
+    assert_eq!(end.code, 130, "quit, not a clean stop: {}", end.stderr);
+    assert!(
+        end.stderr.contains("quit without waiting"),
+        "{}",
+        end.stderr
+    );
 }

@@ -192,20 +192,9 @@ impl TestEnv {
                 }
             })
         };
-        let out = tokio::time::timeout(
-            std::time::Duration::from_secs(120),
-            child.wait_with_output(),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("readyroom {args:?} did not finish within 120 s"))
-        .expect("wait for readyroom");
+        let run = finish(child, args).await;
         let elapsed = started.elapsed();
         let _ = poller.await;
-        let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
         (
             run,
             peak.load(std::sync::atomic::Ordering::Relaxed),
@@ -224,17 +213,22 @@ impl TestEnv {
             pipe.write_all(input.as_bytes()).await.expect("write stdin");
             drop(pipe);
         }
-        let out = tokio::time::timeout(
-            std::time::Duration::from_secs(120),
-            child.wait_with_output(),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("readyroom {args:?} did not finish within 120 s"))
-        .expect("wait for readyroom");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        finish(child, args).await
+    }
+}
+
+/// Waits (bounded: a hung binary fails the test) and collects the output.
+async fn finish(child: tokio::process::Child, args: &[&str]) -> Run {
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        child.wait_with_output(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("readyroom {args:?} did not finish within 120 s"))
+    .expect("wait for readyroom");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }

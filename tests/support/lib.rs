@@ -4,6 +4,7 @@
 pub mod bin;
 pub mod fake_postgres;
 pub mod postgres;
+pub mod serving;
 pub mod targets;
 
 pub use bin::{text, Run, TestEnv};

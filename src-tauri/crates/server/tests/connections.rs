@@ -2,18 +2,15 @@
 //! stopping with an event stream open.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use readyroom_api::{Api, Settings};
-use readyroom_server::{
-    serve, BroadcastSink, Scheme, Served, ServerState, HEADER_READ_TIMEOUT, MAX_CONNECTIONS,
-    SHUTDOWN_GRACE,
-};
+use readyroom_server::{serve, HEADER_READ_TIMEOUT, MAX_CONNECTIONS, SHUTDOWN_GRACE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const TOKEN: &str = "test-token-0123456789";
+mod common;
+
+use common::TOKEN;
 
 /// Bounds every wait, so a server without the limit under test fails
 /// the test instead of hanging it.
@@ -28,22 +25,9 @@ struct Running {
 
 fn start() -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("config.toml"), "[environments.prod]\n").expect("config");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let events = BroadcastSink::default();
-    let state = ServerState {
-        api: Api::new(
-            Settings {
-                config_path: Some(dir.path().join("config.toml")),
-                store_path: dir.path().join("readyroom.db"),
-            },
-            Arc::new(events.clone()),
-        ),
-        token: TOKEN.into(),
-        served: Arc::new(Served::new(addr, Scheme::Http, &[])),
-        events,
-    };
+    let state = common::state_at(&dir, addr);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, state, None, async {
         let _ = stopped.await;

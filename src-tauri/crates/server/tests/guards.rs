@@ -3,39 +3,30 @@
 //! if that guard is removed.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use readyroom_api::{Api, Settings};
-use readyroom_server::{router, BroadcastSink, Scheme, Served, ServerState};
+use readyroom_server::{router, ServerState};
 use tower::ServiceExt;
 
-const TOKEN: &str = "test-token-0123456789";
+mod common;
+
+use common::TOKEN;
 
 fn state(dir: &tempfile::TempDir) -> ServerState {
     state_at(dir, "127.0.0.1:4000")
 }
 
 fn state_at(dir: &tempfile::TempDir, listen: &str) -> ServerState {
-    std::fs::write(dir.path().join("config.toml"), "[environments.prod]\n").expect("config");
-    let events = BroadcastSink::default();
-    ServerState {
-        api: Api::new(
-            Settings {
-                config_path: Some(dir.path().join("config.toml")),
-                store_path: dir.path().join("readyroom.db"),
-            },
-            Arc::new(events.clone()),
-        ),
-        token: TOKEN.into(),
-        served: Arc::new(Served::new(
-            listen.parse::<SocketAddr>().expect("address"),
-            Scheme::Http,
-            &[],
-        )),
-        events,
-    }
+    common::state_at(dir, listen.parse::<SocketAddr>().expect("address"))
+}
+
+/// A GET with an own Host and no token.
+fn get(path: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::HOST, "127.0.0.1:4000")
+        .body(Body::empty())
+        .expect("request")
 }
 
 /// A call with every guard satisfied; tests change one thing.
@@ -206,10 +197,7 @@ async fn the_token_in_a_query_is_accepted_on_the_event_stream_only() {
 
     // The event stream: its headers arrive; its body never ends, so it is
     // not read.
-    let request = Request::get(format!("/api/events?token={TOKEN}"))
-        .header(header::HOST, "127.0.0.1:4000")
-        .body(Body::empty())
-        .expect("request");
+    let request = get(&format!("/api/events?token={TOKEN}"));
     let response = router(state(&dir))
         .oneshot(request)
         .await
@@ -222,11 +210,7 @@ async fn the_token_in_a_query_is_accepted_on_the_event_stream_only() {
             .map(|v| v.as_bytes()),
         Some(&b"text/event-stream"[..])
     );
-    let request = Request::get("/api/events?token=wrong")
-        .header(header::HOST, "127.0.0.1:4000")
-        .body(Body::empty())
-        .expect("request");
-    let (status, _, _) = send(&dir, request).await;
+    let (status, _, _) = send(&dir, get("/api/events?token=wrong")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -249,12 +233,8 @@ async fn an_unknown_api_path_is_a_problem_not_the_app_shell() {
 #[tokio::test]
 async fn the_served_ui_has_the_desktops_content_security_policy() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let request = Request::get("/")
-        .header(header::HOST, "127.0.0.1:4000")
-        .body(Body::empty())
-        .expect("request");
     let response = router(state(&dir))
-        .oneshot(request)
+        .oneshot(get("/"))
         .await
         .expect("response");
     let served = response

@@ -1,0 +1,102 @@
+//! `readyroom serve` as a running process: start it, read the URL it
+//! prints, interrupt it as Ctrl-C would, and collect how it ended.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout};
+
+use crate::bin::TestEnv;
+
+/// Long enough for any stop a test expects; a server that does not stop
+/// fails the test instead of hanging it.
+pub const STOP_GUARD: Duration = Duration::from_secs(20);
+
+pub struct Serving {
+    pub child: Child,
+    pub url: String,
+    pub port: u16,
+    pub token: String,
+    /// The rest of stdout, after the URL line.
+    stdout: Lines<BufReader<ChildStdout>>,
+}
+
+/// How the process ended.
+pub struct Exited {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// From the `since` given to [`Serving::exited`].
+    pub elapsed: Duration,
+}
+
+/// Starts `readyroom ARGS --format json` (ARGS ending in `serve ...`) and
+/// reads its URL line.
+pub async fn start(env: &TestEnv, args: &[&str]) -> Serving {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let mut child = env.spawn(&all);
+    let stdout = child.stdout.take().expect("stdout piped");
+    let mut stdout = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(60), stdout.next_line())
+        .await
+        .expect("serve printed its URL within 60 s")
+        .expect("read stdout")
+        .expect("serve printed a line");
+    let printed: serde_json::Value = serde_json::from_str(&line).expect("JSON line");
+    let url = printed["url"].as_str().expect("url").to_string();
+    let address: SocketAddr = printed["address"]
+        .as_str()
+        .expect("address")
+        .parse()
+        .expect("socket address");
+    let token = url
+        .split("#token=")
+        .nth(1)
+        .expect("token in URL")
+        .to_string();
+    Serving {
+        child,
+        url,
+        port: address.port(),
+        token,
+        stdout,
+    }
+}
+
+impl Serving {
+    /// Sends SIGINT, as Ctrl-C in its terminal would.
+    pub fn interrupt(&self) {
+        let pid = self.child.id().expect("running").to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -INT {pid}");
+    }
+
+    /// Waits (at most `STOP_GUARD`) for the process to exit.
+    pub async fn exited(mut self, since: Instant) -> Exited {
+        let status = tokio::time::timeout(STOP_GUARD, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("serve had not exited within {} s", STOP_GUARD.as_secs()))
+            .expect("wait");
+        let elapsed = since.elapsed();
+        let mut stdout = String::new();
+        while let Ok(Some(line)) = self.stdout.next_line().await {
+            stdout.push_str(&line);
+            stdout.push('\n');
+        }
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            let _ = pipe.read_to_string(&mut stderr).await;
+        }
+        Exited {
+            code: status.code().unwrap_or(-1),
+            stdout,
+            stderr,
+            elapsed,
+        }
+    }
+}
