@@ -543,3 +543,51 @@ async fn ten_clicks_on_run_now_are_at_most_two_rounds_of_probes() {
         .expect("history");
     assert_eq!(history.runs.len(), 2, "two rounds, two stored runs");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_of_one_environment_does_not_wait_for_anothers() {
+    // `slow`'s health URL accepts and never answers, for 60 s.
+    let hanging = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let slow_addr = hanging.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hanging.accept().await {
+            held.push(socket);
+        }
+    });
+    let app = axum::Router::new().route("/health", axum::routing::get(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let fast_addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let host = TestHost::new(&format!(
+        "[settings]\nprobe_timeout_ms = 60000\n\
+         [environments.slow]\nhealth_urls = [\"http://{slow_addr}/health\"]\n\
+         [environments.fast]\nhealth_urls = [\"http://{fast_addr}/health\"]\n"
+    ));
+    let api = host.api_on(
+        Arc::new(|_store| Registry::new(vec![Arc::new(readyroom_sources::probes::HEALTH_PROBES)])),
+        host.secrets.clone(),
+        host.events.clone(),
+    );
+    let request = |name: &str| EnvironmentRequest {
+        environment: name.to_string(),
+    };
+    let slow = tokio::spawn({
+        let api = api.clone();
+        let request = request("slow");
+        async move { api.run_scorecard(request).await }
+    });
+    // Let `slow` take its lock and start probing.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let fast = tokio::time::timeout(Duration::from_secs(20), api.run_scorecard(request("fast")))
+        .await
+        .expect("`fast` is not queued behind `slow`")
+        .expect("`fast` completes");
+    assert!(fast.scorecard.is_some());
+    assert!(!slow.is_finished(), "`slow` is still waiting on its target");
+    slow.abort();
+}
