@@ -56,6 +56,24 @@ fn prefer_software_compositing() {
     }
 }
 
+/// The longest the window stays hidden while its page loads.
+const SHOW_ANYWAY_AFTER: Duration = Duration::from_secs(3);
+
+/// The window starts hidden and is shown once its page has loaded.
+/// WebKitGTK's first paint of a shown view waits (up to 500 ms) for the web
+/// process's first frame, while the web process, loading the page, waits on
+/// a synchronous reply from this (then blocked) UI process; roughly every
+/// other start paid the full 500 ms. A hidden window is not painted, so the
+/// two never wait on each other.
+fn show(window: tauri::Window) {
+    if !window.is_visible().unwrap_or(false) {
+        tracing::debug!(at_ms = since_start_ms(), "show window");
+        if let Err(e) = window.show() {
+            tracing::warn!(error = %e, "could not show the window");
+        }
+    }
+}
+
 fn main() {
     STARTED.get_or_init(Instant::now);
     // Before any thread starts: secrets given in the environment leave it,
@@ -71,11 +89,23 @@ fn main() {
         .init();
     let context = tauri::generate_context!("../tauri.conf.json");
     let app = tauri::Builder::default()
-        .on_page_load(|_, payload| {
+        .on_page_load(|webview, payload| {
             tracing::debug!(event = ?payload.event(), at_ms = since_start_ms(), "page load");
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                show(webview.window());
+            }
         })
         .setup(|app| {
             tracing::debug!(at_ms = since_start_ms(), "setup");
+            // Shown when the page has loaded (see `show`); should that never
+            // happen, the window still appears.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(SHOW_ANYWAY_AFTER).await;
+                if let Some(window) = handle.get_webview_window("main") {
+                    show(window.as_ref().window());
+                }
+            });
             // Never a shared folder like /tmp: the store is the operator's.
             let store_path = paths::store_file().ok_or(
                 "no data directory for the local store (no home folder?); set READYROOM_DATA_DIR to a private folder",

@@ -4,10 +4,11 @@
 //
 // Run: scripts/bench-desktop [runs]   (needs Xvfb, xdotool; see the README)
 //
-// "First meaningful paint" is when the window title becomes
+// "First meaningful paint" is when a visible (mapped) window's title becomes
 // "Readyroom — <env> ..." — the UI sets it in the same render that shows the
 // scorecard, for both transports, so the two are measured identically from
-// outside. Memory is the proportional set size (PSS, shared pages split
+// outside. Only mapped windows count: the desktop window starts hidden
+// until its page has loaded. Memory is the proportional set size (PSS, shared pages split
 // fairly) summed over every process of the tree, after 5 s idle.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -22,7 +23,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function windowWithTitle(prefix) {
   try {
-    return execFileSync('xdotool', ['search', '--name', `^${prefix}`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('xdotool', ['search', '--onlyvisible', '--name', `^${prefix}`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   } catch {
     return '';
   }

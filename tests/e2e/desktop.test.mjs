@@ -2,7 +2,7 @@
 // WebKitWebDriver (TESTING.md): it starts, shows the scorecard, runs it,
 // and a screenshot is saved to tests/e2e/artifacts/desktop.png.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -116,6 +116,10 @@ test('the desktop app starts, shows the scorecard, runs it, and is screenshotted
   assert.ok(Number(score) > 0, `score ${score}`);
   const title = await wd('GET', `/session/${session}/title`);
   assert.match(title, /^Readyroom — demo \d/, 'the window title names the environment and score');
+  // The window starts hidden and is shown once its page has loaded: it is
+  // mapped now (xdotool exits 1 when no visible window matches).
+  const shown = execFileSync('xdotool', ['search', '--onlyvisible', '--name', '^Readyroom — demo'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  assert.ok(shown.toString().trim(), 'a visible Readyroom window');
   const transport = await text(await find('.statusbar'));
   assert.match(transport, /desktop/, 'the UI knows it runs on the Tauri transport');
   assert.match(transport, /health updated/);
