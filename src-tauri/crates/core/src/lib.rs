@@ -15,5 +15,6 @@ pub mod rubric;
 pub mod scorecard;
 pub mod sensitive;
 pub mod source_text;
+pub mod traces;
 
 pub use sensitive::Sensitive;

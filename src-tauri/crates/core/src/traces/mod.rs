@@ -1,0 +1,22 @@
+//! Traces: the span model and the pure analysis over it (assembly into a
+//! tree, critical path, self time, summaries, per-route statistics). The receivers, the span
+//! store and the trace checks build on these; nothing here does I/O.
+
+mod assembly;
+mod critical_path;
+mod span;
+mod stats;
+mod summary;
+
+pub use assembly::{Issue, Trace};
+pub use critical_path::{critical_path, critical_time, Segment};
+pub use span::{
+    Attributes, IdError, Span, SpanEvent, SpanId, SpanKind, SpanLink, StatusCode, TraceId, Value,
+};
+pub use stats::{
+    http_status, is_failed_request, route_of, LatencyStats, RouteAggregator, RouteStats,
+};
+pub use summary::{self_time_by_operation, self_times, summarize, SelfTime, TraceSummary};
+
+#[cfg(test)]
+mod tests;
