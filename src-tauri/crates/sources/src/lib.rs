@@ -8,6 +8,7 @@
 
 pub mod http;
 pub mod metrics;
+pub mod otlp;
 pub mod postgres;
 pub mod probes;
 pub mod registry;

@@ -1,0 +1,191 @@
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+use prost::Message;
+use readyroom_core::traces::{SpanKind, StatusCode, Value};
+
+use super::*;
+
+/// The OTLP specification's JSON example shape: hex ids, lowerCamelCase,
+/// enums as integers, 64-bit integers as strings, plus a field this
+/// version does not know (which must be ignored).
+const SPEC_JSON: &str = r#"{
+  "resourceSpans": [{
+    "resource": { "attributes": [
+      { "key": "service.name", "value": { "stringValue": "my.service" } },
+      { "key": "deployment.environment.name", "value": { "stringValue": "prod" } }
+    ] },
+    "scopeSpans": [{
+      "scope": { "name": "my.library", "version": "1.0.0" },
+      "spans": [{
+        "traceId": "5b8efff798038103d269b633813fc60c",
+        "spanId": "eee19b7ec3c1b174",
+        "parentSpanId": "eee19b7ec3c1b173",
+        "name": "I'm a server span",
+        "startTimeUnixNano": "1544712660000000000",
+        "endTimeUnixNano": 1544712661000000000,
+        "kind": 2,
+        "attributes": [
+          { "key": "my.span.attr", "value": { "intValue": "42" } },
+          { "key": "http.route", "value": { "stringValue": "/v1/things" } }
+        ],
+        "events": [{ "timeUnixNano": "1544712660500000000", "name": "exception",
+          "attributes": [{ "key": "exception.type", "value": { "stringValue": "Boom" } }] }],
+        "status": { "code": 2, "message": "it broke" },
+        "someFutureField": { "nested": true }
+      }]
+    }]
+  }]
+}"#;
+
+#[test]
+fn otlp_json_as_the_specification_defines_it() {
+    let request = decode_request(Encoding::Json, SPEC_JSON.as_bytes()).expect("valid OTLP/JSON");
+    let decoded = to_spans(request);
+    assert_eq!(decoded.rejected, 0);
+    let [span] = decoded.spans.as_slice() else {
+        panic!("one span: {:?}", decoded.spans)
+    };
+    assert_eq!(
+        span.trace_id.to_string(),
+        "5b8efff798038103d269b633813fc60c"
+    );
+    assert_eq!(span.span_id.to_string(), "eee19b7ec3c1b174");
+    assert_eq!(
+        span.parent_span_id.map(|p| p.to_string()).as_deref(),
+        Some("eee19b7ec3c1b173")
+    );
+    assert_eq!(span.service, "my.service");
+    assert_eq!(span.kind, SpanKind::Server);
+    assert_eq!(span.start_unix_nano, 1_544_712_660_000_000_000);
+    assert_eq!(
+        span.end_unix_nano, 1_544_712_661_000_000_000,
+        "a number works too"
+    );
+    assert_eq!(span.status, StatusCode::Error);
+    assert_eq!(span.status_message, "it broke");
+    assert_eq!(span.attributes.get("my.span.attr"), Some(&Value::Int(42)));
+    assert_eq!(span.attributes.str("http.route"), Some("/v1/things"));
+    assert_eq!(span.events[0].name, "exception");
+    assert_eq!(
+        span.resource.str("deployment.environment.name"),
+        Some("prod")
+    );
+}
+
+fn kv(key: &str, value: any_value::Value) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    }
+}
+
+fn request(spans: Vec<Span>) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv(
+                    "service.name",
+                    any_value::Value::StringValue("checkout".into()),
+                )],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+fn otlp_span(trace: u8, span: u8, parent: Option<u8>) -> Span {
+    Span {
+        trace_id: vec![trace; 16],
+        span_id: vec![span; 8],
+        parent_span_id: parent.map(|p| vec![p; 8]).unwrap_or_default(),
+        name: format!("span {span}"),
+        kind: 3,
+        start_time_unix_nano: 1_000,
+        end_time_unix_nano: 2_000,
+        attributes: vec![kv(
+            "db.system",
+            any_value::Value::StringValue("postgresql".into()),
+        )],
+        status: Some(Status {
+            code: 1,
+            message: String::new(),
+        }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn protobuf_round_trips_and_invalid_ids_are_rejected_span_by_span() {
+    let mut bad_parent = otlp_span(1, 4, None);
+    bad_parent.parent_span_id = vec![1, 2, 3];
+    let body = request(vec![
+        otlp_span(1, 2, None),
+        otlp_span(1, 3, Some(2)),
+        otlp_span(0, 5, None), // all-zero trace id
+        otlp_span(1, 0, None), // all-zero span id
+        bad_parent,
+    ])
+    .encode_to_vec();
+    let decoded = to_spans(decode_request(Encoding::Protobuf, &body).expect("valid protobuf"));
+    assert_eq!(decoded.spans.len(), 2);
+    assert_eq!(decoded.rejected, 3);
+    assert!(
+        decoded
+            .first_rejection
+            .as_deref()
+            .is_some_and(|m| m.contains("trace id must be 16 bytes")),
+        "{:?}",
+        decoded.first_rejection
+    );
+    let child = &decoded.spans[1];
+    assert_eq!(child.service, "checkout");
+    assert_eq!(child.kind, SpanKind::Client);
+    assert_eq!(child.status, StatusCode::Ok);
+    assert_eq!(child.parent_span_id, Some(decoded.spans[0].span_id));
+    assert_eq!(child.attributes.str("db.system"), Some("postgresql"));
+}
+
+#[test]
+fn a_resource_without_a_service_name_is_the_sdks_unknown_service() {
+    let mut req = request(vec![otlp_span(1, 2, None)]);
+    req.resource_spans[0].resource = None;
+    let decoded = to_spans(req);
+    assert_eq!(decoded.spans[0].service, UNKNOWN_SERVICE);
+}
+
+#[test]
+fn malformed_bodies_are_errors_not_empty_requests() {
+    // Truncated protobuf: a length-delimited field claiming more bytes than follow.
+    let body = request(vec![otlp_span(1, 2, None)]).encode_to_vec();
+    assert!(decode_request(Encoding::Protobuf, &body[..body.len() - 3]).is_err());
+    // A string field holding invalid UTF-8 (field 1 of Span is bytes, so
+    // use the span name, field 5, inside a hand-made message).
+    let mut span = otlp_span(1, 2, None);
+    span.name = "x".into();
+    let mut bytes = request(vec![span]).encode_to_vec();
+    let at = bytes
+        .iter()
+        .rposition(|b| *b == b'x')
+        .expect("the name byte");
+    bytes[at] = 0xff;
+    let err = decode_request(Encoding::Protobuf, &bytes).expect_err("invalid UTF-8");
+    assert!(err.to_string().contains("OTLP/protobuf"), "{err}");
+    for json in [
+        "",
+        "{",
+        "[]",
+        r#"{"resourceSpans": 3}"#,
+        r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]}"#,
+    ] {
+        let err = decode_request(Encoding::Json, json.as_bytes()).expect_err(json);
+        assert!(err.to_string().contains("OTLP/JSON"), "{err}");
+    }
+}
