@@ -6,10 +6,13 @@ mod migrations;
 mod open_lock;
 mod private;
 mod scorecards;
+mod spans;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
+
+pub use spans::{Attributed, Removed, SpanStore, Stored};
 
 use readyroom_core::evidence::UptimeHistory;
 use readyroom_core::scorecard::{Grade, Scorecard};
@@ -93,70 +96,11 @@ impl Store {
     /// Opens (creating if needed) the store file and brings its schema up
     /// to date.
     pub async fn open(path: &Path) -> Result<Store> {
-        let shown = path.display().to_string();
-        let open_err = |detail: String| Error::Open {
-            path: shown.clone(),
-            detail,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            private::create_dir(dir).map_err(|e| open_err(e.to_string()))?;
-        }
-        let _opening = open_lock::acquire(path, LOCK_PATIENCE)
-            .await
-            .map_err(open_err)?;
-        private::create_file(path).map_err(|e| open_err(e.to_string()))?;
-        let options = SqliteConnectOptions::from_str("sqlite://")
-            .map_err(|e| open_err(e.to_string()))?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(LOCK_PATIENCE)
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|e| classify(path, e, open_err))?;
-        let store = Store {
+        let pool = open_database(path, migrations::STORE).await?;
+        Ok(Store {
             pool,
             path: path.to_path_buf(),
-        };
-        store.refuse_newer_schema().await?;
-        migrations::run(&store.pool)
-            .await
-            .map_err(|detail| Error::Migrate {
-                path: shown.clone(),
-                detail,
-            })?;
-        Ok(store)
-    }
-
-    /// A store migrated by a newer Readyroom has tables this one does not
-    /// know how to keep consistent: refuse it plainly instead of failing
-    /// later with sqlx's "previously applied but is missing".
-    async fn refuse_newer_schema(&self) -> Result<()> {
-        let exists: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| self.classify(e))?;
-        if exists == 0 {
-            return Ok(());
-        }
-        let found: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| self.classify(e))?;
-        match found {
-            Some(found) if found > migrations::LATEST => Err(Error::NewerStore {
-                path: self.path.display().to_string(),
-                found,
-                known: migrations::LATEST,
-            }),
-            _ => Ok(()),
-        }
+        })
     }
 
     /// Fails, after waiting up to 30 s for another process, when a run
@@ -329,6 +273,79 @@ fn readable(rows: &[sqlx::sqlite::SqliteRow]) -> Vec<StoredRun> {
         .collect()
 }
 
+/// Opens (creating if needed, privately) an SQLite database of Readyroom's
+/// and brings its schema up to `set`: one process at a time (see
+/// `open_lock`), refusing a file that is not SQLite or that a newer
+/// Readyroom migrated.
+pub(crate) async fn open_database(path: &Path, set: migrations::Migrations) -> Result<SqlitePool> {
+    let shown = path.display().to_string();
+    let open_err = |detail: String| Error::Open {
+        path: shown.clone(),
+        detail,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        private::create_dir(dir).map_err(|e| open_err(e.to_string()))?;
+    }
+    let _opening = open_lock::acquire(path, LOCK_PATIENCE)
+        .await
+        .map_err(open_err)?;
+    private::create_file(path).map_err(|e| open_err(e.to_string()))?;
+    let options = SqliteConnectOptions::from_str("sqlite://")
+        .map_err(|e| open_err(e.to_string()))?
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(LOCK_PATIENCE)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(|e| classify(path, e, open_err))?;
+    refuse_newer_schema(&pool, path, migrations::latest(set)).await?;
+    migrations::run(&pool, set)
+        .await
+        .map_err(|detail| Error::Migrate {
+            path: shown.clone(),
+            detail,
+        })?;
+    Ok(pool)
+}
+
+/// A database migrated by a newer Readyroom has tables this one does not
+/// know how to keep consistent: refuse it plainly instead of failing later
+/// with sqlx's "previously applied but is missing".
+async fn refuse_newer_schema(pool: &SqlitePool, path: &Path, known: i64) -> Result<()> {
+    let err = |e| {
+        classify(path, e, |detail| Error::Open {
+            path: path.display().to_string(),
+            detail,
+        })
+    };
+    let exists: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(err)?;
+    if exists == 0 {
+        return Ok(());
+    }
+    let found: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
+        .fetch_one(pool)
+        .await
+        .map_err(err)?;
+    match found {
+        Some(found) if found > known => Err(Error::NewerStore {
+            path: path.display().to_string(),
+            found,
+            known,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// SQLite failures an operator can act on, named: a file that is not a
 /// database (SQLITE_NOTADB, 26) and a lock held too long (SQLITE_BUSY, 5,
 /// and SQLITE_LOCKED, 6).
@@ -392,3 +409,6 @@ fn parse_time(row: &str, s: &str) -> Result<OffsetDateTime> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod spans_tests;

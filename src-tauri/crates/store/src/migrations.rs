@@ -8,9 +8,12 @@ use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::SqlitePool;
 
-/// (version, description, SQL), in order. Append only: never edit a
-/// released migration.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+/// One database's migrations: (version, description, SQL), in order.
+/// Append only: never edit a released migration.
+pub(crate) type Migrations = &'static [(i64, &'static str, &'static str)];
+
+/// The store's (`readyroom.db`).
+pub(crate) const STORE: Migrations = &[
     (
         1,
         "scorecards",
@@ -23,16 +26,26 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
-/// The newest schema version this build knows.
-pub(crate) const LATEST: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+/// The span store's (`spans.db`), a file of its own: see `spans.rs`.
+pub(crate) const SPANS: Migrations = &[(
+    1,
+    "spans",
+    include_str!("../migrations/spans/0001_spans.sql"),
+)];
+
+/// The newest schema version of a set this build knows.
+pub(crate) fn latest(set: Migrations) -> i64 {
+    set.last().map_or(0, |m| m.0)
+}
 
 #[derive(Debug)]
-struct Embedded;
+struct Embedded(Migrations);
 
 impl<'s> MigrationSource<'s> for Embedded {
     fn resolve(self) -> BoxFuture<'s, Result<Vec<Migration>, BoxDynError>> {
-        Box::pin(async {
-            Ok(MIGRATIONS
+        Box::pin(async move {
+            Ok(self
+                .0
                 .iter()
                 .map(|(version, description, sql)| {
                     Migration::new(
@@ -48,7 +61,9 @@ impl<'s> MigrationSource<'s> for Embedded {
     }
 }
 
-pub(crate) async fn run(pool: &SqlitePool) -> Result<(), String> {
-    let migrator = Migrator::new(Embedded).await.map_err(|e| e.to_string())?;
+pub(crate) async fn run(pool: &SqlitePool, set: Migrations) -> Result<(), String> {
+    let migrator = Migrator::new(Embedded(set))
+        .await
+        .map_err(|e| e.to_string())?;
     migrator.run(pool).await.map_err(|e| e.to_string())
 }

@@ -106,10 +106,21 @@ impl RouteAggregator {
         if span.kind != SpanKind::Server {
             return;
         }
+        self.record(
+            span.service.clone(),
+            route_of(span).to_string(),
+            span.duration_nanos(),
+            is_failed_request(span),
+        );
+    }
+
+    /// Counts one request already reduced to its service, route, duration
+    /// and outcome (as a store reads them back).
+    pub fn record(&mut self, service: String, route: String, duration_nanos: u64, failed: bool) {
         self.groups
-            .entry((span.service.clone(), route_of(span).to_string()))
+            .entry((service, route))
             .or_default()
-            .record(span.duration_nanos(), is_failed_request(span));
+            .record(duration_nanos, failed);
     }
 
     /// All requests of all routes together.

@@ -1,0 +1,233 @@
+//! The span store: received spans, kept in `spans.db`, a database file of
+//! its own, so that ingesting a burst of spans never holds the lock that a
+//! scorecard run needs to save (SQLite has one writer per file).
+//!
+//! A batch is stored whole or not at all (one transaction). Retention
+//! removes spans by age and by size, oldest received first.
+
+use std::path::{Path, PathBuf};
+
+use readyroom_core::traces::{
+    is_failed_request, route_of, RouteAggregator, Span, SpanKind, TraceId,
+};
+use sqlx::{Row, SqlitePool};
+
+use crate::{classify, migrations, open_database, Error, Result};
+
+/// A span and the environment it was attributed to (`None`: none matched).
+#[derive(Debug, Clone, Copy)]
+pub struct Attributed<'a> {
+    pub environment: Option<&'a str>,
+    pub span: &'a Span,
+}
+
+/// What storing a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stored {
+    pub inserted: u64,
+    /// Spans whose (trace, span) id was already stored: the first copy is kept.
+    pub duplicates: u64,
+}
+
+/// What a retention pass removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Removed {
+    pub by_age: u64,
+    pub by_size: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SpanStore {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+/// Nanoseconds as SQLite's signed 64-bit integer (good until 2262).
+fn nanos(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl SpanStore {
+    /// Opens (creating if needed) the span store and brings its schema up
+    /// to date.
+    pub async fn open(path: &Path) -> Result<SpanStore> {
+        let pool = open_database(path, migrations::SPANS).await?;
+        Ok(SpanStore {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn classify(&self, e: sqlx::Error) -> Error {
+        classify(&self.path, e, |detail| Error::Open {
+            path: self.path.display().to_string(),
+            detail,
+        })
+    }
+
+    /// Stores a batch in one transaction: all of it, or (on any error)
+    /// none of it.
+    pub async fn insert(&self, batch: &[Attributed<'_>], received_ns: u64) -> Result<Stored> {
+        // Encode everything first: a span that cannot be encoded fails the
+        // batch before anything is written.
+        let encoded = batch
+            .iter()
+            .map(|a| serde_json::to_string(a.span).map_err(|e| Error::Encode(e.to_string())))
+            .collect::<Result<Vec<String>>>()?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| self.classify(e))?;
+        let mut stored = Stored::default();
+        for (a, json) in batch.iter().zip(encoded) {
+            let span = a.span;
+            let done = sqlx::query(
+                "INSERT OR IGNORE INTO spans (trace_id, span_id, parent_id, environment, service, name, route, \
+                 kind, status, failed, start_ns, duration_ns, received_ns, span) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&span.trace_id.0[..])
+            .bind(&span.span_id.0[..])
+            .bind(span.parent_span_id.map(|p| p.0.to_vec()))
+            .bind(a.environment)
+            .bind(&span.service)
+            .bind(&span.name)
+            .bind(route_of(span))
+            .bind(span.kind.to_otlp())
+            .bind(span.status.to_otlp())
+            .bind(is_failed_request(span))
+            .bind(nanos(span.start_unix_nano))
+            .bind(nanos(span.duration_nanos()))
+            .bind(nanos(received_ns))
+            .bind(json)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.classify(e))?;
+            if done.rows_affected() == 1 {
+                stored.inserted += 1;
+            } else {
+                stored.duplicates += 1;
+            }
+        }
+        tx.commit().await.map_err(|e| self.classify(e))?;
+        Ok(stored)
+    }
+
+    /// Every stored span of a trace, in arrival order.
+    pub async fn trace(&self, trace_id: TraceId) -> Result<Vec<Span>> {
+        let rows = sqlx::query("SELECT id, span FROM spans WHERE trace_id = ? ORDER BY id")
+            .bind(&trace_id.0[..])
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.classify(e))?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.get(0);
+                let json: String = row.get(1);
+                serde_json::from_str(&json).map_err(|e| Error::Corrupt {
+                    row: format!("span row {id}"),
+                    detail: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// How many spans are stored for an environment (`None`: unattributed).
+    pub async fn count(&self, environment: Option<&str>) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM spans WHERE environment IS ?")
+            .bind(environment)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.classify(e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Request (SERVER span) statistics per service and route for spans
+    /// starting in `[from_ns, to_ns)`. Rows are streamed into histograms,
+    /// never collected.
+    pub async fn route_stats(
+        &self,
+        environment: &str,
+        from_ns: u64,
+        to_ns: u64,
+    ) -> Result<RouteAggregator> {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query(
+            "SELECT service, route, duration_ns, failed FROM spans \
+             WHERE environment = ? AND kind = ? AND start_ns >= ? AND start_ns < ?",
+        )
+        .bind(environment)
+        .bind(SpanKind::Server.to_otlp())
+        .bind(nanos(from_ns))
+        .bind(nanos(to_ns))
+        .fetch(&self.pool);
+        let mut aggregator = RouteAggregator::default();
+        while let Some(row) = rows.try_next().await.map_err(|e| self.classify(e))? {
+            let duration: i64 = row.get(2);
+            aggregator.record(
+                row.get::<String, _>(0),
+                row.get::<String, _>(1),
+                u64::try_from(duration).unwrap_or(0),
+                row.get::<bool, _>(3),
+            );
+        }
+        Ok(aggregator)
+    }
+
+    /// Removes spans that started before `older_than_ns`, then, while the
+    /// store holds more than `max_bytes` of live pages, the oldest received
+    /// spans, a tenth at a time.
+    pub async fn apply_retention(&self, older_than_ns: u64, max_bytes: u64) -> Result<Removed> {
+        let mut removed = Removed::default();
+        let aged = sqlx::query("DELETE FROM spans WHERE start_ns < ?")
+            .bind(nanos(older_than_ns))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.classify(e))?;
+        removed.by_age = aged.rows_affected();
+        while self.live_bytes().await? > max_bytes {
+            let total: i64 = sqlx::query_scalar("SELECT count(*) FROM spans")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| self.classify(e))?;
+            if total == 0 {
+                break;
+            }
+            let chunk = (total / 10).max(1);
+            let gone = sqlx::query(
+                "DELETE FROM spans WHERE id IN (SELECT id FROM spans ORDER BY received_ns, id LIMIT ?)",
+            )
+            .bind(chunk)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.classify(e))?;
+            removed.by_size += gone.rows_affected();
+        }
+        Ok(removed)
+    }
+
+    /// Bytes in use: pages minus free pages (freed pages are reused by
+    /// later inserts, so they do not count against the limit).
+    pub async fn live_bytes(&self) -> Result<u64> {
+        let row = sqlx::query(
+            "SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()), \
+                    (SELECT page_size FROM pragma_page_size())",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.classify(e))?;
+        let pages: i64 = row.get(0);
+        let size: i64 = row.get(1);
+        Ok(u64::try_from(pages.max(0) * size).unwrap_or(0))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}

@@ -1,0 +1,189 @@
+//! The span store against a real SQLite file.
+
+use readyroom_core::traces::{Attributes, Span, SpanId, SpanKind, StatusCode, TraceId, Value};
+
+use crate::{Attributed, Error, SpanStore};
+
+fn span(trace: u8, id: u8, parent: Option<u8>, start_ms: u64, millis: u64) -> Span {
+    Span {
+        trace_id: TraceId([trace; 16]),
+        span_id: SpanId([id; 8]),
+        parent_span_id: parent.map(|p| SpanId([p; 8])),
+        service: "api".into(),
+        name: format!("span {id}"),
+        kind: SpanKind::Server,
+        start_unix_nano: start_ms * 1_000_000,
+        end_unix_nano: (start_ms + millis) * 1_000_000,
+        status: StatusCode::Unset,
+        status_message: String::new(),
+        attributes: Attributes(vec![("http.route".into(), Value::String("/things".into()))]),
+        events: Vec::new(),
+        links: Vec::new(),
+        resource: Attributes::default(),
+    }
+}
+
+fn prod(spans: &[Span]) -> Vec<Attributed<'_>> {
+    spans
+        .iter()
+        .map(|span| Attributed {
+            environment: Some("prod"),
+            span,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn spans_survive_a_restart_and_read_back_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("spans.db");
+    let mut sent = vec![span(1, 1, None, 1_000, 50), span(1, 2, Some(1), 1_010, 20)];
+    sent[1].kind = SpanKind::Client;
+    sent[1]
+        .attributes
+        .0
+        .push(("db.system".into(), Value::String("postgresql".into())));
+    {
+        let store = SpanStore::open(&path).await.expect("open");
+        let stored = store.insert(&prod(&sent), 5).await.expect("insert");
+        assert_eq!(stored.inserted, 2);
+    }
+    let store = SpanStore::open(&path).await.expect("reopen");
+    assert_eq!(store.trace(TraceId([1; 16])).await.expect("read"), sent);
+    assert_eq!(store.count(Some("prod")).await.expect("count"), 2);
+    assert!(store
+        .trace(TraceId([2; 16]))
+        .await
+        .expect("read")
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_repeated_span_keeps_its_first_copy_and_is_counted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    let first = span(1, 1, None, 0, 10);
+    let mut again = first.clone();
+    again.name = "a later copy".into();
+    store
+        .insert(&prod(std::slice::from_ref(&first)), 1)
+        .await
+        .expect("insert");
+    let stored = store.insert(&prod(&[again]), 2).await.expect("insert");
+    assert_eq!((stored.inserted, stored.duplicates), (0, 1));
+    assert_eq!(
+        store.trace(first.trace_id).await.expect("read"),
+        vec![first]
+    );
+}
+
+#[tokio::test]
+async fn a_batch_that_fails_midway_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    // A write that fails on the second span of three, as a full disk would.
+    sqlx::query(
+        "CREATE TRIGGER poisoned BEFORE INSERT ON spans WHEN NEW.name = 'poison' \
+         BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END",
+    )
+    .execute(store.pool())
+    .await
+    .expect("trigger");
+    let mut poison = span(1, 2, Some(1), 0, 5);
+    poison.name = "poison".into();
+    let batch = [span(1, 1, None, 0, 10), poison, span(1, 3, Some(1), 0, 5)];
+    let err = store
+        .insert(&prod(&batch), 1)
+        .await
+        .expect_err("the batch fails");
+    assert!(matches!(err, Error::Open { .. } | Error::Query(_)), "{err}");
+    assert_eq!(store.count(Some("prod")).await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn unattributed_spans_are_kept_apart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    let s = span(1, 1, None, 0, 10);
+    store
+        .insert(
+            &[Attributed {
+                environment: None,
+                span: &s,
+            }],
+            1,
+        )
+        .await
+        .expect("insert");
+    assert_eq!(store.count(None).await.expect("count"), 1);
+    assert_eq!(store.count(Some("prod")).await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn route_statistics_come_from_the_window_of_server_spans() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    let mut spans: Vec<Span> = (1..=100u8)
+        .map(|i| span(i, 1, None, 1_000, u64::from(i)))
+        .collect();
+    spans[9].status = StatusCode::Error;
+    let mut client = span(200, 1, None, 1_000, 5_000);
+    client.kind = SpanKind::Client;
+    spans.push(client);
+    spans.push(span(201, 1, None, 99_000, 9_000)); // outside the window
+    store.insert(&prod(&spans), 1).await.expect("insert");
+    let stats = store
+        .route_stats("prod", 0, 10_000 * 1_000_000)
+        .await
+        .expect("stats")
+        .finish(10.0);
+    assert_eq!(stats.len(), 1);
+    assert_eq!(stats[0].route, "/things");
+    assert_eq!((stats[0].requests, stats[0].errors), (100, 1));
+    assert!((stats[0].p95_ms - 95.0).abs() <= 1.0, "{}", stats[0].p95_ms);
+}
+
+#[tokio::test]
+async fn retention_removes_exactly_the_old_then_the_oldest_received_past_the_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    let old: Vec<Span> = (1..=10u8).map(|i| span(i, 1, None, 1_000, 1)).collect();
+    let new: Vec<Span> = (11..=30u8).map(|i| span(i, 1, None, 5_000, 1)).collect();
+    store.insert(&prod(&old), 1).await.expect("insert");
+    store.insert(&prod(&new), 2).await.expect("insert");
+    let removed = store
+        .apply_retention(2_000 * 1_000_000, u64::MAX)
+        .await
+        .expect("retention");
+    assert_eq!((removed.by_age, removed.by_size), (10, 0));
+    for s in &old {
+        assert!(store.trace(s.trace_id).await.expect("read").is_empty());
+    }
+    assert_eq!(store.count(Some("prod")).await.expect("count"), 20);
+
+    // A size limit below what 20 spans take: the oldest received go first,
+    // until the live pages fit.
+    let later: Vec<Span> = (31..=40u8).map(|i| span(i, 1, None, 6_000, 1)).collect();
+    store.insert(&prod(&later), 3).await.expect("insert");
+    let before = store.live_bytes().await.expect("size");
+    let removed = store
+        .apply_retention(0, before - 1)
+        .await
+        .expect("retention");
+    assert!(removed.by_size >= 1, "{removed:?}");
+    assert!(store.live_bytes().await.expect("size") < before);
+    // The newest batch is still whole.
+    for s in &later {
+        assert_eq!(store.trace(s.trace_id).await.expect("read").len(), 1);
+    }
+}
