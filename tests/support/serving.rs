@@ -1,5 +1,6 @@
-//! `readyroom serve` as a running process: start it, read the URL it
-//! prints, interrupt it as Ctrl-C would, and collect how it ended.
+//! Long-running `readyroom` commands (`serve`, `otlp`) as processes: start
+//! one, read the address it prints, interrupt it as Ctrl-C would, and
+//! collect how it ended.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -34,6 +35,13 @@ pub struct Exited {
 /// Starts `readyroom ARGS --format json` (ARGS ending in `serve ...`) and
 /// reads its URL line.
 pub async fn start(env: &TestEnv, args: &[&str]) -> Serving {
+    start_printing(env, args, "address").await
+}
+
+/// Starts a long-running `readyroom ARGS --format json` and reads the JSON
+/// line it prints first; `address_key` names its listening address. `url`
+/// and `token` are empty when it prints no URL.
+pub async fn start_printing(env: &TestEnv, args: &[&str], address_key: &str) -> Serving {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
     let mut child = env.spawn(&all);
@@ -41,21 +49,17 @@ pub async fn start(env: &TestEnv, args: &[&str]) -> Serving {
     let mut stdout = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(Duration::from_secs(60), stdout.next_line())
         .await
-        .expect("serve printed its URL within 60 s")
+        .expect("it printed its address within 60 s")
         .expect("read stdout")
-        .expect("serve printed a line");
+        .unwrap_or_else(|| panic!("readyroom {args:?} printed nothing (it exited?)"));
     let printed: serde_json::Value = serde_json::from_str(&line).expect("JSON line");
-    let url = printed["url"].as_str().expect("url").to_string();
-    let address: SocketAddr = printed["address"]
+    let url = printed["url"].as_str().unwrap_or_default().to_string();
+    let address: SocketAddr = printed[address_key]
         .as_str()
-        .expect("address")
+        .unwrap_or_else(|| panic!("no {address_key:?} in {printed}"))
         .parse()
         .expect("socket address");
-    let token = url
-        .split("#token=")
-        .nth(1)
-        .expect("token in URL")
-        .to_string();
+    let token = url.split("#token=").nth(1).unwrap_or_default().to_string();
     Serving {
         child,
         url,

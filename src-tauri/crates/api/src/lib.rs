@@ -22,6 +22,7 @@ pub mod scorecard;
 pub mod secrets;
 pub mod services;
 pub mod settings;
+pub mod traces;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -33,3 +33,8 @@ pub fn data_dir() -> Option<PathBuf> {
 pub fn store_file() -> Option<PathBuf> {
     data_dir().map(|d| d.join("readyroom.db"))
 }
+
+/// The span store, beside the run store.
+pub fn spans_file() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("spans.db"))
+}

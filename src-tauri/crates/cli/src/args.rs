@@ -52,6 +52,26 @@ pub enum Command {
     Demo(DemoArgs),
     /// Serve the UI and command API over HTTP (loopback only by default).
     Serve(ServeArgs),
+    /// Receive traces over OTLP/HTTP into the local span store, until Ctrl-C.
+    Otlp(OtlpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OtlpArgs {
+    /// Address for OTLP/HTTP (`POST /v1/traces`, protobuf or JSON, gzip).
+    /// Loopback unless another address is named here.
+    #[arg(long, default_value = "127.0.0.1:4318", value_name = "ADDR:PORT")]
+    pub http: std::net::SocketAddr,
+    /// Largest request body, compressed or decompressed, in bytes.
+    #[arg(long, default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
+    pub max_body_bytes: usize,
+    /// A browser origin allowed to send traces (repeatable); requests from
+    /// any other origin are refused.
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Print the address as JSON ({"http": ...}) for scripts and tests.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

@@ -52,6 +52,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Config(ConfigCommand::Path) => commands::config::path(global),
         Command::Demo(args) => commands::demo::run(global, args).await,
         Command::Serve(args) => commands::serve::run(global, args).await,
+        Command::Otlp(args) => commands::otlp::run(args).await,
     }
 }
 

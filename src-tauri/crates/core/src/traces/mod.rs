@@ -11,7 +11,8 @@ mod summary;
 pub use assembly::{Issue, Trace};
 pub use critical_path::{critical_path, critical_time, Segment};
 pub use span::{
-    Attributes, IdError, Span, SpanEvent, SpanId, SpanKind, SpanLink, StatusCode, TraceId, Value,
+    environment_of, Attributes, IdError, Span, SpanEvent, SpanId, SpanKind, SpanLink, StatusCode,
+    TraceId, Value,
 };
 pub use stats::{
     http_status, is_failed_request, route_of, LatencyStats, RouteAggregator, RouteStats,

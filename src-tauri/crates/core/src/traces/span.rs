@@ -255,3 +255,12 @@ impl Span {
         self.status == StatusCode::Error
     }
 }
+
+/// The environment a span's resource names: `deployment.environment.name`,
+/// or the older `deployment.environment`. `None`: the span is unattributed.
+pub fn environment_of(span: &Span) -> Option<&str> {
+    ["deployment.environment.name", "deployment.environment"]
+        .iter()
+        .find_map(|key| span.resource.str(key))
+        .filter(|name| !name.is_empty())
+}

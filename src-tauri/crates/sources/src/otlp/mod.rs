@@ -1,9 +1,11 @@
 //! OTLP: trace export requests (protobuf and JSON) decoded into
-//! Readyroom's spans. The receivers build on this.
+//! Readyroom's spans, and the OTLP/HTTP receiver.
 
 mod decode;
+mod http;
 
 pub use decode::{decode_request, to_spans, DecodeError, Decoded, Encoding, UNKNOWN_SERVICE};
+pub use http::{router as http_router, serve as serve_http, ReceiverLimits, SpanSink};
 
 #[cfg(test)]
 mod tests;

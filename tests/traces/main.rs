@@ -1,0 +1,5 @@
+//! Traces against real parts: the `readyroom otlp` receiver fed by the
+//! OpenTelemetry Rust SDK and by hostile clients, read back from the span
+//! store. One test binary, modules by area.
+
+mod receive;

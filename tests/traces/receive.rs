@@ -1,0 +1,319 @@
+//! `readyroom otlp`: what real exporters send is what the store keeps, and
+//! hostile input gets a clear status with nothing half-stored.
+
+use std::io::Write;
+use std::time::Instant;
+
+use opentelemetry::trace::{
+    Span as _, SpanKind, Status, TraceContextExt, Tracer, TracerProvider as _,
+};
+use opentelemetry::KeyValue;
+use opentelemetry_otlp::{SpanExporter, WithExportConfig};
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::Resource;
+use readyroom_core::traces::{self as model, TraceId};
+use readyroom_store::SpanStore;
+use readyroom_tests::serving::{self, Serving};
+use readyroom_tests::TestEnv;
+
+/// Starts `readyroom otlp --http 127.0.0.1:0` and returns it with its
+/// endpoint base URL.
+async fn receiver(env: &TestEnv, extra: &[&str]) -> (Serving, String) {
+    let mut args = vec!["otlp", "--http", "127.0.0.1:0"];
+    args.extend(extra);
+    let started = serving::start_printing(env, &args, "http").await;
+    let base = format!("http://127.0.0.1:{}", started.port);
+    (started, base)
+}
+
+async fn store(env: &TestEnv) -> SpanStore {
+    SpanStore::open(&env.data_dir().join("spans.db"))
+        .await
+        .expect("the span store opens")
+}
+
+/// Spans the SDK made, with the ids it gave them.
+struct Sent {
+    trace_id: String,
+    root_id: String,
+    child_id: String,
+}
+
+/// Exports one trace (a SERVER span with a CLIENT child that fails) with
+/// the OpenTelemetry Rust SDK over OTLP/HTTP protobuf. The SDK's blocking
+/// client runs on its own thread, as in an application.
+fn export_with_the_rust_sdk(base: String) -> Sent {
+    std::thread::spawn(move || {
+        let exporter = SpanExporter::builder()
+            .with_http()
+            .with_endpoint(format!("{base}/v1/traces"))
+            .build()
+            .expect("exporter");
+        let provider = SdkTracerProvider::builder()
+            .with_resource(
+                Resource::builder()
+                    .with_service_name("checkout")
+                    .with_attribute(KeyValue::new("deployment.environment.name", "prod"))
+                    .build(),
+            )
+            .with_simple_exporter(exporter)
+            .build();
+        let tracer = provider.tracer("readyroom-tests");
+        let root = tracer
+            .span_builder("GET /cart/{id}")
+            .with_kind(SpanKind::Server)
+            .with_attributes([
+                KeyValue::new("http.route", "/cart/{id}"),
+                KeyValue::new("http.response.status_code", 200i64),
+            ])
+            .start(&tracer);
+        let root_ctx = root.span_context().clone();
+        let cx = opentelemetry::Context::current_with_span(root);
+        let mut child = tracer
+            .span_builder("SELECT carts")
+            .with_kind(SpanKind::Client)
+            .with_attributes([KeyValue::new("db.system", "postgresql")])
+            .start_with_context(&tracer, &cx);
+        child.add_event(
+            "exception",
+            vec![KeyValue::new("exception.type", "Timeout")],
+        );
+        child.set_status(Status::error("statement timeout"));
+        let child_id = child.span_context().span_id().to_string();
+        child.end();
+        cx.span().end();
+        provider.force_flush().expect("flush");
+        provider.shutdown().expect("shutdown");
+        Sent {
+            trace_id: root_ctx.trace_id().to_string(),
+            root_id: root_ctx.span_id().to_string(),
+            child_id,
+        }
+    })
+    .join()
+    .expect("the SDK thread")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_the_rust_sdk_sends_over_http_protobuf_is_what_the_store_keeps() {
+    let env = TestEnv::new();
+    let (running, base) = receiver(&env, &[]).await;
+    let sent = export_with_the_rust_sdk(base);
+    let trace_id: TraceId = sent.trace_id.parse().expect("hex trace id");
+    let spans = store(&env).await.trace(trace_id).await.expect("read");
+    assert_eq!(spans.len(), 2, "{spans:#?}");
+    let root = spans
+        .iter()
+        .find(|s| s.span_id.to_string() == sent.root_id)
+        .expect("the root span");
+    let child = spans
+        .iter()
+        .find(|s| s.span_id.to_string() == sent.child_id)
+        .expect("the child span");
+    assert_eq!(root.parent_span_id, None);
+    assert_eq!(child.parent_span_id, Some(root.span_id));
+    assert_eq!(root.name, "GET /cart/{id}");
+    assert_eq!(root.kind, model::SpanKind::Server);
+    assert_eq!(root.service, "checkout");
+    assert_eq!(root.attributes.str("http.route"), Some("/cart/{id}"));
+    assert_eq!(root.attributes.i64("http.response.status_code"), Some(200));
+    assert_eq!(
+        root.resource.str("deployment.environment.name"),
+        Some("prod")
+    );
+    assert!(root.end_unix_nano >= root.start_unix_nano && root.start_unix_nano > 0);
+    assert_eq!(child.kind, model::SpanKind::Client);
+    assert_eq!(child.status, model::StatusCode::Error);
+    assert_eq!(child.status_message, "statement timeout");
+    assert_eq!(child.events[0].name, "exception");
+    assert_eq!(
+        child.events[0].attributes.str("exception.type"),
+        Some("Timeout")
+    );
+    assert_eq!(
+        store(&env).await.count(Some("prod")).await.expect("count"),
+        2
+    );
+    running.interrupt();
+    assert_eq!(running.exited(Instant::now()).await.code, 0);
+}
+
+const SPEC_JSON: &str = r#"{"resourceSpans":[{"resource":{"attributes":[
+  {"key":"service.name","value":{"stringValue":"web"}}]},
+  "scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",
+  "spanId":"eee19b7ec3c1b174","name":"GET /","kind":2,
+  "startTimeUnixNano":"1544712660000000000","endTimeUnixNano":"1544712661000000000",
+  "unknownField":1}]}]}]}"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn otlp_json_is_received_and_unattributed_spans_are_kept_apart() {
+    let env = TestEnv::new();
+    let (running, base) = receiver(&env, &[]).await;
+    let answer = reqwest::Client::new()
+        .post(format!("{base}/v1/traces"))
+        .header("content-type", "application/json")
+        .body(SPEC_JSON)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers()["content-type"].to_str().ok(),
+        Some("application/json")
+    );
+    let store = store(&env).await;
+    assert_eq!(
+        store.count(None).await.expect("count"),
+        1,
+        "no environment named"
+    );
+    running.interrupt();
+    assert_eq!(running.exited(Instant::now()).await.code, 0);
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).expect("compress");
+    encoder.finish().expect("compress")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_exports_get_a_clear_status_and_nothing_is_stored() {
+    let env = TestEnv::new();
+    let (running, base) = receiver(&env, &["--max-body-bytes", "1048576"]).await;
+    let client = reqwest::Client::new();
+    let valid = SPEC_JSON.as_bytes().to_vec();
+    let mut truncated_gzip = gzip(&valid);
+    truncated_gzip.truncate(truncated_gzip.len() / 2);
+    let bomb = gzip(&vec![b' '; 64 * 1024 * 1024]);
+    assert!(
+        bomb.len() < 1024 * 1024,
+        "the bomb itself is under the limit"
+    );
+    struct Case {
+        what: &'static str,
+        content_type: &'static str,
+        encoding: Option<&'static str>,
+        origin: Option<&'static str>,
+        body: Vec<u8>,
+        want: u16,
+    }
+    let json = |what, encoding, origin, body, want| Case {
+        what,
+        content_type: "application/json",
+        encoding,
+        origin,
+        body,
+        want,
+    };
+    let cases = vec![
+        Case {
+            what: "malformed protobuf",
+            content_type: "application/x-protobuf",
+            encoding: None,
+            origin: None,
+            body: vec![0x0a, 0xff, 0xff, 0xff],
+            want: 400,
+        },
+        json(
+            "malformed JSON",
+            None,
+            None,
+            b"{\"resourceSpans\":".to_vec(),
+            400,
+        ),
+        json(
+            "invalid UTF-8 in JSON",
+            None,
+            None,
+            vec![b'{', 0xff, b'}'],
+            400,
+        ),
+        json("truncated gzip", Some("gzip"), None, truncated_gzip, 400),
+        json("gzip bomb", Some("gzip"), None, bomb, 413),
+        json(
+            "body over the limit",
+            None,
+            None,
+            vec![b' '; 2 * 1024 * 1024],
+            413,
+        ),
+        json("unknown encoding", Some("br"), None, valid.clone(), 415),
+        json(
+            "a browser origin",
+            None,
+            Some("https://evil.example"),
+            valid.clone(),
+            403,
+        ),
+        Case {
+            what: "unknown content type",
+            content_type: "text/plain",
+            encoding: None,
+            origin: None,
+            body: valid.clone(),
+            want: 415,
+        },
+    ];
+    for Case {
+        what,
+        content_type,
+        encoding,
+        origin,
+        body,
+        want,
+    } in cases
+    {
+        let mut request = client
+            .post(format!("{base}/v1/traces"))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(e) = encoding {
+            request = request.header("content-encoding", e);
+        }
+        if let Some(o) = origin {
+            request = request.header("origin", o);
+        }
+        let answer = request.send().await.expect("POST");
+        let status = answer.status().as_u16();
+        let text = answer.text().await.unwrap_or_default();
+        assert_eq!(status, want, "{what}: {text}");
+        assert!(!text.is_empty(), "{what}: the answer says why");
+    }
+    let store = store(&env).await;
+    assert_eq!(
+        store.count(None).await.expect("count"),
+        0,
+        "nothing was stored"
+    );
+    // The receiver still works afterwards.
+    let answer = client
+        .post(format!("{base}/v1/traces"))
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(gzip(&valid))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(answer.status(), 200);
+    assert_eq!(store.count(None).await.expect("count"), 1);
+    running.interrupt();
+    assert_eq!(running.exited(Instant::now()).await.code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_port_already_in_use_is_named_with_what_to_change() {
+    let env = TestEnv::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let run = env.run(&["otlp", "--http", &addr]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "port {} is already in use",
+            taken.local_addr().expect("addr").port()
+        )) && run.stderr.contains("--http"),
+        "{}",
+        run.stderr
+    );
+}
