@@ -317,3 +317,53 @@ async fn a_port_already_in_use_is_named_with_what_to_change() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn received_spans_score_the_trace_checks() {
+    let env = TestEnv::new();
+    let config =
+        env.config("default_environment = \"prod\"\n[environments.prod]\n[environments.staging]\n");
+    let config = config.to_str().expect("utf-8");
+    let (running, base) = receiver(&env, &[]).await;
+    export_with_the_rust_sdk(base);
+    running.interrupt();
+    assert_eq!(running.exited(Instant::now()).await.code, 0);
+
+    let run = env.score_json(config).await;
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let flowing = run.check("obs.traces_flowing");
+    assert_eq!(flowing["outcome"], "pass", "{flowing}");
+    assert_eq!(flowing["source"], "spans received by Readyroom (OTLP)");
+    // One request, which succeeded (HTTP 200), so no errors.
+    let errors = run.check("rel.error_rate");
+    assert_eq!(errors["outcome"], "pass", "{errors}");
+    assert!(
+        errors["measured"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("0 % (0 of 1 requests failed")),
+        "{errors}"
+    );
+    // The database span failed with an exception event: detailed.
+    assert_eq!(run.check("obs.error_detail")["outcome"], "pass");
+    assert_eq!(run.check("obs.trace_integrity")["outcome"], "pass");
+    assert!(run.check("perf.db_p95")["measured"]
+        .as_str()
+        .is_some_and(|m| m.contains("over 1 database spans")));
+    // One request is far from a baseline.
+    assert_eq!(run.check("infra.perf_baseline")["outcome"], "fail");
+
+    // Another environment has sent nothing: unknown, saying how to send.
+    let staging = env
+        .run(&[
+            "--config", config, "score", "--env", "staging", "--format", "json",
+        ])
+        .await;
+    let flowing = staging.check("obs.traces_flowing");
+    assert_eq!(flowing["outcome"], "unknown", "{flowing}");
+    assert!(
+        flowing["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("deployment.environment.name")),
+        "{flowing}"
+    );
+}

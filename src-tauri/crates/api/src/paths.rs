@@ -36,5 +36,5 @@ pub fn store_file() -> Option<PathBuf> {
 
 /// The span store, beside the run store.
 pub fn spans_file() -> Option<PathBuf> {
-    data_dir().map(|d| d.join("spans.db"))
+    store_file().map(|f| crate::traces::spans_path(&f))
 }

@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use readyroom_core::traces::{
-    is_failed_request, route_of, RouteAggregator, Span, SpanKind, TraceId,
+    has_error_detail, is_failed_request, route_of, LatencyStats, RouteAggregator, Span, SpanKind,
+    StatusCode, TraceId,
 };
 use sqlx::{Row, SqlitePool};
 
@@ -34,6 +35,27 @@ pub struct Stored {
 pub struct Removed {
     pub by_age: u64,
     pub by_size: u64,
+}
+
+/// ERROR spans read back per window to look for detail: a sample large
+/// enough for a percentage, small enough to stay fast in an error storm.
+const MAX_ERROR_SPANS: i64 = 2_000;
+
+/// An environment's spans in a window, counted (see `SpanStore::window`).
+#[derive(Debug, Clone)]
+pub struct WindowCounts {
+    pub last_span_start_ns: Option<u64>,
+    pub spans: u64,
+    pub orphans: u64,
+    pub server_spans: u64,
+    pub root_requests: u64,
+    pub root_failed: u64,
+    pub error_spans: u64,
+    pub error_spans_with_detail: u64,
+    /// SERVER span durations.
+    pub api: LatencyStats,
+    /// Database CLIENT span durations (`db.system` set).
+    pub db: LatencyStats,
 }
 
 #[derive(Debug, Clone)]
@@ -88,8 +110,8 @@ impl SpanStore {
             let span = a.span;
             let done = sqlx::query(
                 "INSERT OR IGNORE INTO spans (trace_id, span_id, parent_id, environment, service, name, route, \
-                 kind, status, failed, start_ns, duration_ns, received_ns, span) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 kind, status, failed, db_system, start_ns, duration_ns, received_ns, span) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&span.trace_id.0[..])
             .bind(&span.span_id.0[..])
@@ -101,6 +123,7 @@ impl SpanStore {
             .bind(span.kind.to_otlp())
             .bind(span.status.to_otlp())
             .bind(is_failed_request(span))
+            .bind(span.attributes.str("db.system"))
             .bind(nanos(span.start_unix_nano))
             .bind(nanos(span.duration_nanos()))
             .bind(nanos(received_ns))
@@ -177,6 +200,112 @@ impl SpanStore {
             );
         }
         Ok(aggregator)
+    }
+
+    /// An environment's spans starting in `[from_ns, to_ns)`, counted for
+    /// the trace checks. Durations are streamed into histograms; ERROR
+    /// spans are read back (at most `MAX_ERROR_SPANS`) to look for detail.
+    pub async fn window(
+        &self,
+        environment: &str,
+        from_ns: u64,
+        to_ns: u64,
+    ) -> Result<WindowCounts> {
+        use futures_util::TryStreamExt;
+        let (from, to) = (nanos(from_ns), nanos(to_ns));
+        let err = |e| self.classify(e);
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT max(start_ns) FROM spans WHERE environment = ?")
+                .bind(environment)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(err)?;
+        let server = SpanKind::Server.to_otlp();
+        let row = sqlx::query(
+            "SELECT count(*), \
+                    coalesce(sum(kind = ?), 0), \
+                    coalesce(sum(kind = ? AND parent_id IS NULL), 0), \
+                    coalesce(sum(kind = ? AND parent_id IS NULL AND failed), 0), \
+                    coalesce(sum(status = ?), 0) \
+             FROM spans WHERE environment = ? AND start_ns >= ? AND start_ns < ?",
+        )
+        .bind(server)
+        .bind(server)
+        .bind(server)
+        .bind(StatusCode::Error.to_otlp())
+        .bind(environment)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(err)?;
+        let count = |i: usize| u64::try_from(row.get::<i64, _>(i)).unwrap_or(0);
+        let orphans: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM spans s WHERE s.environment = ? AND s.start_ns >= ? AND s.start_ns < ? \
+             AND s.parent_id IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_id)",
+        )
+        .bind(environment)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(err)?;
+
+        let mut api = LatencyStats::default();
+        let mut db = LatencyStats::default();
+        let mut rows = sqlx::query(
+            "SELECT kind, duration_ns, db_system IS NOT NULL FROM spans \
+             WHERE environment = ? AND start_ns >= ? AND start_ns < ? AND (kind = ? OR (kind = ? AND db_system IS NOT NULL))",
+        )
+        .bind(environment)
+        .bind(from)
+        .bind(to)
+        .bind(server)
+        .bind(SpanKind::Client.to_otlp())
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await.map_err(err)? {
+            let duration = u64::try_from(row.get::<i64, _>(1)).unwrap_or(0);
+            if row.get::<i64, _>(0) == i64::from(server) {
+                api.record(duration, false);
+            } else {
+                db.record(duration, false);
+            }
+        }
+        drop(rows);
+
+        let mut error_spans = 0;
+        let mut with_detail = 0;
+        let mut rows = sqlx::query(
+            "SELECT span FROM spans WHERE environment = ? AND start_ns >= ? AND start_ns < ? AND status = ? \
+             ORDER BY start_ns DESC LIMIT ?",
+        )
+        .bind(environment)
+        .bind(from)
+        .bind(to)
+        .bind(StatusCode::Error.to_otlp())
+        .bind(MAX_ERROR_SPANS)
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await.map_err(err)? {
+            let json: String = row.get(0);
+            // A row that does not read back is not counted either way.
+            if let Ok(span) = serde_json::from_str::<Span>(&json) {
+                error_spans += 1;
+                with_detail += u64::from(has_error_detail(&span));
+            }
+        }
+        Ok(WindowCounts {
+            last_span_start_ns: last.and_then(|n| u64::try_from(n).ok()),
+            spans: count(0),
+            server_spans: count(1),
+            root_requests: count(2),
+            root_failed: count(3),
+            orphans: u64::try_from(orphans).unwrap_or(0),
+            error_spans,
+            error_spans_with_detail: with_detail,
+            api,
+            db,
+        })
     }
 
     /// Removes spans that started before `older_than_ns`, then, while the

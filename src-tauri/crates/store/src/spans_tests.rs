@@ -187,3 +187,61 @@ async fn retention_removes_exactly_the_old_then_the_oldest_received_past_the_siz
         assert_eq!(store.trace(s.trace_id).await.expect("read").len(), 1);
     }
 }
+
+#[tokio::test]
+async fn a_window_counts_what_the_trace_checks_read() {
+    use readyroom_core::traces::SpanEvent;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    // Trace 1: a failed request (HTTP 503) calling the database, whose
+    // span is an ERROR with an exception event.
+    let mut root = span(1, 1, None, 1_000, 300);
+    root.attributes
+        .0
+        .push(("http.response.status_code".into(), Value::Int(503)));
+    let mut db = span(1, 2, Some(1), 1_010, 40);
+    db.kind = SpanKind::Client;
+    db.status = StatusCode::Error;
+    db.attributes
+        .0
+        .push(("db.system".into(), Value::String("postgresql".into())));
+    db.events.push(SpanEvent {
+        time_unix_nano: 1_020_000_000,
+        name: "exception".into(),
+        attributes: Attributes::default(),
+    });
+    // Trace 2: an ok request; a downstream SERVER span (not a root); an
+    // ERROR span without detail; an orphan.
+    let ok = span(2, 1, None, 2_000, 100);
+    let downstream = span(2, 2, Some(1), 2_010, 50);
+    let mut bare_error = span(2, 3, Some(1), 2_020, 5);
+    bare_error.kind = SpanKind::Internal;
+    bare_error.status = StatusCode::Error;
+    let mut orphan = span(2, 4, Some(9), 2_030, 5);
+    orphan.kind = SpanKind::Internal;
+    // Outside the window.
+    let late = span(3, 1, None, 50_000, 10);
+    let spans = [root, db, ok, downstream, bare_error, orphan, late];
+    store.insert(&prod(&spans), 1).await.expect("insert");
+    let w = store
+        .window("prod", 0, 10_000 * 1_000_000)
+        .await
+        .expect("window");
+    assert_eq!(
+        w.last_span_start_ns,
+        Some(50_000 * 1_000_000),
+        "the newest at any time"
+    );
+    assert_eq!(w.spans, 6);
+    assert_eq!(w.orphans, 1);
+    assert_eq!(w.server_spans, 3);
+    assert_eq!((w.root_requests, w.root_failed), (2, 1));
+    assert_eq!((w.error_spans, w.error_spans_with_detail), (2, 1));
+    assert_eq!(w.api.requests, 3);
+    assert_eq!(w.db.requests, 1);
+    assert!((w.db.quantile_ms(0.95).expect("p95") - 40.0).abs() < 0.5);
+    let none = store.window("staging", 0, u64::MAX).await.expect("window");
+    assert_eq!((none.last_span_start_ns, none.spans), (None, 0));
+}

@@ -59,9 +59,13 @@ impl State {
 /// Every source of a scorecard: production's, and the local store's. The
 /// one registration point for a new source.
 pub fn registry(store: &Store) -> Registry {
-    Registry::new(readyroom_sources::production_sources()).with(Arc::new(uptime::UptimeSource {
-        store: store.clone(),
-    }))
+    Registry::new(readyroom_sources::production_sources())
+        .with(Arc::new(uptime::UptimeSource {
+            store: store.clone(),
+        }))
+        .with(Arc::new(crate::traces::evidence::SpanStoreSource {
+            path: crate::traces::spans_path(store.path()),
+        }))
 }
 
 pub(crate) async fn get_scorecard(

@@ -1,4 +1,10 @@
 //! Traces in the application: the OTLP receivers' sink into the span
-//! store. (Commands and the trace checks come next.)
+//! store, and the trace checks' input read from it. (Commands come next.)
 
+pub mod evidence;
 pub mod receiver;
+
+/// The span store's file, beside the run store's.
+pub fn spans_path(store_path: &std::path::Path) -> std::path::PathBuf {
+    store_path.with_file_name("spans.db")
+}

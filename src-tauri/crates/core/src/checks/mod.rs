@@ -9,6 +9,7 @@ mod health;
 mod pending;
 mod postgres;
 mod security;
+mod traces;
 mod uptime;
 
 use time::OffsetDateTime;
@@ -54,6 +55,7 @@ pub const KINDS: &[&[CheckKind]] = &[
     postgres::KINDS,
     security::KINDS,
     uptime::KINDS,
+    traces::KINDS,
     pending::KINDS,
 ];
 

@@ -5,7 +5,7 @@
 //! moves its checks to its own module with a judge.
 
 use super::{banded, CheckKind};
-use crate::evidence::inputs::{DEPLOYS, POOLER, ROLLBACK_AUDIT, SPANS};
+use crate::evidence::inputs::{DEPLOYS, LLM_CALLS, POOLER, ROLLBACK_AUDIT};
 use crate::rubric::{Better, ThresholdSpec};
 
 const fn awaiting(
@@ -45,31 +45,8 @@ pub(super) const KINDS: &[CheckKind] = &[
         spec(1_000.0, 5_000.0, "ms", Better::Lower),
     ),
     awaiting(
-        "perf_baseline",
-        &[SPANS],
-        spec(1_000.0, 100.0, "server spans in 24 h", Better::Higher),
-    ),
-    awaiting("error_rate", &[SPANS], spec(0.1, 1.0, "%", Better::Lower)),
-    awaiting(
         "upstream_absorbed",
-        &[SPANS],
+        &[LLM_CALLS],
         spec(99.0, 90.0, "%", Better::Higher),
     ),
-    awaiting(
-        "traces_flowing",
-        &[SPANS],
-        spec(15.0, 1_440.0, "minutes", Better::Lower),
-    ),
-    awaiting(
-        "trace_integrity",
-        &[SPANS],
-        spec(1.0, 5.0, "% orphan spans", Better::Lower),
-    ),
-    awaiting(
-        "error_detail",
-        &[SPANS],
-        spec(90.0, 50.0, "%", Better::Higher),
-    ),
-    awaiting("api_p95", &[SPANS], spec(200.0, 500.0, "ms", Better::Lower)),
-    awaiting("db_p95", &[SPANS], spec(50.0, 100.0, "ms", Better::Lower)),
 ];

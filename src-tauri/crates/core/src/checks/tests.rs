@@ -8,6 +8,7 @@ use super::*;
 use crate::evidence::inputs::*;
 use crate::evidence::*;
 use crate::rubric::{Better, Rubric};
+use crate::traces::{SpanWindow, SPANS};
 
 const NOW: OffsetDateTime = datetime!(2026-11-22 10:00 UTC);
 
@@ -511,9 +512,12 @@ fn uptime_needs_enough_history() {
 #[test]
 fn checks_for_later_capabilities_are_unknown_and_say_what_they_need() {
     let ev = Evidence::empty("prod", NOW);
+    assert!(judge("rel.upstream_absorbed", &ev)
+        .explanation
+        .contains("LLM lens"));
     assert!(judge("rel.error_rate", &ev)
         .explanation
-        .contains("traces capability"));
+        .contains("deployment.environment.name"));
     assert!(judge("infra.rollback_ready", &ev)
         .explanation
         .contains("deploy rollback"));
@@ -545,7 +549,151 @@ fn judgeable_evidence() -> Evidence {
             last_at: NOW,
         }),
     );
+    ev.set(&SPANS, Ok(span_window()));
     ev
+}
+
+/// A busy, healthy day of spans: every trace check passes or is partial.
+fn span_window() -> SpanWindow {
+    SpanWindow {
+        source: "span store".into(),
+        measured_at: NOW,
+        window_hours: 24.0,
+        last_span_at: Some(NOW - Duration::minutes(1)),
+        spans: 10_000,
+        orphans: 5,
+        server_spans: 2_000,
+        root_requests: 1_000,
+        root_failed: 1,
+        error_spans: 10,
+        error_spans_with_detail: 10,
+        api_p95_ms: Some(150.0),
+        db_p95_ms: Some(20.0),
+        db_spans: 3_000,
+    }
+}
+
+#[test]
+fn trace_checks_judge_the_window_and_say_why_when_it_is_empty() {
+    let with = |w: SpanWindow| {
+        let mut ev = Evidence::empty("prod", NOW);
+        ev.set(&SPANS, Ok(w));
+        ev
+    };
+    let ev = with(span_window());
+    for (id, want, measured) in [
+        ("obs.traces_flowing", Outcome::Pass, "last span 1 min ago"),
+        (
+            "obs.trace_integrity",
+            Outcome::Pass,
+            "0.05 % orphans (5 of 10000 spans, last 24 h)",
+        ),
+        (
+            "obs.error_detail",
+            Outcome::Pass,
+            "100 % (10 of 10 ERROR spans",
+        ),
+        (
+            "rel.error_rate",
+            Outcome::Partial,
+            "0.1 % (1 of 1000 requests failed, last 24 h)",
+        ),
+        (
+            "perf.api_p95",
+            Outcome::Pass,
+            "p95 150 ms over 2000 server spans",
+        ),
+        (
+            "perf.db_p95",
+            Outcome::Pass,
+            "p95 20 ms over 3000 database spans",
+        ),
+        (
+            "infra.perf_baseline",
+            Outcome::Pass,
+            "2000 server spans, last 24 h",
+        ),
+    ] {
+        let j = judge(id, &ev);
+        assert_eq!(j.outcome, want, "{id}: {j:?}");
+        assert!(j.measured.starts_with(measured), "{id}: {}", j.measured);
+        assert_eq!(j.source, "span store");
+        assert_eq!(j.measured_at, Some(NOW));
+    }
+    // A failing day.
+    let bad = with(SpanWindow {
+        last_span_at: Some(NOW - Duration::hours(30)),
+        orphans: 800,
+        root_failed: 50,
+        error_spans_with_detail: 2,
+        api_p95_ms: Some(900.0),
+        db_p95_ms: Some(75.0),
+        server_spans: 50,
+        ..span_window()
+    });
+    for (id, want) in [
+        ("obs.traces_flowing", Outcome::Fail),
+        ("obs.trace_integrity", Outcome::Fail),
+        ("obs.error_detail", Outcome::Fail),
+        ("rel.error_rate", Outcome::Fail),
+        ("perf.api_p95", Outcome::Fail),
+        ("perf.db_p95", Outcome::Partial),
+        ("infra.perf_baseline", Outcome::Fail),
+    ] {
+        let j = judge(id, &bad);
+        assert_eq!(j.outcome, want, "{id}: {j:?}");
+        if want == Outcome::Fail {
+            assert!(j.explanation.contains("target"), "{id}: {}", j.explanation);
+        }
+    }
+    // An environment that has sent nothing: unknown, saying what to do.
+    let empty = with(SpanWindow {
+        last_span_at: None,
+        spans: 0,
+        orphans: 0,
+        server_spans: 0,
+        root_requests: 0,
+        root_failed: 0,
+        error_spans: 0,
+        error_spans_with_detail: 0,
+        api_p95_ms: None,
+        db_p95_ms: None,
+        db_spans: 0,
+        ..span_window()
+    });
+    let flowing = judge("obs.traces_flowing", &empty);
+    assert_eq!(flowing.outcome, Outcome::Unknown);
+    assert!(
+        flowing.explanation.contains("deployment.environment.name"),
+        "{}",
+        flowing.explanation
+    );
+    for id in [
+        "obs.trace_integrity",
+        "obs.error_detail",
+        "rel.error_rate",
+        "perf.api_p95",
+        "perf.db_p95",
+    ] {
+        let j = judge(id, &empty);
+        assert_eq!(j.outcome, Outcome::Unknown, "{id}: {j:?}");
+        assert!(
+            j.explanation.contains("last 24 h"),
+            "{id}: {}",
+            j.explanation
+        );
+    }
+    assert_eq!(
+        judge("infra.perf_baseline", &empty).outcome,
+        Outcome::Unknown
+    );
+    // Spans once, none lately: no baseline is a finding, not a gap.
+    let quiet = with(SpanWindow {
+        last_span_at: Some(NOW - Duration::days(3)),
+        server_spans: 0,
+        ..span_window()
+    });
+    assert_eq!(judge("infra.perf_baseline", &quiet).outcome, Outcome::Fail);
 }
 
 #[test]

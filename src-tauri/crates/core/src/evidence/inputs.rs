@@ -35,10 +35,11 @@ pub const POSTGRES: Input<PostgresStats> = Input::new(
 pub const UPTIME: Input<UptimeHistory> =
     Input::new("uptime", "set health_urls for the environment");
 
-/// Span aggregates: the traces capability brings them.
-pub const SPANS: InputId = InputId {
-    key: "spans",
-    hint: "this check needs span data, which arrives with the traces capability (OTLP receiver, Tempo or Jaeger)",
+/// LLM calls grouped with their retries: the traces capability's LLM lens
+/// brings them.
+pub const LLM_CALLS: InputId = InputId {
+    key: "llm_calls",
+    hint: "this check needs LLM calls grouped with their retries (the traces capability's LLM lens, still to come)",
 };
 /// The pooler's own view: the pool stats capability brings it.
 pub const POOLER: InputId = InputId {

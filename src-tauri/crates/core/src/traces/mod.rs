@@ -4,12 +4,14 @@
 
 mod assembly;
 mod critical_path;
+mod evidence;
 mod span;
 mod stats;
 mod summary;
 
 pub use assembly::{Issue, Trace};
 pub use critical_path::{critical_path, critical_time, Segment};
+pub use evidence::{has_error_detail, SpanWindow, SPANS};
 pub use span::{
     environment_of, Attributes, IdError, Span, SpanEvent, SpanId, SpanKind, SpanLink, StatusCode,
     TraceId, Value,

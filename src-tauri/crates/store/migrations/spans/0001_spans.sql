@@ -14,6 +14,7 @@ CREATE TABLE spans (
     kind          INTEGER NOT NULL,  -- OTLP SpanKind
     status        INTEGER NOT NULL,  -- OTLP StatusCode
     failed        INTEGER NOT NULL,  -- 1: status ERROR or HTTP >= 500
+    db_system     TEXT,              -- the db.system attribute, when set
     start_ns      INTEGER NOT NULL,
     duration_ns   INTEGER NOT NULL,
     received_ns   INTEGER NOT NULL,
