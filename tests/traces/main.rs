@@ -3,3 +3,4 @@
 //! store. One test binary, modules by area.
 
 mod receive;
+mod service;

@@ -26,7 +26,10 @@ pub trait Service: Send + Sync {
 /// The services every long-running entry point starts. A new service is
 /// one line here.
 pub fn app_services() -> Vec<Arc<dyn Service>> {
-    vec![Arc::new(crate::scorecard::watch::RunWatcher)]
+    vec![
+        Arc::new(crate::scorecard::watch::RunWatcher),
+        Arc::new(crate::traces::service::OtlpReceiver),
+    ]
 }
 
 pub(crate) struct Services {

@@ -355,7 +355,12 @@ async fn every_window_sees_a_run_another_process_stored() {
     // The war-room screen: an API with its services running.
     let screen_events = Arc::new(Recorder::default());
     let screen = host.api_with(200, screen_events.clone());
-    screen.start_services(app_services());
+    // Only the run watcher: the OTLP receiver would take a real port.
+    let watcher: Vec<_> = app_services()
+        .into_iter()
+        .filter(|s| s.name() == "run watcher")
+        .collect();
+    screen.start_services(watcher);
     assert_eq!(screen.running_services(), vec!["run watcher"]);
     // Let the watcher take note of what is already stored.
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -37,6 +37,10 @@ pub struct Removed {
     pub by_size: u64,
 }
 
+/// How long after a span starts its parent is given to arrive before the
+/// span counts as an orphan.
+pub const SETTLE_NS: u64 = 2 * 60 * 1_000_000_000;
+
 /// ERROR spans read back per window to look for detail: a sample large
 /// enough for a percentage, small enough to stay fast in an error storm.
 const MAX_ERROR_SPANS: i64 = 2_000;
@@ -46,6 +50,9 @@ const MAX_ERROR_SPANS: i64 = 2_000;
 pub struct WindowCounts {
     pub last_span_start_ns: Option<u64>,
     pub spans: u64,
+    /// Spans that started at least `SETTLE_NS` before the window's end,
+    /// and how many of them are orphans.
+    pub settled_spans: u64,
     pub orphans: u64,
     pub server_spans: u64,
     pub root_requests: u64,
@@ -240,17 +247,22 @@ impl SpanStore {
         .await
         .map_err(err)?;
         let count = |i: usize| u64::try_from(row.get::<i64, _>(i)).unwrap_or(0);
-        let orphans: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM spans s WHERE s.environment = ? AND s.start_ns >= ? AND s.start_ns < ? \
-             AND s.parent_id IS NOT NULL \
-             AND NOT EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_id)",
+        // Integrity looks only at spans old enough for their parents to
+        // have arrived: a parent ends (and is exported) after its children.
+        let settled = nanos(to_ns.saturating_sub(SETTLE_NS));
+        let integrity = sqlx::query(
+            "SELECT count(*), coalesce(sum(s.parent_id IS NOT NULL \
+               AND NOT EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_id)), 0) \
+             FROM spans s WHERE s.environment = ? AND s.start_ns >= ? AND s.start_ns < ?",
         )
         .bind(environment)
         .bind(from)
-        .bind(to)
+        .bind(settled)
         .fetch_one(&self.pool)
         .await
         .map_err(err)?;
+        let settled_spans = u64::try_from(integrity.get::<i64, _>(0)).unwrap_or(0);
+        let orphans = u64::try_from(integrity.get::<i64, _>(1)).unwrap_or(0);
 
         let mut api = LatencyStats::default();
         let mut db = LatencyStats::default();
@@ -300,7 +312,8 @@ impl SpanStore {
             server_spans: count(1),
             root_requests: count(2),
             root_failed: count(3),
-            orphans: u64::try_from(orphans).unwrap_or(0),
+            settled_spans,
+            orphans,
             error_spans,
             error_spans_with_detail: with_detail,
             api,

@@ -222,20 +222,24 @@ async fn a_window_counts_what_the_trace_checks_read() {
     let mut orphan = span(2, 4, Some(9), 2_030, 5);
     orphan.kind = SpanKind::Internal;
     // Outside the window.
-    let late = span(3, 1, None, 50_000, 10);
+    let late = span(3, 1, None, 500_000, 10);
     let spans = [root, db, ok, downstream, bare_error, orphan, late];
     store.insert(&prod(&spans), 1).await.expect("insert");
-    let w = store
-        .window("prod", 0, 10_000 * 1_000_000)
-        .await
-        .expect("window");
+    let to = 10_000 * 1_000_000 + crate::SETTLE_NS;
+    let w = store.window("prod", 0, to).await.expect("window");
     assert_eq!(
         w.last_span_start_ns,
-        Some(50_000 * 1_000_000),
+        Some(500_000 * 1_000_000),
         "the newest at any time"
     );
     assert_eq!(w.spans, 6);
-    assert_eq!(w.orphans, 1);
+    assert_eq!((w.settled_spans, w.orphans), (6, 1));
+    // Spans too recent for their parents to have arrived are not judged.
+    let recent = store
+        .window("prod", 0, 10_000 * 1_000_000)
+        .await
+        .expect("window");
+    assert_eq!((recent.settled_spans, recent.orphans), (0, 0));
     assert_eq!(w.server_spans, 3);
     assert_eq!((w.root_requests, w.root_failed), (2, 1));
     assert_eq!((w.error_spans, w.error_spans_with_detail), (2, 1));

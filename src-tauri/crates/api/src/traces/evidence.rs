@@ -76,7 +76,7 @@ fn to_window(c: WindowCounts, now: OffsetDateTime) -> SpanWindow {
         last_span_at: c
             .last_span_start_ns
             .and_then(|ns| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns)).ok()),
-        spans: c.spans,
+        spans: c.settled_spans,
         orphans: c.orphans,
         server_spans: c.server_spans,
         root_requests: c.root_requests,

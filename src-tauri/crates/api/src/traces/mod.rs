@@ -3,6 +3,7 @@
 
 pub mod evidence;
 pub mod receiver;
+pub mod service;
 
 /// The span store's file, beside the run store's.
 pub fn spans_path(store_path: &std::path::Path) -> std::path::PathBuf {

@@ -71,6 +71,7 @@ pub async fn start_http(
     addr: SocketAddr,
     spans_path: &Path,
     limits: ReceiverLimits,
+    what_to_change: &str,
 ) -> Result<RunningReceiver, String> {
     let store = SpanStore::open(spans_path)
         .await
@@ -78,7 +79,7 @@ pub async fn start_http(
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
             format!(
-                "cannot receive OTLP/HTTP on {addr}: port {} is already in use (another collector may own it); choose another address with --http ADDR:PORT",
+                "cannot receive OTLP/HTTP on {addr}: port {} is already in use (another collector may own it); {what_to_change}",
                 addr.port()
             )
         } else {

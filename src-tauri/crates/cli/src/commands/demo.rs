@@ -49,14 +49,27 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         options.database_url = url.clone();
     }
     options.traffic = !args.no_traffic;
-    options.otlp_endpoint = args.otlp.clone();
+    // With a window or `--serve`, the app's own OTLP receiver runs on the
+    // demo's config: give it a port of its own (never a collector's 4318,
+    // which may be a real one) and export the demo's traces there, so the
+    // trace checks have spans to score.
+    let receiver = (args.serve || args.desktop)
+        .then(free_loopback_port)
+        .flatten();
+    options.otlp_endpoint = args
+        .otlp
+        .clone()
+        .or_else(|| receiver.map(|port| format!("http://127.0.0.1:{port}")));
     let demo = Demo::start(options)
         .await
         .map_err(|e| Failure::error(e.to_string()))?;
     let ca_file = dir.join("demo-ca.pem");
     let config_file = dir.join("config.toml");
     let postgres_secret = args.postgres.as_ref().map(|_| "demo/database-url");
-    let config_text = demo.config_toml(&ca_file.display().to_string(), postgres_secret);
+    let mut config_text = demo.config_toml(&ca_file.display().to_string(), postgres_secret);
+    if let Some(port) = receiver {
+        config_text.push_str(&format!("\n[settings.otlp]\nhttp = \"127.0.0.1:{port}\"\n"));
+    }
     write(&ca_file, &demo.ca_pem)?;
     write(&config_file, &config_text)?;
     let state = DemoState {
@@ -124,17 +137,24 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         interrupt::first().await?;
     }
     interrupt::unless_second(async {
+        // The demo's last spans go out while the receiver still runs.
+        demo.shutdown();
+        demo.flush_traces().await;
         if let Some(running) = server {
             running.stop().await?;
         }
-        demo.shutdown();
-        demo.flush_traces().await;
         Ok::<(), Failure>(())
     })
     .await?;
     let _ = std::fs::remove_file(dir.join("state.json"));
     eprintln!("stopped");
     Ok(exit::OK)
+}
+
+/// A loopback port free now (bound, then released for the receiver).
+fn free_loopback_port() -> Option<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
+    listener.local_addr().ok().map(|a| a.port())
 }
 
 /// Starts `readyroom-desktop` from this binary's folder on the demo's config.

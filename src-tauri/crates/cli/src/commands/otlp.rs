@@ -17,9 +17,14 @@ pub async fn run(args: OtlpArgs) -> Result<u8, Failure> {
         allowed_origins: args.allow_origin,
         ..ReceiverLimits::default()
     };
-    let receiver = start_http(args.http, &spans, limits)
-        .await
-        .map_err(Failure::error)?;
+    let receiver = start_http(
+        args.http,
+        &spans,
+        limits,
+        "choose another address with --http ADDR:PORT",
+    )
+    .await
+    .map_err(Failure::error)?;
     let endpoint = format!("http://{}/v1/traces", receiver.addr);
     match args.format {
         Format::Json => println!(

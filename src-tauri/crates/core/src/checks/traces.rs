@@ -142,7 +142,10 @@ fn trace_integrity(check: &CheckDef, ev: &Evidence) -> Judgement {
         ev,
         |w| {
             if w.spans == 0 {
-                return Err(format!("No spans in the {}.", hours(w)));
+                return Err(format!(
+                    "No spans in the {} old enough to judge (a span's parent gets two minutes to arrive).",
+                    hours(w)
+                ));
             }
             let pct = w.orphans as f64 * 100.0 / w.spans as f64;
             Ok((

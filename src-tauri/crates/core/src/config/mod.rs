@@ -40,6 +40,9 @@ pub struct Settings {
     /// A rubric file replacing the built-in default.
     #[serde(default)]
     pub rubric: Option<PathBuf>,
+    /// The OTLP receiver the desktop app and `serve` run.
+    #[serde(default)]
+    pub otlp: OtlpSettings,
 }
 
 impl Default for Settings {
@@ -47,8 +50,46 @@ impl Default for Settings {
         Self {
             probe_timeout_ms: DEFAULT_PROBE_TIMEOUT_MS,
             rubric: None,
+            otlp: OtlpSettings::default(),
         }
     }
+}
+
+/// `[settings.otlp]`: the OTLP receiver run by the desktop app and `serve`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpSettings {
+    /// Receive spans while the app runs (default true).
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// OTLP/HTTP address (default 127.0.0.1:4318: loopback only).
+    #[serde(default = "default_otlp_http")]
+    pub http: std::net::SocketAddr,
+    /// Largest request body, compressed or decompressed (default 16 MiB).
+    #[serde(default = "default_otlp_body")]
+    pub max_body_bytes: usize,
+}
+
+impl Default for OtlpSettings {
+    fn default() -> Self {
+        OtlpSettings {
+            enabled: true,
+            http: default_otlp_http(),
+            max_body_bytes: default_otlp_body(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_otlp_http() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], 4318))
+}
+
+fn default_otlp_body() -> usize {
+    16 * 1024 * 1024
 }
 
 fn default_probe_timeout() -> u64 {

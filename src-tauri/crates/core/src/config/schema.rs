@@ -18,6 +18,9 @@ enum Ty {
         max: i64,
     },
     OneOf(&'static [&'static str]),
+    Bool,
+    /// A socket address, `IP:PORT`.
+    Addr,
     Table(&'static [Field]),
     /// A table of named sub-tables, all of one shape.
     Named(&'static [Field]),
@@ -56,7 +59,23 @@ const ROOT: &[Field] = &[
     opt("environments", Ty::Named(ENVIRONMENT)),
 ];
 
-const SETTINGS: &[Field] = &[opt("probe_timeout_ms", TIMEOUT), opt("rubric", Ty::Path)];
+const SETTINGS: &[Field] = &[
+    opt("probe_timeout_ms", TIMEOUT),
+    opt("rubric", Ty::Path),
+    opt("otlp", Ty::Table(OTLP)),
+];
+
+const OTLP: &[Field] = &[
+    opt("enabled", Ty::Bool),
+    opt("http", Ty::Addr),
+    opt(
+        "max_body_bytes",
+        Ty::Int {
+            min: 1_024,
+            max: 1 << 30,
+        },
+    ),
+];
 
 const ENVIRONMENT: &[Field] = &[
     opt("base_url", Ty::Url),
@@ -250,6 +269,26 @@ impl Walker<'_> {
                     format!("expected an integer, found {}", other.type_str()),
                 ),
             },
+            Ty::Bool => {
+                if !value.is_bool() {
+                    self.push(
+                        path,
+                        format!("expected true or false, found {}", value.type_str()),
+                    );
+                }
+            }
+            Ty::Addr => {
+                if let Some(s) = self.expect_str(value, path) {
+                    if s.parse::<std::net::SocketAddr>().is_err() {
+                        self.push(
+                            path,
+                            format!(
+                                "'{s}' is not an address; expected IP:PORT, such as 127.0.0.1:4318"
+                            ),
+                        );
+                    }
+                }
+            }
             Ty::OneOf(choices) => {
                 if let Some(s) = self.expect_str(value, path) {
                     if !choices.contains(&s) {
@@ -364,6 +403,8 @@ mod tests {
             Ty::SecretName => Value::String("x/secret".into()),
             Ty::Int { min, .. } => Value::Integer(min),
             Ty::OneOf(choices) => Value::String(choices[0].into()),
+            Ty::Bool => Value::Boolean(true),
+            Ty::Addr => Value::String("127.0.0.1:4318".into()),
             Ty::Table(fields) => Value::Table(sample_table(fields)),
             Ty::Named(fields) => {
                 let mut named = Table::new();

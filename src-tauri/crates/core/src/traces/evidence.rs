@@ -22,7 +22,8 @@ pub struct SpanWindow {
     /// When the newest span of the environment started, at any time.
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_span_at: Option<OffsetDateTime>,
-    /// Spans in the window.
+    /// Spans in the window old enough for their parents to have arrived
+    /// (a couple of minutes).
     pub spans: u64,
     /// Of those, spans whose parent id is set but absent from the trace.
     pub orphans: u64,
