@@ -29,6 +29,7 @@ pub fn app_services() -> Vec<Arc<dyn Service>> {
     vec![
         Arc::new(crate::scorecard::watch::RunWatcher),
         Arc::new(crate::traces::service::OtlpReceiver),
+        Arc::new(crate::traces::service::SpanRetention),
     ]
 }
 

@@ -596,3 +596,65 @@ async fn a_run_of_one_environment_does_not_wait_for_anothers() {
     assert!(!slow.is_finished(), "`slow` is still waiting on its target");
     slow.abort();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn span_retention_keeps_the_configured_days_of_spans() {
+    use readyroom_core::traces::{Attributes, Span, SpanId, SpanKind, StatusCode, TraceId};
+    use readyroom_store::{Attributed, SpanStore};
+    let host = TestHost::new("[settings.spans]\nretention_days = 3\n[environments.prod]\n");
+    let spans_path = host.dir.path().join("data/spans.db");
+    let day = |days_ago: i64, id: u8| Span {
+        trace_id: TraceId([id; 16]),
+        span_id: SpanId([id; 8]),
+        parent_span_id: None,
+        service: "api".into(),
+        name: "GET /".into(),
+        kind: SpanKind::Server,
+        start_unix_nano: u64::try_from(
+            (NOW - time::Duration::days(days_ago)).unix_timestamp_nanos(),
+        )
+        .expect("after 1970"),
+        end_unix_nano: u64::try_from((NOW - time::Duration::days(days_ago)).unix_timestamp_nanos())
+            .expect("after 1970")
+            + 1_000,
+        status: StatusCode::Unset,
+        status_message: String::new(),
+        attributes: Attributes::default(),
+        events: Vec::new(),
+        links: Vec::new(),
+        resource: Attributes::default(),
+    };
+    let spans = [day(5, 1), day(4, 2), day(2, 3), day(0, 4)];
+    {
+        let store = SpanStore::open(&spans_path).await.expect("open");
+        let batch: Vec<Attributed<'_>> = spans
+            .iter()
+            .map(|span| Attributed {
+                environment: Some("prod"),
+                span,
+            })
+            .collect();
+        store.insert(&batch, 1).await.expect("insert");
+    }
+    let api = host.api(200);
+    let retention: Vec<_> = app_services()
+        .into_iter()
+        .filter(|s| s.name() == "span retention")
+        .collect();
+    assert_eq!(retention.len(), 1, "span retention is an app service");
+    api.start_services(retention);
+    let store = SpanStore::open(&spans_path).await.expect("open");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while store.count(Some("prod")).await.expect("count") != 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "retention ran within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    api.stop_services(Duration::from_secs(2)).await;
+    for (span, kept) in spans.iter().zip([false, false, true, true]) {
+        let found = !store.trace(span.trace_id).await.expect("read").is_empty();
+        assert_eq!(found, kept, "span {} days old", span.span_id);
+    }
+}

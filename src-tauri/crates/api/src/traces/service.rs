@@ -58,3 +58,62 @@ impl Service for OtlpReceiver {
         })
     }
 }
+
+/// How often retention runs (and once at start).
+const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Keeps the span store within `[settings.spans]`: spans older than
+/// `retention_days` go, then the oldest received past `max_bytes`.
+pub struct SpanRetention;
+
+impl Service for SpanRetention {
+    fn name(&self) -> &'static str {
+        "span retention"
+    }
+
+    fn run(
+        &self,
+        api: Api,
+        mut stop: watch::Receiver<bool>,
+    ) -> readyroom_sources::BoxFuture<'static, ()> {
+        Box::pin(async move {
+            loop {
+                if let Err(e) = retain(&api).await {
+                    tracing::warn!("span retention: {e}");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(RETENTION_EVERY) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        })
+    }
+}
+
+async fn retain(api: &Api) -> Result<(), String> {
+    let settings = crate::context::load_config(api)
+        .map(|c| c.config.settings.spans)
+        .unwrap_or_default();
+    let path = super::spans_path(&api.settings().store_path);
+    // Nothing received yet: nothing to keep, and no file to create.
+    if !path.exists() {
+        return Ok(());
+    }
+    let store = readyroom_store::SpanStore::open(&path)
+        .await
+        .map_err(|e| e.to_string())?;
+    let cutoff = api.now() - time::Duration::days(i64::from(settings.retention_days));
+    let cutoff_ns = u64::try_from(cutoff.unix_timestamp_nanos()).unwrap_or(0);
+    let removed = store
+        .apply_retention(cutoff_ns, settings.max_bytes)
+        .await
+        .map_err(|e| e.to_string())?;
+    if removed.by_age + removed.by_size > 0 {
+        tracing::info!(
+            by_age = removed.by_age,
+            by_size = removed.by_size,
+            "span retention removed spans"
+        );
+    }
+    Ok(())
+}

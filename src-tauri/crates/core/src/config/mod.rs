@@ -43,6 +43,38 @@ pub struct Settings {
     /// The OTLP receiver the desktop app and `serve` run.
     #[serde(default)]
     pub otlp: OtlpSettings,
+    /// How long and how much the span store keeps.
+    #[serde(default)]
+    pub spans: SpanStoreSettings,
+}
+
+/// `[settings.spans]`: retention of the local span store.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SpanStoreSettings {
+    /// Spans older than this are removed (default 7).
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+    /// Past this size the oldest received spans are removed (default 2 GiB).
+    #[serde(default = "default_span_store_bytes")]
+    pub max_bytes: u64,
+}
+
+impl Default for SpanStoreSettings {
+    fn default() -> Self {
+        SpanStoreSettings {
+            retention_days: default_retention_days(),
+            max_bytes: default_span_store_bytes(),
+        }
+    }
+}
+
+fn default_retention_days() -> u32 {
+    7
+}
+
+fn default_span_store_bytes() -> u64 {
+    2 * 1024 * 1024 * 1024
 }
 
 impl Default for Settings {
@@ -51,6 +83,7 @@ impl Default for Settings {
             probe_timeout_ms: DEFAULT_PROBE_TIMEOUT_MS,
             rubric: None,
             otlp: OtlpSettings::default(),
+            spans: SpanStoreSettings::default(),
         }
     }
 }

@@ -63,6 +63,18 @@ const SETTINGS: &[Field] = &[
     opt("probe_timeout_ms", TIMEOUT),
     opt("rubric", Ty::Path),
     opt("otlp", Ty::Table(OTLP)),
+    opt("spans", Ty::Table(SPAN_STORE)),
+];
+
+const SPAN_STORE: &[Field] = &[
+    opt("retention_days", Ty::Int { min: 1, max: 3_650 }),
+    opt(
+        "max_bytes",
+        Ty::Int {
+            min: 1 << 20,
+            max: i64::MAX,
+        },
+    ),
 ];
 
 const OTLP: &[Field] = &[
