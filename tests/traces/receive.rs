@@ -375,3 +375,88 @@ async fn received_spans_score_the_trace_checks() {
         "{flowing}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn traces_show_and_stats_read_what_was_received() {
+    let env = TestEnv::new();
+    let config = env.config("[environments.prod]\n");
+    let config = config.to_str().expect("utf-8");
+    let (running, base) = receiver(&env, &[]).await;
+    let sent = export_with_the_rust_sdk(base);
+    running.interrupt();
+    assert_eq!(running.exited(Instant::now()).await.code, 0);
+
+    let shown = env
+        .run(&[
+            "--config",
+            config,
+            "traces",
+            "show",
+            &sent.trace_id,
+            "--format",
+            "json",
+        ])
+        .await;
+    assert_eq!(shown.code, 0, "{}", shown.all_output());
+    let view = shown.json();
+    assert_eq!(view["traceId"], sent.trace_id.as_str());
+    assert_eq!(view["rootName"], "GET /cart/{id}");
+    let spans = view["spans"].as_array().expect("spans");
+    assert_eq!(spans.len(), 2);
+    assert_eq!(spans[0]["spanId"], sent.root_id.as_str());
+    assert_eq!(
+        (spans[0]["depth"].as_u64(), spans[1]["depth"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(spans[1]["spanId"], sent.child_id.as_str());
+    assert_eq!(spans[1]["error"], true);
+    // The whole trace is on the critical path, between the two spans.
+    let critical: f64 = spans.iter().filter_map(|s| s["criticalMs"].as_f64()).sum();
+    let duration = view["durationMs"].as_f64().expect("duration");
+    assert!(
+        (critical - duration).abs() < 1e-6,
+        "{critical} vs {duration}"
+    );
+
+    let table = env
+        .run(&["--config", config, "traces", "show", &sent.trace_id])
+        .await;
+    assert!(
+        table.stdout.contains("  SELECT carts ✗"),
+        "{}",
+        table.stdout
+    );
+    assert!(table.stdout.contains("critical path"), "{}", table.stdout);
+
+    let stats = env
+        .run(&[
+            "--config", config, "traces", "stats", "--since", "1h", "--format", "json",
+        ])
+        .await;
+    assert_eq!(stats.code, 0, "{}", stats.all_output());
+    let routes = stats.json()["routes"].as_array().expect("routes").clone();
+    assert_eq!(routes.len(), 1, "{routes:?}");
+    assert_eq!(routes[0]["route"], "/cart/{id}");
+    assert_eq!(routes[0]["requests"], 1);
+
+    let bad = env
+        .run(&["--config", config, "traces", "show", "not-an-id"])
+        .await;
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("is not a trace id"), "{}", bad.stderr);
+    let missing = env
+        .run(&[
+            "--config",
+            config,
+            "traces",
+            "show",
+            "0123456789abcdef0123456789abcdef",
+        ])
+        .await;
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("no span of trace"),
+        "{}",
+        missing.stderr
+    );
+}

@@ -7,6 +7,8 @@ import type { SecretRemoved } from "./SecretRemoved";
 import type { SecretSet } from "./SecretSet";
 import type { SecretsView } from "./SecretsView";
 import type { SourcesView } from "./SourcesView";
+import type { TraceStatsView } from "./TraceStatsView";
+import type { TraceView } from "./TraceView";
 
 /** The response type of each command. */
 export interface Responses {
@@ -19,4 +21,6 @@ export interface Responses {
   list_secrets: SecretsView;
   set_secret: SecretSet;
   remove_secret: SecretRemoved;
+  get_trace_stats: TraceStatsView;
+  get_trace: TraceView;
 }

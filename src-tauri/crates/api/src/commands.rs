@@ -12,6 +12,7 @@ use crate::scorecard::{
 };
 use crate::secrets::{self, SecretRemoved, SecretSet, SecretsView, SetSecretRequest};
 use crate::settings::{self, AppInfo};
+use crate::traces::{self, TraceRequest, TraceStatsRequest, TraceStatsView, TraceView};
 
 define_commands! {
     /// The app's version, its config (path, validity, every problem) and
@@ -33,6 +34,10 @@ define_commands! {
     set_secret => SetSecret(SetSecretRequest) -> SecretSet = secrets::set_secret;
     /// Removes a secret from the keychain.
     remove_secret => RemoveSecret(SecretName) -> SecretRemoved = secrets::remove_secret;
+    /// Requests per service and route over a window: rate, errors, p50/p95/p99.
+    get_trace_stats => GetTraceStats(TraceStatsRequest) -> TraceStatsView = traces::handlers::get_trace_stats;
+    /// One trace as a tree with its critical path.
+    get_trace => GetTrace(TraceRequest) -> TraceView = traces::handlers::get_trace;
 }
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]

@@ -25,6 +25,8 @@ pub enum ErrorCode {
     SecretsUnavailable,
     /// A local setup problem stopped the run (e.g. an unreadable ca_file).
     SetupFailed,
+    /// What was asked for (a trace) is not stored.
+    NotFound,
     Internal,
 }
 
@@ -33,7 +35,7 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::InvalidRequest => 400,
-            ErrorCode::UnknownEnvironment => 404,
+            ErrorCode::UnknownEnvironment | ErrorCode::NotFound => 404,
             ErrorCode::NoEnvironment => 400,
             ErrorCode::ConfigMissing
             | ErrorCode::ConfigInvalid
@@ -55,6 +57,7 @@ impl ErrorCode {
             ErrorCode::StoreFailed => "Local store failed",
             ErrorCode::SecretsUnavailable => "Keychain unavailable",
             ErrorCode::SetupFailed => "Setup problem",
+            ErrorCode::NotFound => "Not found",
             ErrorCode::Internal => "Internal error",
         }
     }

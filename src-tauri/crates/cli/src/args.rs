@@ -54,6 +54,50 @@ pub enum Command {
     Serve(ServeArgs),
     /// Receive traces over OTLP/HTTP into the local span store, until Ctrl-C.
     Otlp(OtlpArgs),
+    /// Read the traces Readyroom received.
+    #[command(subcommand)]
+    Traces(TracesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TracesCommand {
+    /// Requests per service and route: rate, errors, p50/p95/p99.
+    Stats(TraceStatsArgs),
+    /// One trace as a tree, with durations, self time and the critical path.
+    Show(TraceShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TraceStatsArgs {
+    /// Environment [default: default_environment, or the only one]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// How far back: 30m, 1h, 1d.
+    #[arg(long, default_value = "1h", value_parser = parse_since)]
+    pub since: std::time::Duration,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceShowArgs {
+    /// The trace id (32 hex digits).
+    #[arg(value_name = "TRACE_ID")]
+    pub trace_id: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `30m`, `1h`, `2d`: at least a minute.
+fn parse_since(text: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(text)
+        .map_err(|e| format!("'{text}' is not a duration such as 30m, 1h or 1d: {e}"))?;
+    if d.as_secs() < 60 {
+        return Err(format!(
+            "'{text}' is under a minute; the window is at least 1m"
+        ));
+    }
+    Ok(d)
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,7 @@ mod render;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command, ConfigCommand, SecretCommand};
+use crate::args::{Cli, Command, ConfigCommand, SecretCommand, TracesCommand};
 use crate::exit::Failure;
 
 fn main() -> std::process::ExitCode {
@@ -53,6 +53,8 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Demo(args) => commands::demo::run(global, args).await,
         Command::Serve(args) => commands::serve::run(global, args).await,
         Command::Otlp(args) => commands::otlp::run(args).await,
+        Command::Traces(TracesCommand::Stats(args)) => commands::traces::stats(global, args).await,
+        Command::Traces(TracesCommand::Show(args)) => commands::traces::show(global, args).await,
     }
 }
 

@@ -4,10 +4,12 @@
 mod history;
 mod scorecard;
 mod secrets;
+mod traces;
 
 pub use history::history;
 pub use scorecard::scorecard;
 pub use secrets::secrets;
+pub use traces::{trace, trace_stats};
 
 use std::io::IsTerminal;
 

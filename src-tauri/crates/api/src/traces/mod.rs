@@ -2,8 +2,12 @@
 //! store, and the trace checks' input read from it. (Commands come next.)
 
 pub mod evidence;
+pub(crate) mod handlers;
 pub mod receiver;
 pub mod service;
+mod wire;
+
+pub use wire::{RouteRow, SpanRow, TraceRequest, TraceStatsRequest, TraceStatsView, TraceView};
 
 /// The span store's file, beside the run store's.
 pub fn spans_path(store_path: &std::path::Path) -> std::path::PathBuf {

@@ -5,3 +5,4 @@ pub mod otlp;
 pub mod score;
 pub mod secret;
 pub mod serve;
+pub mod traces;

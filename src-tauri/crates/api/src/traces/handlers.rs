@@ -1,0 +1,170 @@
+//! The traces area's command handlers, over the local span store.
+
+use readyroom_core::traces::{
+    critical_path, critical_time, self_times, summarize, Issue, SpanKind, Trace, TraceId,
+};
+use readyroom_store::SpanStore;
+use time::OffsetDateTime;
+
+use super::wire::{RouteRow, SpanRow, TraceRequest, TraceStatsRequest, TraceStatsView, TraceView};
+use crate::{context, Api, ApiError, ErrorCode};
+
+const DEFAULT_SINCE_MINUTES: u32 = 60;
+
+async fn span_store(api: &Api) -> Result<Option<SpanStore>, ApiError> {
+    let path = super::spans_path(&api.settings().store_path);
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(SpanStore::open(&path).await?))
+}
+
+fn unix_ns(at: OffsetDateTime) -> u64 {
+    u64::try_from(at.unix_timestamp_nanos()).unwrap_or(0)
+}
+
+fn ms(nanos: u64) -> f64 {
+    nanos as f64 / 1_000_000.0
+}
+
+pub(crate) async fn get_trace_stats(
+    api: &Api,
+    r: TraceStatsRequest,
+) -> Result<TraceStatsView, ApiError> {
+    let environment = context::resolve_environment(api, r.environment.as_deref())?;
+    let minutes = r.since_minutes.unwrap_or(DEFAULT_SINCE_MINUTES).max(1);
+    let now = api.now();
+    let routes = match span_store(api).await? {
+        None => Vec::new(),
+        Some(store) => store
+            .route_stats(
+                &environment,
+                unix_ns(now - time::Duration::minutes(i64::from(minutes))),
+                unix_ns(now),
+            )
+            .await?
+            .finish(f64::from(minutes) * 60.0)
+            .into_iter()
+            .map(|s| RouteRow {
+                service: s.service,
+                route: s.route,
+                requests: s.requests,
+                errors: s.errors,
+                error_ratio: s.error_ratio,
+                requests_per_second: s.requests_per_second,
+                p50_ms: s.p50_ms,
+                p95_ms: s.p95_ms,
+                p99_ms: s.p99_ms,
+            })
+            .collect(),
+    };
+    Ok(TraceStatsView {
+        environment,
+        window_minutes: minutes,
+        routes,
+    })
+}
+
+pub(crate) async fn get_trace(api: &Api, r: TraceRequest) -> Result<TraceView, ApiError> {
+    let id: TraceId = r.trace_id.trim().parse().map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("'{}' is not a trace id: {e}", shown(&r.trace_id)),
+        )
+    })?;
+    let not_found = || {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!("no span of trace {id} is stored"),
+        )
+    };
+    let store = span_store(api).await?.ok_or_else(not_found)?;
+    let spans = store.trace(id).await?;
+    let trace = Trace::assemble(spans).ok_or_else(not_found)?;
+    Ok(view(&trace))
+}
+
+/// Input echoed in an error: printable, and not a page of it.
+fn shown(text: &str) -> String {
+    let text: String = text.chars().take(64).collect();
+    readyroom_core::format::printable(&text)
+}
+
+fn kind_name(kind: SpanKind) -> &'static str {
+    match kind {
+        SpanKind::Unspecified => "unspecified",
+        SpanKind::Internal => "internal",
+        SpanKind::Server => "server",
+        SpanKind::Client => "client",
+        SpanKind::Producer => "producer",
+        SpanKind::Consumer => "consumer",
+    }
+}
+
+fn issue_text(issue: &Issue) -> String {
+    match issue {
+        Issue::DuplicateSpanId { span_id, copies } => {
+            format!("span {span_id} arrived {copies} times; the first copy is shown")
+        }
+        Issue::Orphan {
+            span_id,
+            missing_parent,
+        } => format!(
+            "span {span_id}'s parent {missing_parent} was never received; it is shown as a root"
+        ),
+        Issue::CycleBroken { span_id } => {
+            format!("the parent links loop through span {span_id}; the loop was broken there")
+        }
+        Issue::EndsBeforeStart { span_id } => {
+            format!("span {span_id} ends before it starts; it is shown as lasting 0")
+        }
+        Issue::OtherTrace { spans } => format!("{spans} span(s) of another trace were left out"),
+    }
+}
+
+fn view(trace: &Trace) -> TraceView {
+    let summary = summarize(trace);
+    let bounds = trace.clipped_bounds();
+    let selves = self_times(trace);
+    let critical = critical_time(trace, &critical_path(trace));
+    let start = OffsetDateTime::from_unix_timestamp_nanos(i128::from(summary.start_unix_nano))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    let spans = trace
+        .preorder()
+        .into_iter()
+        .map(|(i, depth)| {
+            let span = &trace.spans[i];
+            let (s, e) = bounds[i];
+            SpanRow {
+                span_id: span.span_id.to_string(),
+                parent_span_id: span.parent_span_id.map(|p| p.to_string()),
+                depth: u32::try_from(depth).unwrap_or(u32::MAX),
+                service: span.service.clone(),
+                name: span.name.clone(),
+                kind: kind_name(span.kind).into(),
+                start_offset_ms: ms(s.saturating_sub(summary.start_unix_nano)),
+                duration_ms: ms(e - s),
+                self_ms: ms(selves[i]),
+                critical_ms: ms(critical[i]),
+                error: span.is_error(),
+                status_message: span.status_message.clone(),
+            }
+        })
+        .collect();
+    TraceView {
+        trace_id: trace.trace_id.to_string(),
+        root_service: summary.root_service,
+        root_name: summary.root_name,
+        start,
+        duration_ms: ms(summary.duration_nanos),
+        services: u32::try_from(summary.services).unwrap_or(u32::MAX),
+        error_spans: u32::try_from(summary.error_spans).unwrap_or(u32::MAX),
+        issues: trace.issues.iter().map(issue_text).collect(),
+        spans,
+    }
+}

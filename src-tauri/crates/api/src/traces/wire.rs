@@ -1,0 +1,88 @@
+//! The traces area's requests and responses, as the UI and CLI see them.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceStatsRequest {
+    #[serde(default)]
+    #[ts(optional)]
+    pub environment: Option<String>,
+    /// How far back, in minutes (default 60).
+    #[serde(default)]
+    #[ts(optional)]
+    pub since_minutes: Option<u32>,
+}
+
+/// Requests per service and route over a window.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceStatsView {
+    pub environment: String,
+    pub window_minutes: u32,
+    /// Busiest first.
+    pub routes: Vec<RouteRow>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteRow {
+    pub service: String,
+    pub route: String,
+    #[ts(type = "number")]
+    pub requests: u64,
+    #[ts(type = "number")]
+    pub errors: u64,
+    pub error_ratio: f64,
+    pub requests_per_second: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceRequest {
+    /// 32 hex digits.
+    pub trace_id: String,
+}
+
+/// One trace as a tree, in waterfall order, with its critical path.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceView {
+    pub trace_id: String,
+    pub root_service: String,
+    pub root_name: String,
+    /// RFC 3339.
+    pub start: String,
+    pub duration_ms: f64,
+    pub services: u32,
+    pub error_spans: u32,
+    /// What assembly found wrong (orphans, cycles, duplicates), in words.
+    pub issues: Vec<String>,
+    /// Depth-first, children by start time.
+    pub spans: Vec<SpanRow>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SpanRow {
+    pub span_id: String,
+    pub parent_span_id: Option<String>,
+    pub depth: u32,
+    pub service: String,
+    pub name: String,
+    /// `server`, `client`, `internal`, `producer`, `consumer`, `unspecified`.
+    pub kind: String,
+    /// From the trace's start.
+    pub start_offset_ms: f64,
+    pub duration_ms: f64,
+    /// Its duration less its children's (overlaps counted once).
+    pub self_ms: f64,
+    /// Its time on the critical path.
+    pub critical_ms: f64,
+    pub error: bool,
+    pub status_message: String,
+}
