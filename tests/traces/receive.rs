@@ -439,6 +439,37 @@ async fn traces_show_and_stats_read_what_was_received() {
     assert_eq!(routes[0]["route"], "/cart/{id}");
     assert_eq!(routes[0]["requests"], 1);
 
+    let listed = env
+        .run(&[
+            "--config", config, "traces", "list", "--status", "error", "--format", "json",
+        ])
+        .await;
+    assert_eq!(listed.code, 0, "{}", listed.all_output());
+    let traces = listed.json()["traces"].as_array().expect("traces").clone();
+    assert_eq!(traces.len(), 1, "{traces:?}");
+    assert_eq!(traces[0]["traceId"], sent.trace_id.as_str());
+    assert_eq!(traces[0]["route"], "/cart/{id}");
+    assert_eq!(
+        (
+            traces[0]["spans"].as_u64(),
+            traces[0]["errorSpans"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    let none = env
+        .run(&[
+            "--config",
+            config,
+            "traces",
+            "list",
+            "--status",
+            "ok",
+            "--min-duration",
+            "1ms",
+        ])
+        .await;
+    assert!(none.stdout.contains("No traces"), "{}", none.stdout);
+
     let bad = env
         .run(&["--config", config, "traces", "show", "not-an-id"])
         .await;

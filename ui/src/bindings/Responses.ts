@@ -7,6 +7,7 @@ import type { SecretRemoved } from "./SecretRemoved";
 import type { SecretSet } from "./SecretSet";
 import type { SecretsView } from "./SecretsView";
 import type { SourcesView } from "./SourcesView";
+import type { TraceListView } from "./TraceListView";
 import type { TraceStatsView } from "./TraceStatsView";
 import type { TraceView } from "./TraceView";
 
@@ -22,5 +23,6 @@ export interface Responses {
   set_secret: SecretSet;
   remove_secret: SecretRemoved;
   get_trace_stats: TraceStatsView;
+  list_traces: TraceListView;
   get_trace: TraceView;
 }

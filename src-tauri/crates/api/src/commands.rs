@@ -12,7 +12,10 @@ use crate::scorecard::{
 };
 use crate::secrets::{self, SecretRemoved, SecretSet, SecretsView, SetSecretRequest};
 use crate::settings::{self, AppInfo};
-use crate::traces::{self, TraceRequest, TraceStatsRequest, TraceStatsView, TraceView};
+use crate::traces::{
+    self, TraceListRequest, TraceListView, TraceRequest, TraceStatsRequest, TraceStatsView,
+    TraceView,
+};
 
 define_commands! {
     /// The app's version, its config (path, validity, every problem) and
@@ -36,6 +39,8 @@ define_commands! {
     remove_secret => RemoveSecret(SecretName) -> SecretRemoved = secrets::remove_secret;
     /// Requests per service and route over a window: rate, errors, p50/p95/p99.
     get_trace_stats => GetTraceStats(TraceStatsRequest) -> TraceStatsView = traces::handlers::get_trace_stats;
+    /// Traces of an environment, newest first, filtered.
+    list_traces => ListTraces(TraceListRequest) -> TraceListView = traces::handlers::list_traces;
     /// One trace as a tree with its critical path.
     get_trace => GetTrace(TraceRequest) -> TraceView = traces::handlers::get_trace;
 }

@@ -61,10 +61,44 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum TracesCommand {
+    /// Traces received, newest first.
+    List(TraceListArgs),
     /// Requests per service and route: rate, errors, p50/p95/p99.
     Stats(TraceStatsArgs),
     /// One trace as a tree, with durations, self time and the critical path.
     Show(TraceShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TraceListArgs {
+    /// Environment [default: default_environment, or the only one]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Only traces entering through this service.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Only traces entering through this route (`http.route`, else the span name).
+    #[arg(long, value_name = "ROUTE")]
+    pub route: Option<String>,
+    /// Only traces with (error) or without (ok) an ERROR span.
+    #[arg(long, value_enum)]
+    pub status: Option<StatusArg>,
+    /// Only traces lasting at least this long: 500ms, 2s.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub min_duration: Option<std::time::Duration>,
+    /// How far back: 30m, 1h, 1d.
+    #[arg(long, default_value = "1h", value_parser = parse_since)]
+    pub since: std::time::Duration,
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusArg {
+    Ok,
+    Error,
 }
 
 #[derive(Debug, Args)]

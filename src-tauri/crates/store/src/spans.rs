@@ -22,6 +22,33 @@ pub struct Attributed<'a> {
     pub span: &'a Span,
 }
 
+/// Which traces `SpanStore::traces` lists.
+#[derive(Debug, Clone, Default)]
+pub struct TraceFilter {
+    /// The entry span's service.
+    pub service: Option<String>,
+    /// The entry span's route.
+    pub route: Option<String>,
+    /// `Some(true)`: only traces with an ERROR span; `Some(false)`: only without.
+    pub failed: Option<bool>,
+    pub min_duration_ns: u64,
+    pub limit: u32,
+}
+
+/// A trace in one line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceRow {
+    pub trace_id: TraceId,
+    pub start_ns: u64,
+    pub duration_ns: u64,
+    pub spans: u64,
+    pub error_spans: u64,
+    /// The entry span's (`None` when every span has a parent: all orphans).
+    pub root_service: Option<String>,
+    pub root_name: Option<String>,
+    pub route: Option<String>,
+}
+
 /// What storing a batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stored {
@@ -165,6 +192,62 @@ impl SpanStore {
                 })
             })
             .collect()
+    }
+
+    /// Traces with spans starting in `[from_ns, to_ns)`, newest first,
+    /// with their entry span (the earliest span without a parent).
+    pub async fn traces(
+        &self,
+        environment: &str,
+        from_ns: u64,
+        to_ns: u64,
+        filter: &TraceFilter,
+    ) -> Result<Vec<TraceRow>> {
+        let rows = sqlx::query(
+            "WITH t AS ( \
+               SELECT trace_id, min(start_ns) AS start_ns, max(start_ns + duration_ns) AS end_ns, \
+                      count(*) AS spans, sum(status = ?) AS errors \
+               FROM spans WHERE environment = ? AND start_ns >= ? AND start_ns < ? GROUP BY trace_id) \
+             SELECT t.trace_id, t.start_ns, t.end_ns - t.start_ns, t.spans, t.errors, \
+                    r.service, r.name, r.route \
+             FROM t LEFT JOIN spans r ON r.id = ( \
+               SELECT x.id FROM spans x WHERE x.trace_id = t.trace_id AND x.parent_id IS NULL \
+               ORDER BY x.start_ns LIMIT 1) \
+             WHERE (? IS NULL OR r.service = ?) AND (? IS NULL OR r.route = ?) \
+               AND (? IS NULL OR (t.errors > 0) = ?) AND t.end_ns - t.start_ns >= ? \
+             ORDER BY t.start_ns DESC LIMIT ?",
+        )
+        .bind(StatusCode::Error.to_otlp())
+        .bind(environment)
+        .bind(nanos(from_ns))
+        .bind(nanos(to_ns))
+        .bind(filter.service.as_deref())
+        .bind(filter.service.as_deref())
+        .bind(filter.route.as_deref())
+        .bind(filter.route.as_deref())
+        .bind(filter.failed)
+        .bind(filter.failed)
+        .bind(nanos(filter.min_duration_ns))
+        .bind(i64::from(filter.limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.classify(e))?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let id: Vec<u8> = row.get(0);
+                Some(TraceRow {
+                    trace_id: TraceId(id.try_into().ok()?),
+                    start_ns: u64::try_from(row.get::<i64, _>(1)).unwrap_or(0),
+                    duration_ns: u64::try_from(row.get::<i64, _>(2)).unwrap_or(0),
+                    spans: u64::try_from(row.get::<i64, _>(3)).unwrap_or(0),
+                    error_spans: u64::try_from(row.get::<i64, _>(4)).unwrap_or(0),
+                    root_service: row.get(5),
+                    root_name: row.get(6),
+                    route: row.get(7),
+                })
+            })
+            .collect())
     }
 
     /// How many spans are stored for an environment (`None`: unattributed).

@@ -249,3 +249,116 @@ async fn a_window_counts_what_the_trace_checks_read() {
     let none = store.window("staging", 0, u64::MAX).await.expect("window");
     assert_eq!((none.last_span_start_ns, none.spans), (None, 0));
 }
+
+#[tokio::test]
+async fn traces_are_listed_newest_first_with_their_entry_span_and_filters() {
+    use crate::TraceFilter;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    let mut slow_failed = vec![
+        span(1, 1, None, 1_000, 900),
+        span(1, 2, Some(1), 1_100, 100),
+    ];
+    slow_failed[1].status = StatusCode::Error;
+    let mut other = span(2, 1, None, 2_000, 50);
+    other.service = "web".into();
+    other.attributes = Attributes(vec![("http.route".into(), Value::String("/".into()))]);
+    let quick = span(3, 1, None, 3_000, 10);
+    let mut spans = slow_failed;
+    spans.push(other);
+    spans.push(quick);
+    store.insert(&prod(&spans), 1).await.expect("insert");
+    let list = |filter: TraceFilter| {
+        let store = store.clone();
+        async move {
+            store
+                .traces(
+                    "prod",
+                    0,
+                    u64::MAX,
+                    &TraceFilter {
+                        limit: 10,
+                        ..filter
+                    },
+                )
+                .await
+                .expect("list")
+                .into_iter()
+                .map(|t| t.trace_id.0[0])
+                .collect::<Vec<u8>>()
+        }
+    };
+    assert_eq!(list(TraceFilter::default()).await, vec![3, 2, 1]);
+    let all = store
+        .traces(
+            "prod",
+            0,
+            u64::MAX,
+            &TraceFilter {
+                limit: 10,
+                ..TraceFilter::default()
+            },
+        )
+        .await
+        .expect("list");
+    let first = all.iter().find(|t| t.trace_id.0[0] == 1).expect("trace 1");
+    assert_eq!((first.spans, first.error_spans), (2, 1));
+    assert_eq!(first.duration_ns, 900 * 1_000_000);
+    assert_eq!(first.root_name.as_deref(), Some("span 1"));
+    assert_eq!(first.route.as_deref(), Some("/things"));
+    assert_eq!(
+        list(TraceFilter {
+            failed: Some(true),
+            ..Default::default()
+        })
+        .await,
+        vec![1]
+    );
+    assert_eq!(
+        list(TraceFilter {
+            failed: Some(false),
+            ..Default::default()
+        })
+        .await,
+        vec![3, 2]
+    );
+    assert_eq!(
+        list(TraceFilter {
+            service: Some("web".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![2]
+    );
+    assert_eq!(
+        list(TraceFilter {
+            route: Some("/things".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![3, 1]
+    );
+    assert_eq!(
+        list(TraceFilter {
+            min_duration_ns: 100 * 1_000_000,
+            ..Default::default()
+        })
+        .await,
+        vec![1]
+    );
+    let one = store
+        .traces(
+            "prod",
+            0,
+            u64::MAX,
+            &TraceFilter {
+                limit: 1,
+                ..TraceFilter::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(one.len(), 1);
+}

@@ -3,13 +3,74 @@
 use readyroom_core::traces::{
     critical_path, critical_time, self_times, summarize, Issue, SpanKind, Trace, TraceId,
 };
-use readyroom_store::SpanStore;
+use readyroom_store::{SpanStore, TraceFilter};
 use time::OffsetDateTime;
 
-use super::wire::{RouteRow, SpanRow, TraceRequest, TraceStatsRequest, TraceStatsView, TraceView};
+use super::wire::{
+    RouteRow, SpanRow, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
+    TraceStatsRequest, TraceStatsView, TraceStatus, TraceView,
+};
 use crate::{context, Api, ApiError, ErrorCode};
 
 const DEFAULT_SINCE_MINUTES: u32 = 60;
+const DEFAULT_LIST_LIMIT: u32 = 50;
+const MAX_LIST_LIMIT: u32 = 10_000;
+
+fn rfc3339(nanos: u64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceListView, ApiError> {
+    let environment = context::resolve_environment(api, r.environment.as_deref())?;
+    let minutes = r.since_minutes.unwrap_or(DEFAULT_SINCE_MINUTES).max(1);
+    let now = api.now();
+    let filter = TraceFilter {
+        service: r.service,
+        route: r.route,
+        failed: r.status.map(|s| s == TraceStatus::Error),
+        min_duration_ns: r
+            .min_duration_ms
+            .map_or(0, |ms| (ms.max(0.0) * 1_000_000.0) as u64),
+        limit: r
+            .limit
+            .unwrap_or(DEFAULT_LIST_LIMIT)
+            .clamp(1, MAX_LIST_LIMIT),
+    };
+    let traces = match span_store(api).await? {
+        None => Vec::new(),
+        Some(store) => store
+            .traces(
+                &environment,
+                unix_ns(now - time::Duration::minutes(i64::from(minutes))),
+                unix_ns(now),
+                &filter,
+            )
+            .await?
+            .into_iter()
+            .map(|t| TraceListRow {
+                trace_id: t.trace_id.to_string(),
+                start: rfc3339(t.start_ns),
+                duration_ms: ms(t.duration_ns),
+                root_service: t.root_service,
+                root_name: t.root_name,
+                route: t.route,
+                spans: t.spans,
+                error_spans: t.error_spans,
+            })
+            .collect(),
+    };
+    Ok(TraceListView {
+        environment,
+        window_minutes: minutes,
+        traces,
+    })
+}
 
 async fn span_store(api: &Api) -> Result<Option<SpanStore>, ApiError> {
     let path = super::spans_path(&api.settings().store_path);

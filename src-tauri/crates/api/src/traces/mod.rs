@@ -7,7 +7,10 @@ pub mod receiver;
 pub mod service;
 mod wire;
 
-pub use wire::{RouteRow, SpanRow, TraceRequest, TraceStatsRequest, TraceStatsView, TraceView};
+pub use wire::{
+    RouteRow, SpanRow, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
+    TraceStatsRequest, TraceStatsView, TraceStatus, TraceView,
+};
 
 /// The span store's file, beside the run store's.
 pub fn spans_path(store_path: &std::path::Path) -> std::path::PathBuf {

@@ -86,3 +86,66 @@ pub struct SpanRow {
     pub error: bool,
     pub status_message: String,
 }
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceListRequest {
+    #[serde(default)]
+    #[ts(optional)]
+    pub environment: Option<String>,
+    /// The entry span's service.
+    #[serde(default)]
+    #[ts(optional)]
+    pub service: Option<String>,
+    /// The entry span's route.
+    #[serde(default)]
+    #[ts(optional)]
+    pub route: Option<String>,
+    /// `ok` or `error`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub status: Option<TraceStatus>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub min_duration_ms: Option<f64>,
+    /// How far back, in minutes (default 60).
+    #[serde(default)]
+    #[ts(optional)]
+    pub since_minutes: Option<u32>,
+    /// At most this many (default 50).
+    #[serde(default)]
+    #[ts(optional)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum TraceStatus {
+    Ok,
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceListView {
+    pub environment: String,
+    pub window_minutes: u32,
+    /// Newest first.
+    pub traces: Vec<TraceListRow>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceListRow {
+    pub trace_id: String,
+    /// RFC 3339.
+    pub start: String,
+    pub duration_ms: f64,
+    pub root_service: Option<String>,
+    pub root_name: Option<String>,
+    pub route: Option<String>,
+    #[ts(type = "number")]
+    pub spans: u64,
+    #[ts(type = "number")]
+    pub error_spans: u64,
+}

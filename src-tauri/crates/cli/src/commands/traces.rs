@@ -1,10 +1,31 @@
 //! `readyroom traces stats|show`: the traces Readyroom received.
 
-use readyroom_api::traces::{TraceRequest, TraceStatsRequest};
+use readyroom_api::traces::{TraceListRequest, TraceRequest, TraceStatsRequest, TraceStatus};
 
-use crate::args::{Global, TraceShowArgs, TraceStatsArgs};
+use crate::args::{Global, StatusArg, TraceListArgs, TraceShowArgs, TraceStatsArgs};
 use crate::exit::{self, Failure};
 use crate::{app, render};
+
+pub async fn list(global: &Global, args: TraceListArgs) -> Result<u8, Failure> {
+    let api = app::api(global)?;
+    let view = api
+        .list_traces(TraceListRequest {
+            environment: args.env,
+            service: args.service,
+            route: args.route,
+            status: args.status.map(|s| match s {
+                StatusArg::Ok => TraceStatus::Ok,
+                StatusArg::Error => TraceStatus::Error,
+            }),
+            min_duration_ms: args.min_duration.map(|d| d.as_secs_f64() * 1_000.0),
+            since_minutes: Some(u32::try_from(args.since.as_secs() / 60).unwrap_or(u32::MAX)),
+            limit: Some(args.limit),
+        })
+        .await?;
+    api.close().await;
+    print!("{}", render::trace_list(&view, args.format));
+    Ok(exit::OK)
+}
 
 pub async fn stats(global: &Global, args: TraceStatsArgs) -> Result<u8, Failure> {
     let api = app::api(global)?;

@@ -1,6 +1,6 @@
 //! Trace statistics and one trace's tree.
 
-use readyroom_api::traces::{TraceStatsView, TraceView};
+use readyroom_api::traces::{TraceListView, TraceStatsView, TraceView};
 
 use super::{cell, json, table};
 use crate::args::Format;
@@ -101,4 +101,46 @@ pub fn trace(view: &TraceView, format: Format) -> String {
         out.push_str(&format!("note: {}\n", cell(issue, format)));
     }
     out
+}
+
+pub fn trace_list(view: &TraceListView, format: Format) -> String {
+    if format == Format::Json {
+        return json(view);
+    }
+    if view.traces.is_empty() {
+        return format!(
+            "No traces from {} in the last {} min match.\n",
+            view.environment, view.window_minutes
+        );
+    }
+    let mut t = table(
+        format,
+        &[
+            "started",
+            "trace",
+            "service",
+            "entry",
+            "duration ms",
+            "spans",
+            "errors",
+        ],
+    );
+    for r in &view.traces {
+        t.add_row(vec![
+            r.start.clone(),
+            r.trace_id.clone(),
+            cell(r.root_service.as_deref().unwrap_or("?"), format),
+            cell(
+                r.route
+                    .as_deref()
+                    .or(r.root_name.as_deref())
+                    .unwrap_or("(no entry span)"),
+                format,
+            ),
+            ms(r.duration_ms),
+            r.spans.to_string(),
+            r.error_spans.to_string(),
+        ]);
+    }
+    format!("{t}\n")
 }
