@@ -7,8 +7,8 @@ use readyroom_store::{SpanStore, TraceFilter};
 use time::OffsetDateTime;
 
 use super::wire::{
-    RouteRow, SpanRow, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
-    TraceStatsRequest, TraceStatsView, TraceStatus, TraceView,
+    SpanRow, TraceListRequest, TraceListRow, TraceListView, TraceRequest, TraceStatsRequest,
+    TraceStatsView, TraceStatus, TraceView,
 };
 use crate::{context, Api, ApiError, ErrorCode};
 
@@ -104,20 +104,7 @@ pub(crate) async fn get_trace_stats(
                 unix_ns(now),
             )
             .await?
-            .finish(f64::from(minutes) * 60.0)
-            .into_iter()
-            .map(|s| RouteRow {
-                service: s.service,
-                route: s.route,
-                requests: s.requests,
-                errors: s.errors,
-                error_ratio: s.error_ratio,
-                requests_per_second: s.requests_per_second,
-                p50_ms: s.p50_ms,
-                p95_ms: s.p95_ms,
-                p99_ms: s.p99_ms,
-            })
-            .collect(),
+            .finish(f64::from(minutes) * 60.0),
     };
     Ok(TraceStatsView {
         environment,

@@ -8,8 +8,8 @@ pub mod service;
 mod wire;
 
 pub use wire::{
-    RouteRow, SpanRow, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
-    TraceStatsRequest, TraceStatsView, TraceStatus, TraceView,
+    SpanRow, TraceListRequest, TraceListRow, TraceListView, TraceRequest, TraceStatsRequest,
+    TraceStatsView, TraceStatus, TraceView,
 };
 
 /// The span store's file, beside the run store's.

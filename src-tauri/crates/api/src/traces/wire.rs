@@ -1,5 +1,6 @@
 //! The traces area's requests and responses, as the UI and CLI see them.
 
+use readyroom_core::traces::RouteStats;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -22,23 +23,7 @@ pub struct TraceStatsView {
     pub environment: String,
     pub window_minutes: u32,
     /// Busiest first.
-    pub routes: Vec<RouteRow>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct RouteRow {
-    pub service: String,
-    pub route: String,
-    #[ts(type = "number")]
-    pub requests: u64,
-    #[ts(type = "number")]
-    pub errors: u64,
-    pub error_ratio: f64,
-    pub requests_per_second: f64,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
+    pub routes: Vec<RouteStats>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]

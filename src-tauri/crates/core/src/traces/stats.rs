@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
+use ts_rs::TS;
 
 use super::span::{Span, SpanKind, StatusCode};
 
@@ -78,13 +79,15 @@ impl LatencyStats {
 }
 
 /// One service and route over a window, as the overview and the trace
-/// checks read it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// checks read it (and the UI, as is).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteStats {
     pub service: String,
     pub route: String,
+    #[ts(type = "number")]
     pub requests: u64,
+    #[ts(type = "number")]
     pub errors: u64,
     pub error_ratio: f64,
     pub requests_per_second: f64,

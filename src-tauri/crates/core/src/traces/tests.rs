@@ -237,6 +237,20 @@ fn a_chain_of_a_hundred_thousand_spans_is_handled_without_recursion() {
     assert_eq!(trace.preorder().len(), n as usize);
 }
 
+/// The critical path as (span name, start, end).
+fn named_path(trace: &Trace) -> Vec<(String, u64, u64)> {
+    critical_path(trace)
+        .iter()
+        .map(|s| {
+            (
+                trace.spans[s.span].name.clone(),
+                s.start_unix_nano,
+                s.end_unix_nano,
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn the_critical_path_follows_the_last_finishing_child() {
     // Sequential children: the path alternates between root and children.
@@ -246,16 +260,7 @@ fn the_critical_path_follows_the_last_finishing_child() {
         span(2, Some(0), 50, 90),
     ])
     .expect("a trace");
-    let path: Vec<(String, u64, u64)> = critical_path(&trace)
-        .iter()
-        .map(|s| {
-            (
-                trace.spans[s.span].name.clone(),
-                s.start_unix_nano,
-                s.end_unix_nano,
-            )
-        })
-        .collect();
+    let path = named_path(&trace);
     assert_eq!(
         path,
         vec![
@@ -275,16 +280,7 @@ fn the_critical_path_follows_the_last_finishing_child() {
         span(2, Some(0), 20, 90),
     ])
     .expect("a trace");
-    let names: Vec<(String, u64, u64)> = critical_path(&trace)
-        .iter()
-        .map(|s| {
-            (
-                trace.spans[s.span].name.clone(),
-                s.start_unix_nano,
-                s.end_unix_nano,
-            )
-        })
-        .collect();
+    let names = named_path(&trace);
     assert_eq!(
         names,
         vec![
