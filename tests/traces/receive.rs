@@ -491,3 +491,44 @@ async fn traces_show_and_stats_read_what_was_received() {
         missing.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn otlp_json_output_is_taken_back_unchanged_by_a_receiver() {
+    let first = TestEnv::new();
+    let config = first.config("[environments.prod]\n");
+    let (running, base) = receiver(&first, &[]).await;
+    let sent = export_with_the_rust_sdk(base);
+    running.interrupt();
+    assert_eq!(running.exited(Instant::now()).await.code, 0);
+    let exported = first
+        .run(&[
+            "--config",
+            config.to_str().expect("utf-8"),
+            "traces",
+            "show",
+            &sent.trace_id,
+            "--format",
+            "otlp-json",
+        ])
+        .await;
+    assert_eq!(exported.code, 0, "{}", exported.stderr);
+
+    // Another Readyroom takes it as any exporter's OTLP/JSON.
+    let second = TestEnv::new();
+    let (running, base) = receiver(&second, &[]).await;
+    let answer = reqwest::Client::new()
+        .post(format!("{base}/v1/traces"))
+        .header("content-type", "application/json")
+        .body(exported.stdout.trim().to_string())
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(answer.status(), 200);
+    running.interrupt();
+    assert_eq!(running.exited(Instant::now()).await.code, 0);
+
+    let trace_id: TraceId = sent.trace_id.parse().expect("hex");
+    let original = store(&first).await.trace(trace_id).await.expect("read");
+    let received = store(&second).await.trace(trace_id).await.expect("read");
+    assert_eq!(received, original, "every field survives the round trip");
+}

@@ -7,6 +7,7 @@ import type { SecretRemoved } from "./SecretRemoved";
 import type { SecretSet } from "./SecretSet";
 import type { SecretsView } from "./SecretsView";
 import type { SourcesView } from "./SourcesView";
+import type { TraceExport } from "./TraceExport";
 import type { TraceListView } from "./TraceListView";
 import type { TraceStatsView } from "./TraceStatsView";
 import type { TraceView } from "./TraceView";
@@ -25,4 +26,5 @@ export interface Responses {
   get_trace_stats: TraceStatsView;
   list_traces: TraceListView;
   get_trace: TraceView;
+  export_trace: TraceExport;
 }

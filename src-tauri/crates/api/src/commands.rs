@@ -13,8 +13,8 @@ use crate::scorecard::{
 use crate::secrets::{self, SecretRemoved, SecretSet, SecretsView, SetSecretRequest};
 use crate::settings::{self, AppInfo};
 use crate::traces::{
-    self, TraceListRequest, TraceListView, TraceRequest, TraceStatsRequest, TraceStatsView,
-    TraceView,
+    self, TraceExport, TraceListRequest, TraceListView, TraceRequest, TraceStatsRequest,
+    TraceStatsView, TraceView,
 };
 
 define_commands! {
@@ -43,6 +43,8 @@ define_commands! {
     list_traces => ListTraces(TraceListRequest) -> TraceListView = traces::handlers::list_traces;
     /// One trace as a tree with its critical path.
     get_trace => GetTrace(TraceRequest) -> TraceView = traces::handlers::get_trace;
+    /// One trace as OTLP/JSON, for other tools.
+    export_trace => ExportTrace(TraceRequest) -> TraceExport = traces::handlers::export_trace;
 }
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]

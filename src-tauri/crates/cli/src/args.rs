@@ -118,8 +118,18 @@ pub struct TraceShowArgs {
     /// The trace id (32 hex digits).
     #[arg(value_name = "TRACE_ID")]
     pub trace_id: String,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// `otlp-json`: the trace as an OTLP/JSON export request, for other
+    /// tools (and Readyroom's own receiver).
+    #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
+    pub format: ShowFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShowFormat {
+    Table,
+    Json,
+    Markdown,
+    OtlpJson,
 }
 
 /// `30m`, `1h`, `2d`: at least a minute.

@@ -1,14 +1,14 @@
 //! The traces area's command handlers, over the local span store.
 
 use readyroom_core::traces::{
-    critical_path, critical_time, self_times, summarize, Issue, SpanKind, Trace, TraceId,
+    critical_path, critical_time, self_times, summarize, Issue, Span, SpanKind, Trace, TraceId,
 };
 use readyroom_store::{SpanStore, TraceFilter};
 use time::OffsetDateTime;
 
 use super::wire::{
-    SpanRow, TraceListRequest, TraceListRow, TraceListView, TraceRequest, TraceStatsRequest,
-    TraceStatsView, TraceStatus, TraceView,
+    SpanRow, TraceExport, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
+    TraceStatsRequest, TraceStatsView, TraceStatus, TraceView,
 };
 use crate::{context, Api, ApiError, ErrorCode};
 
@@ -113,7 +113,8 @@ pub(crate) async fn get_trace_stats(
     })
 }
 
-pub(crate) async fn get_trace(api: &Api, r: TraceRequest) -> Result<TraceView, ApiError> {
+/// Every stored span of the trace a request names.
+async fn stored_trace(api: &Api, r: &TraceRequest) -> Result<(TraceId, Vec<Span>), ApiError> {
     let id: TraceId = r.trace_id.trim().parse().map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidRequest,
@@ -128,8 +129,25 @@ pub(crate) async fn get_trace(api: &Api, r: TraceRequest) -> Result<TraceView, A
     };
     let store = span_store(api).await?.ok_or_else(not_found)?;
     let spans = store.trace(id).await?;
-    let trace = Trace::assemble(spans).ok_or_else(not_found)?;
+    if spans.is_empty() {
+        return Err(not_found());
+    }
+    Ok((id, spans))
+}
+
+pub(crate) async fn get_trace(api: &Api, r: TraceRequest) -> Result<TraceView, ApiError> {
+    let (_, spans) = stored_trace(api, &r).await?;
+    let trace = Trace::assemble(spans)
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "a stored trace had no spans"))?;
     Ok(view(&trace))
+}
+
+pub(crate) async fn export_trace(api: &Api, r: TraceRequest) -> Result<TraceExport, ApiError> {
+    let (id, spans) = stored_trace(api, &r).await?;
+    Ok(TraceExport {
+        trace_id: id.to_string(),
+        otlp_json: readyroom_sources::otlp::to_json(&spans),
+    })
 }
 
 /// Input echoed in an error: printable, and not a page of it.

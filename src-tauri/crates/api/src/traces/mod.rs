@@ -8,8 +8,8 @@ pub mod service;
 mod wire;
 
 pub use wire::{
-    SpanRow, TraceListRequest, TraceListRow, TraceListView, TraceRequest, TraceStatsRequest,
-    TraceStatsView, TraceStatus, TraceView,
+    SpanRow, TraceExport, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
+    TraceStatsRequest, TraceStatsView, TraceStatus, TraceView,
 };
 
 /// The span store's file, beside the run store's.

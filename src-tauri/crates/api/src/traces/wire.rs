@@ -134,3 +134,12 @@ pub struct TraceListRow {
     #[ts(type = "number")]
     pub error_spans: u64,
 }
+
+/// One trace as OTLP/JSON, for other tools (and Readyroom's own receiver).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceExport {
+    pub trace_id: String,
+    /// An `ExportTraceServiceRequest` in OTLP/JSON.
+    pub otlp_json: String,
+}

@@ -2,7 +2,9 @@
 
 use readyroom_api::traces::{TraceListRequest, TraceRequest, TraceStatsRequest, TraceStatus};
 
-use crate::args::{Global, StatusArg, TraceListArgs, TraceShowArgs, TraceStatsArgs};
+use crate::args::{
+    Format, Global, ShowFormat, StatusArg, TraceListArgs, TraceShowArgs, TraceStatsArgs,
+};
 use crate::exit::{self, Failure};
 use crate::{app, render};
 
@@ -43,12 +45,22 @@ pub async fn stats(global: &Global, args: TraceStatsArgs) -> Result<u8, Failure>
 
 pub async fn show(global: &Global, args: TraceShowArgs) -> Result<u8, Failure> {
     let api = app::api(global)?;
-    let view = api
-        .get_trace(TraceRequest {
-            trace_id: args.trace_id,
-        })
-        .await?;
+    let request = TraceRequest {
+        trace_id: args.trace_id,
+    };
+    let format = match args.format {
+        ShowFormat::OtlpJson => {
+            let export = api.export_trace(request).await?;
+            api.close().await;
+            println!("{}", export.otlp_json);
+            return Ok(exit::OK);
+        }
+        ShowFormat::Table => Format::Table,
+        ShowFormat::Json => Format::Json,
+        ShowFormat::Markdown => Format::Markdown,
+    };
+    let view = api.get_trace(request).await?;
     api.close().await;
-    print!("{}", render::trace(&view, args.format));
+    print!("{}", render::trace(&view, format));
     Ok(exit::OK)
 }

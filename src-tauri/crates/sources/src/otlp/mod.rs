@@ -2,9 +2,11 @@
 //! Readyroom's spans, and the OTLP/HTTP receiver.
 
 mod decode;
+mod encode;
 mod http;
 
 pub use decode::{decode_request, to_spans, DecodeError, Decoded, Encoding, UNKNOWN_SERVICE};
+pub use encode::{to_json, to_request};
 pub use http::{router as http_router, serve as serve_http, ReceiverLimits, SpanSink};
 
 #[cfg(test)]

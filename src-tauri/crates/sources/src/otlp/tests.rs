@@ -189,3 +189,32 @@ fn malformed_bodies_are_errors_not_empty_requests() {
         assert!(err.to_string().contains("OTLP/JSON"), "{err}");
     }
 }
+
+#[test]
+fn spans_encode_back_to_the_same_spans_through_json_and_protobuf() {
+    let decoded = to_spans(decode_request(Encoding::Json, SPEC_JSON.as_bytes()).expect("valid"));
+    let mut spans = decoded.spans;
+    let mut second = to_spans(request(vec![
+        otlp_span(1, 2, None),
+        otlp_span(1, 3, Some(2)),
+    ]))
+    .spans;
+    spans.append(&mut second);
+    spans[0].attributes.0.push((
+        "nested".into(),
+        Value::Map(vec![(
+            "list".into(),
+            Value::Array(vec![Value::Bool(true), Value::Double(1.5)]),
+        )]),
+    ));
+    let json = to_json(&spans);
+    let back =
+        to_spans(decode_request(Encoding::Json, json.as_bytes()).expect("our JSON is OTLP/JSON"));
+    assert_eq!(back.rejected, 0);
+    assert_eq!(back.spans, spans);
+    let proto = to_request(&spans).encode_to_vec();
+    let back = to_spans(decode_request(Encoding::Protobuf, &proto).expect("valid protobuf"));
+    assert_eq!(back.spans, spans);
+    // Two resources, two groups.
+    assert_eq!(to_request(&spans).resource_spans.len(), 2);
+}
