@@ -16,7 +16,7 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -78,9 +78,8 @@ pub fn router(sink: Arc<dyn SpanSink>, limits: ReceiverLimits) -> Router {
     };
     Router::new()
         .route("/v1/traces", post(export))
-        // The extractor's own limit, on the compressed body; the
-        // decompressed size is checked while inflating.
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        // The handler reads the body itself, capped (see `read_capped`).
+        .layer(DefaultBodyLimit::disable())
         .with_state(receiver)
 }
 
@@ -176,7 +175,49 @@ fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, (StatusCode, String)> {
     Ok(out)
 }
 
-async fn export(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
+/// Past the limit, up to this much more is read and discarded (for at most
+/// `DRAIN_FOR`) before answering 413: closing a connection with unread
+/// data resets it, and the sender would see a broken connection instead of
+/// the 413 that tells it what is wrong. Nothing drained is kept.
+const DRAIN_CAP: usize = 64 * 1024 * 1024;
+const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Reads a body of at most `limit` bytes.
+async fn read_capped(body: Body, limit: usize) -> Result<Bytes, (StatusCode, String)> {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut collected: Vec<u8> = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!("the body could not be read: {e}"),
+            )
+        })?;
+        if collected.len() + chunk.len() > limit {
+            let mut drained = 0usize;
+            let deadline = tokio::time::sleep(DRAIN_FOR);
+            tokio::pin!(deadline);
+            while drained < DRAIN_CAP {
+                tokio::select! {
+                    next = stream.next() => match next {
+                        Some(Ok(more)) => drained += more.len(),
+                        _ => break,
+                    },
+                    _ = &mut deadline => break,
+                }
+            }
+            return Err((
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than the limit of {limit} bytes"),
+            ));
+        }
+        collected.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(collected))
+}
+
+async fn export(State(receiver): State<Receiver>, headers: HeaderMap, body: Body) -> Response {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
         if !receiver.limits.allowed_origins.iter().any(|o| o == origin) {
@@ -200,6 +241,10 @@ async fn export(State(receiver): State<Receiver>, headers: HeaderMap, body: Byte
             Some(encoding),
             "the receiver is busy; retry after the Retry-After delay".into(),
         );
+    };
+    let body = match read_capped(body, receiver.limits.max_body_bytes).await {
+        Ok(body) => body,
+        Err((status, message)) => return failure(status, Some(encoding), message),
     };
     let content_encoding = headers
         .get(header::CONTENT_ENCODING)

@@ -218,3 +218,79 @@ fn spans_encode_back_to_the_same_spans_through_json_and_protobuf() {
     // Two resources, two groups.
     assert_eq!(to_request(&spans).resource_spans.len(), 2);
 }
+
+/// A sink that holds every batch until released, counting batches that
+/// reached it.
+struct HeldSink {
+    release: tokio::sync::Semaphore,
+    entered: std::sync::atomic::AtomicUsize,
+}
+
+impl SpanSink for HeldSink {
+    fn ingest(
+        &self,
+        spans: Vec<readyroom_core::traces::Span>,
+    ) -> crate::BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.entered
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = self.release.acquire().await;
+            drop(spans);
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn past_the_exports_in_flight_the_receiver_answers_503_with_retry_after() {
+    let sink = std::sync::Arc::new(HeldSink {
+        release: tokio::sync::Semaphore::new(0),
+        entered: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let limits = ReceiverLimits {
+        max_in_flight: 2,
+        ..ReceiverLimits::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = http_router(sink.clone(), limits);
+    tokio::spawn(serve_http(listener, router, std::future::pending()));
+    let body = request(vec![otlp_span(1, 2, None)]).encode_to_vec();
+    let post = || {
+        reqwest::Client::new()
+            .post(format!("http://{addr}/v1/traces"))
+            .header("content-type", "application/x-protobuf")
+            .body(body.clone())
+            .send()
+    };
+    // Two exports held by the sink fill the receiver.
+    let held: Vec<_> = (0..2).map(|_| tokio::spawn(post())).collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while sink.entered.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both exports reached the sink"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // A third is refused at once, not queued.
+    let busy = tokio::time::timeout(std::time::Duration::from_secs(20), post())
+        .await
+        .expect("answered without waiting for the held exports")
+        .expect("POST");
+    assert_eq!(busy.status(), 503);
+    assert_eq!(
+        busy.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    // Released, the held exports complete and new ones are taken again.
+    sink.release.add_permits(1_000);
+    for h in held {
+        assert_eq!(h.await.expect("join").expect("POST").status(), 200);
+    }
+    assert_eq!(post().await.expect("POST").status(), 200);
+}
