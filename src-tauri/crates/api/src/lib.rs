@@ -88,6 +88,7 @@ pub struct Api {
 struct Inner {
     host: Host,
     store: tokio::sync::OnceCell<Store>,
+    spans: tokio::sync::OnceCell<readyroom_store::SpanStore>,
     scorecard: scorecard::State,
     services: services::Services,
 }
@@ -104,6 +105,7 @@ impl Api {
             inner: Arc::new(Inner {
                 host,
                 store: tokio::sync::OnceCell::new(),
+                spans: tokio::sync::OnceCell::new(),
                 scorecard: scorecard::State::default(),
                 services: services::Services::default(),
             }),
@@ -141,6 +143,27 @@ impl Api {
         if let Some(store) = self.inner.store.get() {
             store.close().await;
         }
+    }
+
+    /// The span store, opened on first use; `None` while no span was ever
+    /// received (reading does not create the file).
+    pub async fn span_store(&self) -> Result<Option<&readyroom_store::SpanStore>, ApiError> {
+        if let Some(store) = self.inner.spans.get() {
+            return Ok(Some(store));
+        }
+        let path = traces::spans_path(&self.inner.host.settings.store_path);
+        if !path.exists() {
+            return Ok(None);
+        }
+        self.inner
+            .spans
+            .get_or_try_init(|| async {
+                readyroom_store::SpanStore::open(&path)
+                    .await
+                    .map_err(ApiError::from)
+            })
+            .await
+            .map(Some)
     }
 
     /// The local store, opened on first use.

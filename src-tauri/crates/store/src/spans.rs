@@ -73,7 +73,7 @@ pub const SETTLE_NS: u64 = 2 * 60 * 1_000_000_000;
 const MAX_ERROR_SPANS: i64 = 2_000;
 
 /// An environment's spans in a window, counted (see `SpanStore::window`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct WindowCounts {
     pub last_span_start_ns: Option<u64>,
     pub spans: u64,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use readyroom_core::config::Environment;
 use readyroom_core::evidence::{InputId, Missing};
-use readyroom_core::traces::{SpanWindow, SPANS};
+use readyroom_core::traces::{from_unix_nanos, unix_nanos, SpanWindow, SPANS};
 use readyroom_sources::{BoxFuture, Findings, RunContext, Source};
 use readyroom_store::{SpanStore, WindowCounts};
 use time::OffsetDateTime;
@@ -51,18 +51,19 @@ impl Source for SpanStoreSource {
     }
 }
 
-fn unix_ns(at: OffsetDateTime) -> u64 {
-    u64::try_from(at.unix_timestamp_nanos()).unwrap_or(0)
-}
-
 async fn read(
     path: &std::path::Path,
     environment: &str,
     now: OffsetDateTime,
 ) -> Result<SpanWindow, String> {
+    // No span store yet: nothing was ever received (and reading does not
+    // create the file).
+    if !path.exists() {
+        return Ok(to_window(WindowCounts::default(), now));
+    }
     let store = SpanStore::open(path).await.map_err(|e| e.to_string())?;
     let counts = store
-        .window(environment, unix_ns(now - WINDOW), unix_ns(now))
+        .window(environment, unix_nanos(now - WINDOW), unix_nanos(now))
         .await
         .map_err(|e| e.to_string())?;
     Ok(to_window(counts, now))
@@ -73,9 +74,7 @@ fn to_window(c: WindowCounts, now: OffsetDateTime) -> SpanWindow {
         source: SOURCE.into(),
         measured_at: now,
         window_hours: WINDOW.as_seconds_f64() / 3_600.0,
-        last_span_at: c
-            .last_span_start_ns
-            .and_then(|ns| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns)).ok()),
+        last_span_at: c.last_span_start_ns.and_then(from_unix_nanos),
         spans: c.settled_spans,
         orphans: c.orphans,
         server_spans: c.server_spans,

@@ -1,10 +1,10 @@
 //! The traces area's command handlers, over the local span store.
 
 use readyroom_core::traces::{
-    critical_path, critical_time, self_times, summarize, Issue, Span, SpanKind, Trace, TraceId,
+    critical_path, critical_time, from_unix_nanos, self_times, summarize, unix_nanos, Issue, Span,
+    SpanKind, Trace, TraceId,
 };
-use readyroom_store::{SpanStore, TraceFilter};
-use time::OffsetDateTime;
+use readyroom_store::TraceFilter;
 
 use super::wire::{
     SpanRow, TraceExport, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
@@ -17,8 +17,7 @@ const DEFAULT_LIST_LIMIT: u32 = 50;
 const MAX_LIST_LIMIT: u32 = 10_000;
 
 fn rfc3339(nanos: u64) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
-        .ok()
+    from_unix_nanos(nanos)
         .and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)
                 .ok()
@@ -42,13 +41,13 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
             .unwrap_or(DEFAULT_LIST_LIMIT)
             .clamp(1, MAX_LIST_LIMIT),
     };
-    let traces = match span_store(api).await? {
+    let traces = match api.span_store().await? {
         None => Vec::new(),
         Some(store) => store
             .traces(
                 &environment,
-                unix_ns(now - time::Duration::minutes(i64::from(minutes))),
-                unix_ns(now),
+                unix_nanos(now - time::Duration::minutes(i64::from(minutes))),
+                unix_nanos(now),
                 &filter,
             )
             .await?
@@ -72,18 +71,6 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
     })
 }
 
-async fn span_store(api: &Api) -> Result<Option<SpanStore>, ApiError> {
-    let path = super::spans_path(&api.settings().store_path);
-    if !path.exists() {
-        return Ok(None);
-    }
-    Ok(Some(SpanStore::open(&path).await?))
-}
-
-fn unix_ns(at: OffsetDateTime) -> u64 {
-    u64::try_from(at.unix_timestamp_nanos()).unwrap_or(0)
-}
-
 fn ms(nanos: u64) -> f64 {
     nanos as f64 / 1_000_000.0
 }
@@ -95,13 +82,13 @@ pub(crate) async fn get_trace_stats(
     let environment = context::resolve_environment(api, r.environment.as_deref())?;
     let minutes = r.since_minutes.unwrap_or(DEFAULT_SINCE_MINUTES).max(1);
     let now = api.now();
-    let routes = match span_store(api).await? {
+    let routes = match api.span_store().await? {
         None => Vec::new(),
         Some(store) => store
             .route_stats(
                 &environment,
-                unix_ns(now - time::Duration::minutes(i64::from(minutes))),
-                unix_ns(now),
+                unix_nanos(now - time::Duration::minutes(i64::from(minutes))),
+                unix_nanos(now),
             )
             .await?
             .finish(f64::from(minutes) * 60.0),
@@ -127,7 +114,7 @@ async fn stored_trace(api: &Api, r: &TraceRequest) -> Result<(TraceId, Vec<Span>
             format!("no span of trace {id} is stored"),
         )
     };
-    let store = span_store(api).await?.ok_or_else(not_found)?;
+    let store = api.span_store().await?.ok_or_else(not_found)?;
     let spans = store.trace(id).await?;
     if spans.is_empty() {
         return Err(not_found());
@@ -193,13 +180,7 @@ fn view(trace: &Trace) -> TraceView {
     let bounds = trace.clipped_bounds();
     let selves = self_times(trace);
     let critical = critical_time(trace, &critical_path(trace));
-    let start = OffsetDateTime::from_unix_timestamp_nanos(i128::from(summary.start_unix_nano))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default();
+    let start = rfc3339(summary.start_unix_nano);
     let spans = trace
         .preorder()
         .into_iter()

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use readyroom_core::traces::{environment_of, Span};
+use readyroom_core::traces::{environment_of, unix_nanos, Span};
 pub use readyroom_sources::otlp::ReceiverLimits;
 use readyroom_sources::otlp::{http_router, serve_http, SpanSink};
 use readyroom_sources::BoxFuture;
@@ -22,11 +22,6 @@ impl StoreSink {
     }
 }
 
-fn now_ns() -> u64 {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
-    u64::try_from(now).unwrap_or(0)
-}
-
 impl SpanSink for StoreSink {
     fn ingest(&self, spans: Vec<Span>) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
@@ -38,7 +33,7 @@ impl SpanSink for StoreSink {
                 })
                 .collect();
             self.store
-                .insert(&batch, now_ns())
+                .insert(&batch, unix_nanos(time::OffsetDateTime::now_utc()))
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string())

@@ -94,16 +94,12 @@ async fn retain(api: &Api) -> Result<(), String> {
     let settings = crate::context::load_config(api)
         .map(|c| c.config.settings.spans)
         .unwrap_or_default();
-    let path = super::spans_path(&api.settings().store_path);
     // Nothing received yet: nothing to keep, and no file to create.
-    if !path.exists() {
+    let Some(store) = api.span_store().await.map_err(|e| e.to_string())? else {
         return Ok(());
-    }
-    let store = readyroom_store::SpanStore::open(&path)
-        .await
-        .map_err(|e| e.to_string())?;
+    };
     let cutoff = api.now() - time::Duration::days(i64::from(settings.retention_days));
-    let cutoff_ns = u64::try_from(cutoff.unix_timestamp_nanos()).unwrap_or(0);
+    let cutoff_ns = readyroom_core::traces::unix_nanos(cutoff);
     let removed = store
         .apply_retention(cutoff_ns, settings.max_bytes)
         .await

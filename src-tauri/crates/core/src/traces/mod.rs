@@ -13,8 +13,8 @@ pub use assembly::{Issue, Trace};
 pub use critical_path::{critical_path, critical_time, Segment};
 pub use evidence::{has_error_detail, SpanWindow, SPANS};
 pub use span::{
-    environment_of, Attributes, IdError, Span, SpanEvent, SpanId, SpanKind, SpanLink, StatusCode,
-    TraceId, Value,
+    environment_of, from_unix_nanos, unix_nanos, Attributes, IdError, Span, SpanEvent, SpanId,
+    SpanKind, SpanLink, StatusCode, TraceId, Value,
 };
 pub use stats::{
     http_status, is_failed_request, route_of, LatencyStats, RouteAggregator, RouteStats,

@@ -264,3 +264,13 @@ pub fn environment_of(span: &Span) -> Option<&str> {
         .find_map(|key| span.resource.str(key))
         .filter(|name| !name.is_empty())
 }
+
+/// A time as OTLP's nanoseconds since the Unix epoch (0 before 1970).
+pub fn unix_nanos(at: time::OffsetDateTime) -> u64 {
+    u64::try_from(at.unix_timestamp_nanos()).unwrap_or(0)
+}
+
+/// OTLP's nanoseconds since the Unix epoch as a time.
+pub fn from_unix_nanos(nanos: u64) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos)).ok()
+}

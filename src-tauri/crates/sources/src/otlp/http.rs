@@ -74,7 +74,7 @@ pub fn router(sink: Arc<dyn SpanSink>, limits: ReceiverLimits) -> Router {
     let receiver = Receiver {
         sink,
         in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
-        limits: Arc::new(limits.clone()),
+        limits: Arc::new(limits),
     };
     Router::new()
         .route("/v1/traces", post(export))
