@@ -8,7 +8,7 @@ use opentelemetry::trace::{
     Span as _, SpanKind, Status, TraceContextExt, Tracer, TracerProvider as _,
 };
 use opentelemetry::KeyValue;
-use opentelemetry_otlp::{SpanExporter, WithExportConfig};
+use opentelemetry_otlp::{Compression, Protocol, SpanExporter, WithExportConfig, WithTonicConfig};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
 use readyroom_core::traces::{self as model, TraceId};
@@ -16,14 +16,27 @@ use readyroom_store::SpanStore;
 use readyroom_tests::serving::{self, Serving};
 use readyroom_tests::TestEnv;
 
-/// Starts `readyroom otlp --http 127.0.0.1:0` and returns it with its
-/// endpoint base URL.
+/// Starts `readyroom otlp` on free ports (HTTP and gRPC) and returns it
+/// with its OTLP/HTTP base URL.
 async fn receiver(env: &TestEnv, extra: &[&str]) -> (Serving, String) {
-    let mut args = vec!["otlp", "--http", "127.0.0.1:0"];
+    let mut args = vec!["otlp", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"];
     args.extend(extra);
     let started = serving::start_printing(env, &args, "http").await;
     let base = format!("http://127.0.0.1:{}", started.port);
     (started, base)
+}
+
+/// Starts `readyroom otlp` with only gRPC, on a free port, and returns it
+/// with its endpoint.
+async fn grpc_receiver(env: &TestEnv) -> (Serving, String) {
+    let started = serving::start_printing(
+        env,
+        &["otlp", "--http", "off", "--grpc", "127.0.0.1:0"],
+        "grpc",
+    )
+    .await;
+    let endpoint = format!("http://127.0.0.1:{}", started.port);
+    (started, endpoint)
 }
 
 async fn store(env: &TestEnv) -> SpanStore {
@@ -39,16 +52,44 @@ pub(crate) struct Sent {
     child_id: String,
 }
 
+/// How the SDK exports.
+#[derive(Clone, Copy)]
+pub(crate) enum Transport {
+    HttpProtobuf,
+    HttpJson,
+    /// tonic, gzip-compressed.
+    GrpcGzip,
+}
+
 /// Exports one trace (a SERVER span with a CLIENT child that fails) with
-/// the OpenTelemetry Rust SDK over OTLP/HTTP protobuf. The SDK's blocking
-/// client runs on its own thread, as in an application.
+/// the OpenTelemetry Rust SDK over OTLP/HTTP protobuf.
 pub(crate) fn export_with_the_rust_sdk(base: String) -> Sent {
+    export_with(Transport::HttpProtobuf, base)
+}
+
+/// Exports that trace over `transport` to `endpoint` (an OTLP/HTTP base
+/// URL, or the gRPC endpoint). The SDK runs on its own thread, as in an
+/// application; gRPC's client needs a Tokio runtime entered there.
+pub(crate) fn export_with(transport: Transport, endpoint: String) -> Sent {
     std::thread::spawn(move || {
-        let exporter = SpanExporter::builder()
-            .with_http()
-            .with_endpoint(format!("{base}/v1/traces"))
-            .build()
-            .expect("exporter");
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let _entered = runtime.enter();
+        let exporter = match transport {
+            Transport::HttpProtobuf | Transport::HttpJson => SpanExporter::builder()
+                .with_http()
+                .with_protocol(match transport {
+                    Transport::HttpJson => Protocol::HttpJson,
+                    _ => Protocol::HttpBinary,
+                })
+                .with_endpoint(format!("{endpoint}/v1/traces"))
+                .build(),
+            Transport::GrpcGzip => SpanExporter::builder()
+                .with_tonic()
+                .with_compression(Compression::Gzip)
+                .with_endpoint(endpoint)
+                .build(),
+        }
+        .expect("exporter");
         let provider = SdkTracerProvider::builder()
             .with_resource(
                 Resource::builder()
@@ -94,13 +135,10 @@ pub(crate) fn export_with_the_rust_sdk(base: String) -> Sent {
     .expect("the SDK thread")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn what_the_rust_sdk_sends_over_http_protobuf_is_what_the_store_keeps() {
-    let env = TestEnv::new();
-    let (running, base) = receiver(&env, &[]).await;
-    let sent = export_with_the_rust_sdk(base);
+/// What `sent` exported is exactly what the store keeps.
+async fn assert_kept_as_sent(env: &TestEnv, sent: &Sent) {
     let trace_id: TraceId = sent.trace_id.parse().expect("hex trace id");
-    let spans = store(&env).await.trace(trace_id).await.expect("read");
+    let spans = store(env).await.trace(trace_id).await.expect("read");
     assert_eq!(spans.len(), 2, "{spans:#?}");
     let root = spans
         .iter()
@@ -131,9 +169,29 @@ async fn what_the_rust_sdk_sends_over_http_protobuf_is_what_the_store_keeps() {
         Some("Timeout")
     );
     assert_eq!(
-        store(&env).await.count(Some("prod")).await.expect("count"),
+        store(env).await.count(Some("prod")).await.expect("count"),
         2
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_the_rust_sdk_sends_over_http_protobuf_and_json_is_what_the_store_keeps() {
+    for transport in [Transport::HttpProtobuf, Transport::HttpJson] {
+        let env = TestEnv::new();
+        let (running, base) = receiver(&env, &[]).await;
+        let sent = export_with(transport, base);
+        assert_kept_as_sent(&env, &sent).await;
+        running.interrupt();
+        assert_eq!(running.exited(Instant::now()).await.code, 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_the_rust_sdk_sends_over_grpc_with_gzip_is_what_the_store_keeps() {
+    let env = TestEnv::new();
+    let (running, endpoint) = grpc_receiver(&env).await;
+    let sent = export_with(Transport::GrpcGzip, endpoint);
+    assert_kept_as_sent(&env, &sent).await;
     running.interrupt();
     assert_eq!(running.exited(Instant::now()).await.code, 0);
 }
@@ -166,6 +224,24 @@ async fn otlp_json_is_received_and_unattributed_spans_are_kept_apart() {
         store.count(None).await.expect("count"),
         1,
         "no environment named"
+    );
+    // The CLI says how to place them, rather than only "nothing here". The
+    // spec example's span is from 2018: any window will do.
+    let config = env.config("[environments.prod]\n");
+    let config = config.to_str().expect("utf-8");
+    let list = env
+        .run(&["--config", config, "traces", "list", "--since", "1d"])
+        .await;
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(
+        list.stdout
+            .contains("1 span(s) arrived without an environment")
+            && list
+                .stdout
+                .contains("deployment.environment.name = \"prod\"")
+            && list.stdout.contains("[environments.prod.traces.match]"),
+        "{}",
+        list.stdout
     );
     running.interrupt();
     assert_eq!(running.exited(Instant::now()).await.code, 0);
@@ -306,16 +382,20 @@ async fn a_port_already_in_use_is_named_with_what_to_change() {
     let env = TestEnv::new();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr").to_string();
-    let run = env.run(&["otlp", "--http", &addr]).await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(&format!(
-            "port {} is already in use",
-            taken.local_addr().expect("addr").port()
-        )) && run.stderr.contains("--http"),
-        "{}",
-        run.stderr
-    );
+    let port = taken.local_addr().expect("addr").port();
+    for (flag, other) in [("--http", "--grpc"), ("--grpc", "--http")] {
+        let run = env.run(&["otlp", flag, &addr, other, "off"]).await;
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("port {port} is already in use"))
+                && run.stderr.contains(&format!("{flag} ADDR:PORT")),
+            "{flag}: {}",
+            run.stderr
+        );
+    }
+    let both_off = env.run(&["otlp", "--http", "off", "--grpc", "off"]).await;
+    assert_eq!(both_off.code, 2, "{}", both_off.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]

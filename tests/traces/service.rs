@@ -8,7 +8,7 @@ use readyroom_tests::serving;
 use readyroom_tests::targets::closed_port;
 use readyroom_tests::TestEnv;
 
-use super::receive::export_with_the_rust_sdk;
+use super::receive::{export_with, export_with_the_rust_sdk, Transport};
 
 async fn until_listening(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -29,7 +29,8 @@ async fn serve_receives_spans_on_the_configured_port_for_the_scorecard() {
     let env = TestEnv::new();
     let port = closed_port();
     let config = env.config(&format!(
-        "[settings.otlp]\nhttp = \"127.0.0.1:{port}\"\n[environments.prod]\n"
+        "[settings.otlp]\nhttp = \"127.0.0.1:{port}\"\ngrpc = \"127.0.0.1:{}\"\n[environments.prod]\n",
+        closed_port()
     ));
     let config = config.to_str().expect("utf-8");
     let serve = serving::start(&env, &["--config", config, "serve"]).await;
@@ -41,13 +42,56 @@ async fn serve_receives_spans_on_the_configured_port_for_the_scorecard() {
     assert_eq!(run.check("obs.traces_flowing")["outcome"], "pass");
 }
 
+/// The exported resource says `deployment.environment.name = prod`; the
+/// config's match rule for `checkout-prod` comes first.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_receives_grpc_and_places_spans_by_the_configs_match_rules() {
+    let env = TestEnv::new();
+    let grpc = closed_port();
+    let config = env.config(&format!(
+        "[settings.otlp]\nhttp = \"127.0.0.1:{}\"\ngrpc = \"127.0.0.1:{grpc}\"\n\
+         [environments.prod]\n\
+         [environments.checkout-prod.traces.match]\n\"service.name\" = \"checkout\"\n",
+        closed_port()
+    ));
+    let config = config.to_str().expect("utf-8");
+    let serve = serving::start(&env, &["--config", config, "serve"]).await;
+    until_listening(grpc).await;
+    export_with(Transport::GrpcGzip, format!("http://127.0.0.1:{grpc}"));
+    serve.interrupt();
+    assert_eq!(serve.exited(Instant::now()).await.code, 0);
+    let placed = env
+        .run(&[
+            "--config",
+            config,
+            "score",
+            "--env",
+            "checkout-prod",
+            "--format",
+            "json",
+        ])
+        .await;
+    assert_eq!(placed.check("obs.traces_flowing")["outcome"], "pass");
+    let by_resource = env
+        .run(&[
+            "--config", config, "score", "--env", "prod", "--format", "json",
+        ])
+        .await;
+    assert_eq!(
+        by_resource.check("obs.traces_flowing")["outcome"],
+        "unknown",
+        "the match rule took the spans"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_taken_receiver_port_is_named_and_the_app_keeps_working() {
     let env = TestEnv::new();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port();
     let config = env.config(&format!(
-        "[settings.otlp]\nhttp = \"127.0.0.1:{port}\"\n[environments.prod]\n"
+        "[settings.otlp]\nhttp = \"127.0.0.1:{port}\"\ngrpc = \"127.0.0.1:{}\"\n[environments.prod]\n",
+        closed_port()
     ));
     let serve = serving::start(
         &env,

@@ -5,4 +5,9 @@ export type TraceListView = { environment: string, windowMinutes: number,
 /**
  * Newest first.
  */
-traces: Array<TraceListRow>, };
+traces: Array<TraceListRow>, 
+/**
+ * When nothing is here but spans arrived without an environment: how
+ * to attribute them.
+ */
+attributionHint: string | null, };

@@ -8,4 +8,9 @@ export type TraceStatsView = { environment: string, windowMinutes: number,
 /**
  * Busiest first.
  */
-routes: Array<RouteStats>, };
+routes: Array<RouteStats>, 
+/**
+ * When nothing is here but spans arrived without an environment: how
+ * to attribute them.
+ */
+attributionHint: string | null, };

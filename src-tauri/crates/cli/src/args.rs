@@ -52,7 +52,7 @@ pub enum Command {
     Demo(DemoArgs),
     /// Serve the UI and command API over HTTP (loopback only by default).
     Serve(ServeArgs),
-    /// Receive traces over OTLP/HTTP into the local span store, until Ctrl-C.
+    /// Receive traces over OTLP/HTTP and OTLP/gRPC into the local span store, until Ctrl-C.
     Otlp(OtlpArgs),
     /// Read the traces Readyroom received.
     #[command(subcommand)]
@@ -144,12 +144,29 @@ fn parse_since(text: &str) -> Result<std::time::Duration, String> {
     Ok(d)
 }
 
+/// A receiver's address, or `off`.
+#[derive(Debug, Clone, Copy)]
+pub struct Listen(pub Option<std::net::SocketAddr>);
+
+fn parse_listen(text: &str) -> Result<Listen, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(Listen(None));
+    }
+    text.parse()
+        .map(|addr| Listen(Some(addr)))
+        .map_err(|_| format!("'{text}' is not an address such as 127.0.0.1:4318, or off"))
+}
+
 #[derive(Debug, Args)]
 pub struct OtlpArgs {
-    /// Address for OTLP/HTTP (`POST /v1/traces`, protobuf or JSON, gzip).
+    /// Address for OTLP/HTTP (`POST /v1/traces`, protobuf or JSON, gzip),
+    /// or `off`. Loopback unless another address is named here.
+    #[arg(long, default_value = "127.0.0.1:4318", value_name = "ADDR:PORT|off", value_parser = parse_listen)]
+    pub http: Listen,
+    /// Address for OTLP/gRPC (`TraceService/Export`, gzip), or `off`.
     /// Loopback unless another address is named here.
-    #[arg(long, default_value = "127.0.0.1:4318", value_name = "ADDR:PORT")]
-    pub http: std::net::SocketAddr,
+    #[arg(long, default_value = "127.0.0.1:4317", value_name = "ADDR:PORT|off", value_parser = parse_listen)]
+    pub grpc: Listen,
     /// Largest request body, compressed or decompressed, in bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
     pub max_body_bytes: usize,
@@ -157,7 +174,7 @@ pub struct OtlpArgs {
     /// any other origin are refused.
     #[arg(long, value_name = "ORIGIN")]
     pub allow_origin: Vec<String>,
-    /// Print the address as JSON ({"http": ...}) for scripts and tests.
+    /// Print the addresses as JSON ({"http": ..., "grpc": ...}) for scripts and tests.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

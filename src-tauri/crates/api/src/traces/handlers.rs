@@ -1,10 +1,10 @@
 //! The traces area's command handlers, over the local span store.
 
 use readyroom_core::traces::{
-    critical_path, critical_time, from_unix_nanos, self_times, summarize, unix_nanos, Issue, Span,
-    SpanKind, Trace, TraceId,
+    critical_path, critical_time, from_unix_nanos, how_to_attribute, self_times, summarize,
+    unix_nanos, Issue, Span, SpanKind, Trace, TraceId,
 };
-use readyroom_store::TraceFilter;
+use readyroom_store::{SpanStore, TraceFilter};
 
 use super::wire::{
     SpanRow, TraceExport, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
@@ -41,7 +41,8 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
             .unwrap_or(DEFAULT_LIST_LIMIT)
             .clamp(1, MAX_LIST_LIMIT),
     };
-    let traces = match api.span_store().await? {
+    let store = api.span_store().await?;
+    let traces = match store {
         None => Vec::new(),
         Some(store) => store
             .traces(
@@ -64,11 +65,26 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
             })
             .collect(),
     };
+    let attribution_hint = attribution_hint(store, &environment, traces.is_empty()).await?;
     Ok(TraceListView {
         environment,
         window_minutes: minutes,
         traces,
+        attribution_hint,
     })
+}
+
+/// An empty answer while spans sit unattributed says how to place them.
+async fn attribution_hint(
+    store: Option<&SpanStore>,
+    environment: &str,
+    empty: bool,
+) -> Result<Option<String>, ApiError> {
+    let Some(store) = store.filter(|_| empty) else {
+        return Ok(None);
+    };
+    let unattributed = store.count(None).await?;
+    Ok((unattributed > 0).then(|| how_to_attribute(environment, unattributed)))
 }
 
 fn ms(nanos: u64) -> f64 {
@@ -82,7 +98,8 @@ pub(crate) async fn get_trace_stats(
     let environment = context::resolve_environment(api, r.environment.as_deref())?;
     let minutes = r.since_minutes.unwrap_or(DEFAULT_SINCE_MINUTES).max(1);
     let now = api.now();
-    let routes = match api.span_store().await? {
+    let store = api.span_store().await?;
+    let routes = match store {
         None => Vec::new(),
         Some(store) => store
             .route_stats(
@@ -93,10 +110,12 @@ pub(crate) async fn get_trace_stats(
             .await?
             .finish(f64::from(minutes) * 60.0),
     };
+    let attribution_hint = attribution_hint(store, &environment, routes.is_empty()).await?;
     Ok(TraceStatsView {
         environment,
         window_minutes: minutes,
         routes,
+        attribution_hint,
     })
 }
 

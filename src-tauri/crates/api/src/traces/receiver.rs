@@ -1,24 +1,26 @@
-//! The OTLP/HTTP receiver, wired to the span store: spans are attributed to
+//! The OTLP/HTTP and OTLP/gRPC receivers, wired to the span store: spans are attributed to
 //! an environment by their resource and stored a batch at a time.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use readyroom_core::traces::{environment_of, unix_nanos, Span};
+use readyroom_core::config::Config;
+use readyroom_core::traces::{unix_nanos, Attribution, Span};
 pub use readyroom_sources::otlp::ReceiverLimits;
-use readyroom_sources::otlp::{http_router, serve_http, SpanSink};
+use readyroom_sources::otlp::{http_router, serve_grpc, serve_http, SpanSink};
 use readyroom_sources::BoxFuture;
 use readyroom_store::{Attributed, SpanStore};
 
-/// Stores received spans, attributed by their resource.
+/// Stores received spans, attributed to environments.
 pub struct StoreSink {
     store: SpanStore,
+    attribution: Attribution,
 }
 
 impl StoreSink {
-    pub fn new(store: SpanStore) -> Self {
-        StoreSink { store }
+    pub fn new(store: SpanStore, attribution: Attribution) -> Self {
+        StoreSink { store, attribution }
     }
 }
 
@@ -28,7 +30,7 @@ impl SpanSink for StoreSink {
             let batch: Vec<Attributed<'_>> = spans
                 .iter()
                 .map(|span| Attributed {
-                    environment: environment_of(span),
+                    environment: self.attribution.environment(span),
                     span,
                 })
                 .collect();
@@ -44,48 +46,107 @@ impl SpanSink for StoreSink {
 /// A receiver serving in the background.
 pub struct RunningReceiver {
     pub addr: SocketAddr,
+    /// "OTLP/HTTP" or "OTLP/gRPC", for messages.
+    protocol: &'static str,
     stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    task: tokio::task::JoinHandle<Result<(), String>>,
 }
 
 impl RunningReceiver {
     pub async fn stop(self) -> Result<(), String> {
         let _ = self.stop.send(());
         match self.task.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("the OTLP/HTTP receiver stopped: {e}")),
-            Err(e) => Err(format!("the OTLP/HTTP receiver failed: {e}")),
+            Ok(result) => result,
+            Err(e) => Err(format!("the {} receiver failed: {e}", self.protocol)),
         }
     }
 }
 
-/// Opens the span store at `spans_path` and starts an OTLP/HTTP receiver
-/// on `addr`. A port already taken (a collector often owns 4318) is a
-/// message naming it and what to change.
-pub async fn start_http(
-    addr: SocketAddr,
+/// The environments' match rules from config (`[environments.NAME.traces.match]`).
+pub fn attribution(config: &Config) -> Attribution {
+    Attribution::new(config.environments.iter().filter_map(|(name, env)| {
+        env.traces
+            .as_ref()
+            .map(|traces| (name.as_str(), &traces.match_resource))
+    }))
+}
+
+/// The span store at `spans_path` as the receivers' sink (opened once,
+/// shared by both protocols).
+pub async fn open_sink(
     spans_path: &Path,
-    limits: ReceiverLimits,
-    what_to_change: &str,
-) -> Result<RunningReceiver, String> {
+    attribution: Attribution,
+) -> Result<Arc<dyn SpanSink>, String> {
     let store = SpanStore::open(spans_path)
         .await
         .map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+    Ok(Arc::new(StoreSink::new(store, attribution)))
+}
+
+/// Binds `addr`; a port already taken (a collector often owns 4317 and
+/// 4318) is a message naming it and what to change.
+async fn bind(
+    addr: SocketAddr,
+    protocol: &str,
+    what_to_change: &str,
+) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
             format!(
-                "cannot receive OTLP/HTTP on {addr}: port {} is already in use (another collector may own it); {what_to_change}",
+                "cannot receive {protocol} on {addr}: port {} is already in use (another collector may own it); {what_to_change}",
                 addr.port()
             )
         } else {
-            format!("cannot receive OTLP/HTTP on {addr}: {e}")
+            format!("cannot receive {protocol} on {addr}: {e}")
         }
-    })?;
+    })
+}
+
+/// Starts an OTLP/HTTP receiver on `addr` into `sink`.
+pub async fn start_http(
+    addr: SocketAddr,
+    sink: Arc<dyn SpanSink>,
+    limits: ReceiverLimits,
+    what_to_change: &str,
+) -> Result<RunningReceiver, String> {
+    const PROTOCOL: &str = "OTLP/HTTP";
+    let listener = bind(addr, PROTOCOL, what_to_change).await?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = http_router(Arc::new(StoreSink::new(store)), limits);
+    let router = http_router(sink, limits);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(serve_http(listener, router, async {
+    let task = tokio::spawn(async move {
+        serve_http(listener, router, async {
+            let _ = stopped.await;
+        })
+        .await
+        .map_err(|e| format!("the {PROTOCOL} receiver stopped: {e}"))
+    });
+    Ok(RunningReceiver {
+        addr,
+        protocol: PROTOCOL,
+        stop,
+        task,
+    })
+}
+
+/// Starts an OTLP/gRPC receiver on `addr` into `sink`.
+pub async fn start_grpc(
+    addr: SocketAddr,
+    sink: Arc<dyn SpanSink>,
+    limits: ReceiverLimits,
+    what_to_change: &str,
+) -> Result<RunningReceiver, String> {
+    const PROTOCOL: &str = "OTLP/gRPC";
+    let listener = bind(addr, PROTOCOL, what_to_change).await?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(serve_grpc(listener, sink, limits, async {
         let _ = stopped.await;
     }));
-    Ok(RunningReceiver { addr, stop, task })
+    Ok(RunningReceiver {
+        addr,
+        protocol: PROTOCOL,
+        stop,
+        task,
+    })
 }

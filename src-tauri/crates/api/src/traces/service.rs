@@ -5,7 +5,7 @@
 
 use tokio::sync::watch;
 
-use super::receiver::{start_http, ReceiverLimits};
+use super::receiver::{attribution, open_sink, start_grpc, start_http, ReceiverLimits};
 use crate::services::Service;
 use crate::Api;
 
@@ -24,36 +24,68 @@ impl Service for OtlpReceiver {
         Box::pin(async move {
             // An unreadable config leaves the defaults: receiving spans does
             // not depend on the environments being valid.
-            let settings = crate::context::load_config(&api)
-                .map(|c| c.config.settings.otlp)
+            let config = crate::context::load_config(&api).ok().map(|c| c.config);
+            let settings = config
+                .as_ref()
+                .map(|c| c.settings.otlp.clone())
                 .unwrap_or_default();
             if !settings.enabled {
                 tracing::info!("the OTLP receiver is off ([settings.otlp] enabled = false)");
                 return;
             }
+            let rules = config.as_ref().map(attribution).unwrap_or_default();
             let spans = super::spans_path(&api.settings().store_path);
+            let sink = match open_sink(&spans, rules).await {
+                Ok(sink) => sink,
+                Err(message) => {
+                    tracing::warn!("the OTLP receiver cannot open the span store: {message}");
+                    return;
+                }
+            };
             let limits = ReceiverLimits {
                 max_body_bytes: settings.max_body_bytes,
+                allowed_origins: settings.allowed_origins.clone(),
                 ..ReceiverLimits::default()
             };
-            let receiver = match start_http(
+            // Each protocol on its own: a collector owning one port leaves
+            // the other receiving.
+            let mut running = Vec::new();
+            match start_http(
                 settings.http,
-                &spans,
-                limits,
+                sink.clone(),
+                limits.clone(),
                 "set [settings.otlp] http to a free address, or enabled = false",
             )
             .await
             {
-                Ok(r) => r,
-                Err(message) => {
-                    tracing::warn!("{message}");
-                    return;
+                Ok(r) => {
+                    tracing::info!(address = %r.addr, "receiving OTLP/HTTP traces");
+                    running.push(r);
                 }
-            };
-            tracing::info!(address = %receiver.addr, "receiving OTLP/HTTP traces");
+                Err(message) => tracing::warn!("{message}"),
+            }
+            match start_grpc(
+                settings.grpc,
+                sink,
+                limits,
+                "set [settings.otlp] grpc to a free address, or enabled = false",
+            )
+            .await
+            {
+                Ok(r) => {
+                    tracing::info!(address = %r.addr, "receiving OTLP/gRPC traces");
+                    running.push(r);
+                }
+                Err(message) => tracing::warn!("{message}"),
+            }
+            if running.is_empty() {
+                return;
+            }
             let _ = stop.changed().await;
-            if let Err(e) = receiver.stop().await {
-                tracing::warn!("{e}");
+            for receiver in running {
+                if let Err(e) = receiver.stop().await {
+                    tracing::warn!("{e}");
+                }
             }
         })
     }

@@ -24,6 +24,9 @@ pub struct TraceStatsView {
     pub window_minutes: u32,
     /// Busiest first.
     pub routes: Vec<RouteStats>,
+    /// When nothing is here but spans arrived without an environment: how
+    /// to attribute them.
+    pub attribution_hint: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -117,6 +120,9 @@ pub struct TraceListView {
     pub window_minutes: u32,
     /// Newest first.
     pub traces: Vec<TraceListRow>,
+    /// When nothing is here but spans arrived without an environment: how
+    /// to attribute them.
+    pub attribution_hint: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -50,7 +50,7 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     }
     options.traffic = !args.no_traffic;
     // With a window or `--serve`, the app's own OTLP receiver runs on the
-    // demo's config: give it a port of its own (never a collector's 4318,
+    // demo's config: give it ports of its own (never a collector's 4318,
     // which may be a real one) and export the demo's traces there, so the
     // trace checks have spans to score.
     let receiver = (args.serve || args.desktop)
@@ -68,7 +68,11 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     let postgres_secret = args.postgres.as_ref().map(|_| "demo/database-url");
     let mut config_text = demo.config_toml(&ca_file.display().to_string(), postgres_secret);
     if let Some(port) = receiver {
-        config_text.push_str(&format!("\n[settings.otlp]\nhttp = \"127.0.0.1:{port}\"\n"));
+        // gRPC too gets a port of its own, away from a collector's 4317.
+        let grpc = free_loopback_port().unwrap_or(0);
+        config_text.push_str(&format!(
+            "\n[settings.otlp]\nhttp = \"127.0.0.1:{port}\"\ngrpc = \"127.0.0.1:{grpc}\"\n"
+        ));
     }
     write(&ca_file, &demo.ca_pem)?;
     write(&config_file, &config_text)?;

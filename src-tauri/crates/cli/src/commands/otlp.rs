@@ -1,46 +1,139 @@
-//! `readyroom otlp`: a standalone OTLP/HTTP receiver into the local span
-//! store, for when neither the desktop app nor `serve` is running.
+//! `readyroom otlp`: standalone OTLP/HTTP and OTLP/gRPC receivers into the
+//! local span store, for when neither the desktop app nor `serve` is
+//! running.
 
+use readyroom_api::context::parse_config;
 use readyroom_api::paths;
-use readyroom_api::traces::receiver::{start_http, ReceiverLimits};
+use readyroom_api::traces::receiver::{
+    attribution, open_sink, start_grpc, start_http, ReceiverLimits, RunningReceiver,
+};
+use readyroom_core::traces::Attribution;
 
-use crate::args::{Format, OtlpArgs};
+use crate::args::{Format, Global, OtlpArgs};
 use crate::exit::{self, Failure};
 use crate::interrupt;
 
-pub async fn run(args: OtlpArgs) -> Result<u8, Failure> {
+/// The environments' match rules, when a config is there to give them. A
+/// config with problems does not stop the receiver: spans are then placed
+/// by their resource alone, and the operator is told.
+fn rules(global: &Global) -> Attribution {
+    let path = paths::config_file(global.config.as_deref());
+    if !path.as_deref().is_some_and(|p| p.exists()) {
+        return Attribution::default();
+    }
+    match parse_config(path.as_deref()) {
+        Ok(Ok(parsed)) => attribution(&parsed.config),
+        Ok(Err(problems)) => {
+            eprintln!(
+                "warning: the config has {} problem(s) (`readyroom config check` lists them); spans are attributed by their resource alone",
+                problems.len()
+            );
+            Attribution::default()
+        }
+        Err(e) => {
+            eprintln!("warning: {e}; spans are attributed by their resource alone");
+            Attribution::default()
+        }
+    }
+}
+
+pub async fn run(args: OtlpArgs, global: &Global) -> Result<u8, Failure> {
+    if args.http.0.is_none() && args.grpc.0.is_none() {
+        return Err(Failure::usage(
+            "both receivers are off: give --http or --grpc an address",
+        ));
+    }
     let spans = paths::spans_file().ok_or_else(|| {
         Failure::error("no data directory for the span store: set READYROOM_DATA_DIR")
     })?;
+    let sink = open_sink(&spans, rules(global))
+        .await
+        .map_err(Failure::error)?;
     let limits = ReceiverLimits {
         max_body_bytes: args.max_body_bytes,
         allowed_origins: args.allow_origin,
         ..ReceiverLimits::default()
     };
-    let receiver = start_http(
-        args.http,
-        &spans,
-        limits,
-        "choose another address with --http ADDR:PORT",
-    )
-    .await
-    .map_err(Failure::error)?;
-    let endpoint = format!("http://{}/v1/traces", receiver.addr);
+    let mut running: Vec<RunningReceiver> = Vec::new();
+    let http = match args.http.0 {
+        Some(addr) => {
+            let r = start_http(
+                addr,
+                sink.clone(),
+                limits.clone(),
+                "choose another address with --http ADDR:PORT, or --http off",
+            )
+            .await
+            .map_err(Failure::error)?;
+            let addr = r.addr;
+            running.push(r);
+            Some(addr)
+        }
+        None => None,
+    };
+    let grpc = match args.grpc.0 {
+        Some(addr) => {
+            let started = start_grpc(
+                addr,
+                sink,
+                limits,
+                "choose another address with --grpc ADDR:PORT, or --grpc off",
+            )
+            .await;
+            match started {
+                Ok(r) => {
+                    let addr = r.addr;
+                    running.push(r);
+                    Some(addr)
+                }
+                Err(message) => {
+                    for r in running {
+                        let _ = r.stop().await;
+                    }
+                    return Err(Failure::error(message));
+                }
+            }
+        }
+        None => None,
+    };
     match args.format {
         Format::Json => println!(
             "{}",
-            serde_json::json!({ "http": receiver.addr.to_string(), "endpoint": endpoint, "store": spans.display().to_string() })
+            serde_json::json!({
+                "http": http.map(|a| a.to_string()),
+                "endpoint": http.map(|a| format!("http://{a}/v1/traces")),
+                "grpc": grpc.map(|a| a.to_string()),
+                "store": spans.display().to_string(),
+            })
         ),
-        _ => println!(
-            "Receiving OTLP/HTTP traces at {endpoint} into {}\nPoint exporters at OTEL_EXPORTER_OTLP_ENDPOINT=http://{}. Ctrl-C stops.",
-            spans.display(),
-            receiver.addr
-        ),
+        _ => {
+            if let Some(a) = http {
+                println!("Receiving OTLP/HTTP traces at http://{a}/v1/traces");
+            }
+            if let Some(a) = grpc {
+                println!("Receiving OTLP/gRPC traces at http://{a}");
+            }
+            println!(
+                "into {}\nPoint exporters at OTEL_EXPORTER_OTLP_ENDPOINT=http://{} (OTLP/HTTP){}. Ctrl-C stops.",
+                spans.display(),
+                http.or(grpc).map(|a| a.to_string()).unwrap_or_default(),
+                grpc.map(|a| format!(" or http://{a} with OTEL_EXPORTER_OTLP_PROTOCOL=grpc"))
+                    .unwrap_or_default()
+            );
+        }
     }
     interrupt::first().await?;
-    interrupt::unless_second(receiver.stop())
-        .await
-        .map_err(Failure::error)?;
+    interrupt::unless_second(async {
+        let mut stopped = Ok(());
+        for r in running {
+            if let Err(e) = r.stop().await {
+                stopped = Err(e);
+            }
+        }
+        stopped
+    })
+    .await
+    .map_err(Failure::error)?;
     eprintln!("stopped");
     Ok(exit::OK)
 }

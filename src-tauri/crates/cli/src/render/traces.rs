@@ -16,14 +16,26 @@ fn ms(v: f64) -> String {
     }
 }
 
+/// Spans waiting unattributed, or how to send some.
+fn what_next(environment: &str, attribution_hint: Option<&str>) -> String {
+    match attribution_hint {
+        Some(hint) => hint.to_string(),
+        None => format!(
+            "Send traces to Readyroom's OTLP receiver (OTLP/HTTP 127.0.0.1:4318, gRPC 127.0.0.1:4317) with deployment.environment.name = {environment}."
+        ),
+    }
+}
+
 pub fn trace_stats(view: &TraceStatsView, format: Format) -> String {
     if format == Format::Json {
         return json(view);
     }
     if view.routes.is_empty() {
         return format!(
-            "No requests (SERVER spans) from {} in the last {} min. Send traces to Readyroom's OTLP receiver with deployment.environment.name = {}.\n",
-            view.environment, view.window_minutes, view.environment
+            "No requests (SERVER spans) from {} in the last {} min.\n{}\n",
+            view.environment,
+            view.window_minutes,
+            what_next(&view.environment, view.attribution_hint.as_deref())
         );
     }
     let mut t = table(
@@ -108,10 +120,16 @@ pub fn trace_list(view: &TraceListView, format: Format) -> String {
         return json(view);
     }
     if view.traces.is_empty() {
-        return format!(
-            "No traces from {} in the last {} min match.\n",
-            view.environment, view.window_minutes
-        );
+        return match &view.attribution_hint {
+            Some(hint) => format!(
+                "No traces from {} in the last {} min.\n{hint}\n",
+                view.environment, view.window_minutes
+            ),
+            None => format!(
+                "No traces from {} in the last {} min match.\n",
+                view.environment, view.window_minutes
+            ),
+        };
     }
     let mut t = table(
         format,

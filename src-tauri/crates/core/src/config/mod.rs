@@ -98,6 +98,13 @@ pub struct OtlpSettings {
     /// OTLP/HTTP address (default 127.0.0.1:4318: loopback only).
     #[serde(default = "default_otlp_http")]
     pub http: std::net::SocketAddr,
+    /// OTLP/gRPC address (default 127.0.0.1:4317: loopback only).
+    #[serde(default = "default_otlp_grpc")]
+    pub grpc: std::net::SocketAddr,
+    /// Browser origins allowed to POST spans (a web app's own telemetry);
+    /// requests from any other origin are refused (default none).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
     /// Largest request body, compressed or decompressed (default 16 MiB).
     #[serde(default = "default_otlp_body")]
     pub max_body_bytes: usize,
@@ -108,6 +115,8 @@ impl Default for OtlpSettings {
         OtlpSettings {
             enabled: true,
             http: default_otlp_http(),
+            grpc: default_otlp_grpc(),
+            allowed_origins: Vec::new(),
             max_body_bytes: default_otlp_body(),
         }
     }
@@ -119,6 +128,10 @@ fn default_true() -> bool {
 
 fn default_otlp_http() -> std::net::SocketAddr {
     std::net::SocketAddr::from(([127, 0, 0, 1], 4318))
+}
+
+fn default_otlp_grpc() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], 4317))
 }
 
 fn default_otlp_body() -> usize {
@@ -178,6 +191,11 @@ pub struct PgBouncerSource {
 pub struct TracesSource {
     pub tempo_url: Option<Url>,
     pub jaeger_url: Option<Url>,
+    /// Resource attributes (and values) that place received spans in this
+    /// environment, all of which must hold; checked before the resource's
+    /// own `deployment.environment.name`.
+    #[serde(default, rename = "match")]
+    pub match_resource: BTreeMap<String, String>,
 }
 
 /// Where quota usage is read from.

@@ -21,6 +21,10 @@ enum Ty {
     Bool,
     /// A socket address, `IP:PORT`.
     Addr,
+    /// Browser origins, `scheme://host[:port]`.
+    OriginList,
+    /// A table of string values (resource attribute = value).
+    StrMap,
     Table(&'static [Field]),
     /// A table of named sub-tables, all of one shape.
     Named(&'static [Field]),
@@ -80,6 +84,8 @@ const SPAN_STORE: &[Field] = &[
 const OTLP: &[Field] = &[
     opt("enabled", Ty::Bool),
     opt("http", Ty::Addr),
+    opt("grpc", Ty::Addr),
+    opt("allowed_origins", Ty::OriginList),
     opt(
         "max_body_bytes",
         Ty::Int {
@@ -118,7 +124,11 @@ const POSTGRES: &[Field] = &[
 
 const PGBOUNCER: &[Field] = &[req("url_secret", Ty::SecretName)];
 
-const TRACES: &[Field] = &[opt("tempo_url", Ty::Url), opt("jaeger_url", Ty::Url)];
+const TRACES: &[Field] = &[
+    opt("tempo_url", Ty::Url),
+    opt("jaeger_url", Ty::Url),
+    opt("match", Ty::StrMap),
+];
 
 const QUOTA: &[Field] = &[
     req("source", Ty::OneOf(super::QuotaSourceKind::NAMES)),
@@ -301,6 +311,36 @@ impl Walker<'_> {
                     }
                 }
             }
+            Ty::OriginList => match value {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let at = format!("{path}[{i}]");
+                        if let Some(s) = self.expect_str(item, &at) {
+                            if let Err(msg) = check_origin(s) {
+                                self.push(&at, msg);
+                            }
+                        }
+                    }
+                }
+                other => self.push(
+                    path,
+                    format!("expected an array of origins, found {}", other.type_str()),
+                ),
+            },
+            Ty::StrMap => match value {
+                Value::Table(t) => {
+                    for (key, item) in t {
+                        self.expect_str(item, &join(path, key));
+                    }
+                }
+                other => self.push(
+                    path,
+                    format!(
+                        "expected a table of attribute = \"value\", found {}",
+                        other.type_str()
+                    ),
+                ),
+            },
             Ty::OneOf(choices) => {
                 if let Some(s) = self.expect_str(value, path) {
                     if !choices.contains(&s) {
@@ -368,6 +408,19 @@ fn check_url(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A browser origin as the `Origin` header sends it: scheme, host and
+/// port, nothing after (no path, not even `/`).
+fn check_origin(s: &str) -> Result<(), String> {
+    let url = url::Url::parse(s).map_err(|e| format!("'{s}' is not an origin ({e})"))?;
+    let origin = url.origin().ascii_serialization();
+    if origin != s {
+        return Err(format!(
+            "'{s}' is not an origin as browsers send it; write it as '{origin}'"
+        ));
+    }
+    Ok(())
+}
+
 /// `READYROOM_SECRET_<NAME>`: upper-case, every non-alphanumeric as `_`.
 pub fn secret_env_var(name: &str) -> String {
     let suffix: String = name
@@ -417,6 +470,12 @@ mod tests {
             Ty::OneOf(choices) => Value::String(choices[0].into()),
             Ty::Bool => Value::Boolean(true),
             Ty::Addr => Value::String("127.0.0.1:4318".into()),
+            Ty::OriginList => Value::Array(vec![Value::String("http://localhost:3000".into())]),
+            Ty::StrMap => {
+                let mut map = Table::new();
+                map.insert("service.namespace".into(), Value::String("shop".into()));
+                Value::Table(map)
+            }
             Ty::Table(fields) => Value::Table(sample_table(fields)),
             Ty::Named(fields) => {
                 let mut named = Table::new();

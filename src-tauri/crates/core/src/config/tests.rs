@@ -173,3 +173,44 @@ fn two_secret_names_for_one_environment_variable_are_a_problem() {
         "secret names 'prod.db' (at environments.prod.postgres.url_secret) and 'prod_db' both map to the environment variable READYROOM_SECRET_PROD_DB; rename one of them"
     );
 }
+
+#[test]
+fn receiver_origins_and_match_rules_are_checked() {
+    let problems = parse(
+        "[settings.otlp]\nallowed_origins = [\"http://localhost:3000/\", \"ftp//x\"]\n\
+         [environments.p.traces.match]\n\"service.namespace\" = 3\n",
+    )
+    .expect_err("bad origins and a non-string match value");
+    let all = format!("{problems:?}");
+    assert!(
+        all.contains("write it as 'http://localhost:3000'"),
+        "a trailing slash is not an origin: {all}"
+    );
+    assert!(all.contains("allowed_origins[1]"), "{all}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.path == "environments.p.traces.match.\"service.namespace\""),
+        "{all}"
+    );
+    assert_eq!(problems.len(), 3, "{all}");
+    let fine = parse(
+        "[settings.otlp]\nallowed_origins = [\"https://app.example.com\"]\ngrpc = \"127.0.0.1:4317\"\n\
+         [environments.p.traces.match]\n\"service.namespace\" = \"shop\"\n",
+    )
+    .expect("valid")
+    .config;
+    assert_eq!(
+        fine.settings.otlp.allowed_origins,
+        ["https://app.example.com"]
+    );
+    let rules = &fine.environments["p"]
+        .traces
+        .as_ref()
+        .expect("traces")
+        .match_resource;
+    assert_eq!(
+        rules.get("service.namespace").map(String::as_str),
+        Some("shop")
+    );
+}

@@ -3,6 +3,7 @@
 //! store and the trace checks build on these; nothing here does I/O.
 
 mod assembly;
+mod attribution;
 mod critical_path;
 mod evidence;
 mod span;
@@ -10,11 +11,12 @@ mod stats;
 mod summary;
 
 pub use assembly::{Issue, Trace};
+pub use attribution::{environment_of, how_to_attribute, Attribution, ENVIRONMENT_KEYS};
 pub use critical_path::{critical_path, critical_time, Segment};
 pub use evidence::{has_error_detail, SpanWindow, SPANS};
 pub use span::{
-    environment_of, from_unix_nanos, unix_nanos, Attributes, IdError, Span, SpanEvent, SpanId,
-    SpanKind, SpanLink, StatusCode, TraceId, Value,
+    from_unix_nanos, unix_nanos, Attributes, IdError, Span, SpanEvent, SpanId, SpanKind, SpanLink,
+    StatusCode, TraceId, Value,
 };
 pub use stats::{
     http_status, is_failed_request, route_of, LatencyStats, RouteAggregator, RouteStats,

@@ -256,15 +256,6 @@ impl Span {
     }
 }
 
-/// The environment a span's resource names: `deployment.environment.name`,
-/// or the older `deployment.environment`. `None`: the span is unattributed.
-pub fn environment_of(span: &Span) -> Option<&str> {
-    ["deployment.environment.name", "deployment.environment"]
-        .iter()
-        .find_map(|key| span.resource.str(key))
-        .filter(|name| !name.is_empty())
-}
-
 /// A time as OTLP's nanoseconds since the Unix epoch (0 before 1970).
 pub fn unix_nanos(at: time::OffsetDateTime) -> u64 {
     u64::try_from(at.unix_timestamp_nanos()).unwrap_or(0)

@@ -489,3 +489,46 @@ fn partial_statistics_merge_exactly() {
     assert_eq!(a.quantile_ms(0.95), whole.quantile_ms(0.95));
     assert_eq!(LatencyStats::default().quantile_ms(0.5), None);
 }
+
+fn with_resource(pairs: &[(&str, &str)]) -> Span {
+    let mut s = span(1, None, 0, 1);
+    s.resource = Attributes(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect(),
+    );
+    s
+}
+
+#[test]
+fn spans_are_placed_by_match_rules_first_then_their_resource() {
+    let shop: std::collections::BTreeMap<String, String> =
+        [("service.namespace".to_string(), "shop".to_string())].into();
+    let both: std::collections::BTreeMap<String, String> = [
+        ("service.namespace".to_string(), "shop".to_string()),
+        ("cloud.region".to_string(), "eu".to_string()),
+    ]
+    .into();
+    let none = std::collections::BTreeMap::new();
+    let rules = Attribution::new([("shop-prod", &shop), ("eu-shop", &both), ("empty", &none)]);
+    // Name order: eu-shop's two attributes both hold here.
+    let eu = with_resource(&[("service.namespace", "shop"), ("cloud.region", "eu")]);
+    assert_eq!(rules.environment(&eu), Some("eu-shop"));
+    // The rule wins over the resource's own name.
+    let named = with_resource(&[
+        ("service.namespace", "shop"),
+        ("deployment.environment.name", "staging"),
+    ]);
+    assert_eq!(rules.environment(&named), Some("shop-prod"));
+    // No rule holds: the resource's name, then the older key.
+    let other = with_resource(&[("deployment.environment", "qa")]);
+    assert_eq!(rules.environment(&other), Some("qa"));
+    // An environment without rules matches nothing by itself.
+    assert_eq!(rules.environment(&with_resource(&[])), None);
+    assert_eq!(
+        Attribution::default().environment(&with_resource(&[("deployment.environment.name", "")])),
+        None,
+        "an empty name is no name"
+    );
+}

@@ -59,8 +59,8 @@ impl Default for ReceiverLimits {
     }
 }
 
-/// Seconds a sender is asked to wait before retrying.
-const RETRY_AFTER_SECS: &str = "1";
+/// How long a sender is asked to wait before retrying (both receivers).
+pub(super) const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Clone)]
 struct Receiver {
@@ -113,7 +113,7 @@ fn failure(status: StatusCode, encoding: Option<Encoding>, message: String) -> R
     ) {
         response.headers_mut().insert(
             header::RETRY_AFTER,
-            HeaderValue::from_static(RETRY_AFTER_SECS),
+            HeaderValue::from(RETRY_AFTER.as_secs()),
         );
     }
     response

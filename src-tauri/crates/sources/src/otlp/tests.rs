@@ -74,7 +74,7 @@ fn otlp_json_as_the_specification_defines_it() {
     );
 }
 
-fn kv(key: &str, value: any_value::Value) -> KeyValue {
+pub(super) fn kv(key: &str, value: any_value::Value) -> KeyValue {
     KeyValue {
         key: key.into(),
         value: Some(AnyValue { value: Some(value) }),
@@ -82,7 +82,7 @@ fn kv(key: &str, value: any_value::Value) -> KeyValue {
     }
 }
 
-fn request(spans: Vec<Span>) -> ExportTraceServiceRequest {
+pub(super) fn request(spans: Vec<Span>) -> ExportTraceServiceRequest {
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(Resource {
@@ -101,7 +101,7 @@ fn request(spans: Vec<Span>) -> ExportTraceServiceRequest {
     }
 }
 
-fn otlp_span(trace: u8, span: u8, parent: Option<u8>) -> Span {
+pub(super) fn otlp_span(trace: u8, span: u8, parent: Option<u8>) -> Span {
     Span {
         trace_id: vec![trace; 16],
         span_id: vec![span; 8],
@@ -221,9 +221,9 @@ fn spans_encode_back_to_the_same_spans_through_json_and_protobuf() {
 
 /// A sink that holds every batch until released, counting batches that
 /// reached it.
-struct HeldSink {
-    release: tokio::sync::Semaphore,
-    entered: std::sync::atomic::AtomicUsize,
+pub(super) struct HeldSink {
+    pub(super) release: tokio::sync::Semaphore,
+    pub(super) entered: std::sync::atomic::AtomicUsize,
 }
 
 impl SpanSink for HeldSink {
