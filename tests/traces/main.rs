@@ -2,5 +2,6 @@
 //! OpenTelemetry Rust SDK and by hostile clients, read back from the span
 //! store. One test binary, modules by area.
 
+mod llm;
 mod receive;
 mod service;

@@ -18,7 +18,7 @@ use readyroom_tests::TestEnv;
 
 /// Starts `readyroom otlp` on free ports (HTTP and gRPC) and returns it
 /// with its OTLP/HTTP base URL.
-async fn receiver(env: &TestEnv, extra: &[&str]) -> (Serving, String) {
+pub(crate) async fn receiver(env: &TestEnv, extra: &[&str]) -> (Serving, String) {
     let mut args = vec!["otlp", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"];
     args.extend(extra);
     let started = serving::start_printing(env, &args, "http").await;
@@ -39,7 +39,7 @@ async fn grpc_receiver(env: &TestEnv) -> (Serving, String) {
     (started, endpoint)
 }
 
-async fn store(env: &TestEnv) -> SpanStore {
+pub(crate) async fn store(env: &TestEnv) -> SpanStore {
     SpanStore::open(&env.data_dir().join("spans.db"))
         .await
         .expect("the span store opens")

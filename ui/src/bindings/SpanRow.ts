@@ -16,4 +16,9 @@ selfMs: number,
 /**
  * Its time on the critical path.
  */
-criticalMs: number, error: boolean, statusMessage: string, };
+criticalMs: number, error: boolean, statusMessage: string, 
+/**
+ * The upstream call this span is an attempt of (an index into
+ * `upstreamCalls`), and which attempt (0: the first).
+ */
+upstreamCall: number | null, attempt: number | null, };

@@ -198,6 +198,19 @@ pub async fn summarize(
                 let status = r.status().as_u16();
                 last = format!("HTTP {status}");
                 error(&cx, &status.to_string());
+                // As the HTTP semantic conventions record a response
+                // header: the LLM lens shows the wait the upstream asked for.
+                if let Some(v) = r.headers().get("retry-after").and_then(|v| v.to_str().ok()) {
+                    attribute(
+                        &cx,
+                        KeyValue::new(
+                            "http.response.header.retry-after",
+                            opentelemetry::Value::Array(opentelemetry::Array::String(vec![
+                                opentelemetry::StringValue::from(v.to_string()),
+                            ])),
+                        ),
+                    );
+                }
                 finish(&cx, status);
                 let retryable =
                     r.status() == StatusCode::TOO_MANY_REQUESTS || r.status().is_server_error();

@@ -5,7 +5,7 @@
 
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer, TracerProvider as _};
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_otlp::{SpanExporter, WithExportConfig};
+use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 
@@ -29,8 +29,11 @@ impl Telemetry {
             .build();
         let mut builder = SdkTracerProvider::builder().with_resource(resource);
         if let Some(base) = endpoint {
+            // Protobuf named, not defaulted: the default follows the
+            // crate's features, which another crate in a build can change.
             let exporter = SpanExporter::builder()
                 .with_http()
+                .with_protocol(Protocol::HttpBinary)
                 .with_endpoint(format!("{}/v1/traces", base.trim_end_matches('/')))
                 .build()
                 .map_err(|e| format!("cannot build the OTLP exporter: {e}"))?;

@@ -27,11 +27,18 @@ pub(crate) const STORE: Migrations = &[
 ];
 
 /// The span store's (`spans.db`), a file of its own: see `spans.rs`.
-pub(crate) const SPANS: Migrations = &[(
-    1,
-    "spans",
-    include_str!("../migrations/spans/0001_spans.sql"),
-)];
+pub(crate) const SPANS: Migrations = &[
+    (
+        1,
+        "spans",
+        include_str!("../migrations/spans/0001_spans.sql"),
+    ),
+    (
+        2,
+        "upstreams",
+        include_str!("../migrations/spans/0002_upstreams.sql"),
+    ),
+];
 
 /// The newest schema version of a set this build knows.
 pub(crate) fn latest(set: Migrations) -> i64 {

@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use readyroom_core::traces::{
-    has_error_detail, is_failed_request, route_of, LatencyStats, RouteAggregator, Span, SpanKind,
-    StatusCode, TraceId,
+    has_error_detail, host_of, is_failed_request, is_llm, route_of, LatencyStats, RouteAggregator,
+    Span, SpanKind, StatusCode, TraceId,
 };
 use sqlx::{Row, SqlitePool};
 
@@ -98,6 +98,12 @@ pub struct SpanStore {
     path: PathBuf,
 }
 
+/// Hosts as a JSON array, for `json_each` (one bound parameter however
+/// many hosts).
+fn hosts_json(hosts: &[String]) -> String {
+    serde_json::Value::from(hosts.to_vec()).to_string()
+}
+
 /// Nanoseconds as SQLite's signed 64-bit integer (good until 2262).
 fn nanos(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
@@ -144,8 +150,8 @@ impl SpanStore {
             let span = a.span;
             let done = sqlx::query(
                 "INSERT OR IGNORE INTO spans (trace_id, span_id, parent_id, environment, service, name, route, \
-                 kind, status, failed, db_system, start_ns, duration_ns, received_ns, span) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 kind, status, failed, db_system, start_ns, duration_ns, received_ns, span, gen_ai, peer) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&span.trace_id.0[..])
             .bind(&span.span_id.0[..])
@@ -162,6 +168,8 @@ impl SpanStore {
             .bind(nanos(span.duration_nanos()))
             .bind(nanos(received_ns))
             .bind(json)
+            .bind(is_llm(span))
+            .bind(host_of(span).map(str::to_ascii_lowercase))
             .execute(&mut *tx)
             .await
             .map_err(|e| self.classify(e))?;
@@ -402,6 +410,62 @@ impl SpanStore {
             api,
             db,
         })
+    }
+
+    /// Upstream attempts (CLIENT spans with `gen_ai.*` attributes, or to
+    /// one of `hosts`, lower case) of an environment starting in
+    /// `[from_ns, to_ns)`.
+    pub async fn upstream_attempts(
+        &self,
+        environment: &str,
+        from_ns: u64,
+        to_ns: u64,
+        hosts: &[String],
+    ) -> Result<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM spans WHERE environment = ? AND start_ns >= ? AND start_ns < ? \
+             AND kind = ? AND (gen_ai OR peer IN (SELECT value FROM json_each(?)))",
+        )
+        .bind(environment)
+        .bind(nanos(from_ns))
+        .bind(nanos(to_ns))
+        .bind(SpanKind::Client.to_otlp())
+        .bind(hosts_json(hosts))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.classify(e))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// Traces with a failed upstream attempt starting in `[from_ns,
+    /// to_ns)`, newest failure first, at most `limit`.
+    pub async fn traces_with_failed_upstream(
+        &self,
+        environment: &str,
+        from_ns: u64,
+        to_ns: u64,
+        hosts: &[String],
+        limit: u32,
+    ) -> Result<Vec<TraceId>> {
+        let rows: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT trace_id FROM spans WHERE environment = ? AND start_ns >= ? AND start_ns < ? \
+             AND kind = ? AND status = ? AND (gen_ai OR peer IN (SELECT value FROM json_each(?))) \
+             GROUP BY trace_id ORDER BY max(start_ns) DESC LIMIT ?",
+        )
+        .bind(environment)
+        .bind(nanos(from_ns))
+        .bind(nanos(to_ns))
+        .bind(SpanKind::Client.to_otlp())
+        .bind(StatusCode::Error.to_otlp())
+        .bind(hosts_json(hosts))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.classify(e))?;
+        Ok(rows
+            .iter()
+            .filter_map(|bytes| TraceId::from_bytes(bytes))
+            .collect())
     }
 
     /// Removes spans that started before `older_than_ns`, then, while the

@@ -2,13 +2,13 @@
 
 use readyroom_core::traces::{
     critical_path, critical_time, from_unix_nanos, how_to_attribute, self_times, summarize,
-    unix_nanos, Issue, Span, SpanKind, Trace, TraceId,
+    unix_nanos, upstream_calls, Issue, Span, SpanKind, Trace, TraceId, UpstreamCall, Upstreams,
 };
 use readyroom_store::{SpanStore, TraceFilter};
 
 use super::wire::{
-    SpanRow, TraceExport, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
-    TraceStatsRequest, TraceStatsView, TraceStatus, TraceView,
+    AttemptRow, SpanRow, TraceExport, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
+    TraceStatsRequest, TraceStatsView, TraceStatus, TraceView, UpstreamCallRow,
 };
 use crate::{context, Api, ApiError, ErrorCode};
 
@@ -145,7 +145,7 @@ pub(crate) async fn get_trace(api: &Api, r: TraceRequest) -> Result<TraceView, A
     let (_, spans) = stored_trace(api, &r).await?;
     let trace = Trace::assemble(spans)
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "a stored trace had no spans"))?;
-    Ok(view(&trace))
+    Ok(view(&trace, &upstreams(api)))
 }
 
 pub(crate) async fn export_trace(api: &Api, r: TraceRequest) -> Result<TraceExport, ApiError> {
@@ -194,8 +194,56 @@ fn issue_text(issue: &Issue) -> String {
     }
 }
 
-fn view(trace: &Trace) -> TraceView {
+/// LLM calls, and the hosts any environment names as upstreams (a trace
+/// is read without choosing an environment).
+fn upstreams(api: &Api) -> Upstreams {
+    let hosts = context::load_config(api)
+        .map(|parsed| {
+            parsed
+                .config
+                .environments
+                .values()
+                .filter_map(|env| env.traces.as_ref())
+                .flat_map(|t| t.upstream_hosts.clone())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    Upstreams::new(hosts)
+}
+
+fn call_row(trace: &Trace, call: &UpstreamCall) -> UpstreamCallRow {
+    UpstreamCallRow {
+        name: call.name.clone(),
+        upstream: call.upstream.clone(),
+        model: call.model.clone(),
+        outcome: call.outcome().clone(),
+        attempts: call
+            .attempts
+            .iter()
+            .map(|a| AttemptRow {
+                span_id: trace.spans[a.span].span_id.to_string(),
+                outcome: a.outcome.clone(),
+                duration_ms: ms(a.duration_nanos),
+                wait_before_ms: a.wait_before_nanos.map(ms),
+                retry_after_seconds: a.retry_after_seconds,
+            })
+            .collect(),
+        input_tokens: call.input_tokens,
+        output_tokens: call.output_tokens,
+        duration_ms: ms(call.duration_nanos),
+    }
+}
+
+fn view(trace: &Trace, upstreams: &Upstreams) -> TraceView {
     let summary = summarize(trace);
+    let calls = upstream_calls(trace, upstreams);
+    // Span index → (call, attempt).
+    let mut attempt_of = std::collections::HashMap::new();
+    for (c, call) in calls.iter().enumerate() {
+        for (n, a) in call.attempts.iter().enumerate() {
+            attempt_of.insert(a.span, (c, n));
+        }
+    }
     let bounds = trace.clipped_bounds();
     let selves = self_times(trace);
     let critical = critical_time(trace, &critical_path(trace));
@@ -219,6 +267,8 @@ fn view(trace: &Trace) -> TraceView {
                 critical_ms: ms(critical[i]),
                 error: span.is_error(),
                 status_message: span.status_message.clone(),
+                upstream_call: attempt_of.get(&i).map(|&(c, _)| c as u32),
+                attempt: attempt_of.get(&i).map(|&(_, n)| n as u32),
             }
         })
         .collect();
@@ -232,5 +282,6 @@ fn view(trace: &Trace) -> TraceView {
         error_spans: u32::try_from(summary.error_spans).unwrap_or(u32::MAX),
         issues: trace.issues.iter().map(issue_text).collect(),
         spans,
+        upstream_calls: calls.iter().map(|c| call_row(trace, c)).collect(),
     }
 }

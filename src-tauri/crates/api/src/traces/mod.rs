@@ -8,8 +8,8 @@ pub mod service;
 mod wire;
 
 pub use wire::{
-    SpanRow, TraceExport, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
-    TraceStatsRequest, TraceStatsView, TraceStatus, TraceView,
+    AttemptRow, SpanRow, TraceExport, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
+    TraceStatsRequest, TraceStatsView, TraceStatus, TraceView, UpstreamCallRow,
 };
 
 /// The span store's file, beside the run store's.

@@ -1,6 +1,6 @@
 //! The traces area's requests and responses, as the UI and CLI see them.
 
-use readyroom_core::traces::RouteStats;
+use readyroom_core::traces::{AttemptOutcome, RouteStats};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -52,6 +52,40 @@ pub struct TraceView {
     pub issues: Vec<String>,
     /// Depth-first, children by start time.
     pub spans: Vec<SpanRow>,
+    /// Calls to upstreams (LLMs, configured hosts), each attempt of a
+    /// retried call grouped under it, in start order.
+    pub upstream_calls: Vec<UpstreamCallRow>,
+}
+
+/// One logical upstream call and its attempts (the LLM lens).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UpstreamCallRow {
+    pub name: String,
+    /// `gen_ai.system`, else the host.
+    pub upstream: Option<String>,
+    pub model: Option<String>,
+    /// What the caller was left with: the last attempt's outcome.
+    pub outcome: AttemptOutcome,
+    pub attempts: Vec<AttemptRow>,
+    #[ts(type = "number")]
+    pub input_tokens: u64,
+    #[ts(type = "number")]
+    pub output_tokens: u64,
+    /// From the first attempt's start to the last one's end.
+    pub duration_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptRow {
+    pub span_id: String,
+    pub outcome: AttemptOutcome,
+    pub duration_ms: f64,
+    /// Since the previous attempt ended (backoff, Retry-After).
+    pub wait_before_ms: Option<f64>,
+    /// What the upstream asked, when the span recorded it.
+    pub retry_after_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -73,6 +107,10 @@ pub struct SpanRow {
     pub critical_ms: f64,
     pub error: bool,
     pub status_message: String,
+    /// The upstream call this span is an attempt of (an index into
+    /// `upstreamCalls`), and which attempt (0: the first).
+    pub upstream_call: Option<u32>,
+    pub attempt: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]

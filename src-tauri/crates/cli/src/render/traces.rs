@@ -1,6 +1,8 @@
 //! Trace statistics and one trace's tree.
 
-use readyroom_api::traces::{TraceListView, TraceStatsView, TraceView};
+use readyroom_api::traces::{TraceListView, TraceStatsView, TraceView, UpstreamCallRow};
+use readyroom_core::format::printable;
+use readyroom_core::traces::AttemptOutcome;
 
 use super::{cell, json, table};
 use crate::args::Format;
@@ -62,6 +64,44 @@ pub fn trace_stats(view: &TraceStatsView, format: Format) -> String {
     )
 }
 
+fn outcome_text(outcome: &AttemptOutcome) -> String {
+    match outcome {
+        AttemptOutcome::Ok => "ok".into(),
+        AttemptOutcome::RateLimited => "429".into(),
+        AttemptOutcome::ServerError { status } | AttemptOutcome::ClientError { status } => {
+            status.to_string()
+        }
+        AttemptOutcome::Timeout => "timeout".into(),
+        AttemptOutcome::Failed { reason } if reason.is_empty() => "failed".into(),
+        AttemptOutcome::Failed { reason } => printable(reason),
+    }
+}
+
+/// `3 attempts: 429 (Retry-After 1 s) → timeout → ok; 120 in / 40 out tokens`.
+fn call_summary(call: &UpstreamCallRow) -> String {
+    let attempts: Vec<String> = call
+        .attempts
+        .iter()
+        .map(|a| match a.retry_after_seconds {
+            Some(s) => format!("{} (Retry-After {s} s)", outcome_text(&a.outcome)),
+            None => outcome_text(&a.outcome),
+        })
+        .collect();
+    let mut text = format!(
+        "{} attempt{}: {}",
+        attempts.len(),
+        if attempts.len() == 1 { "" } else { "s" },
+        attempts.join(" → ")
+    );
+    if call.input_tokens + call.output_tokens > 0 {
+        text.push_str(&format!(
+            "; {} in / {} out tokens",
+            call.input_tokens, call.output_tokens
+        ));
+    }
+    text
+}
+
 pub fn trace(view: &TraceView, format: Format) -> String {
     if format == Format::Json {
         return json(view);
@@ -78,10 +118,27 @@ pub fn trace(view: &TraceView, format: Format) -> String {
             "critical",
         ],
     );
+    // A retried upstream call is one line: its first attempt, annotated
+    // with every attempt; later attempts (and anything under them) fold in.
+    let mut folded_below: Option<u32> = None;
     for s in &view.spans {
+        match folded_below {
+            Some(depth) if s.depth > depth => continue,
+            _ => folded_below = None,
+        }
+        if s.attempt.is_some_and(|n| n > 0) {
+            folded_below = Some(s.depth);
+            continue;
+        }
         let mut name = format!("{}{}", "  ".repeat(s.depth as usize), s.name);
         if s.error {
             name.push_str(" ✗");
+        }
+        if let Some(call) = s
+            .upstream_call
+            .and_then(|c| view.upstream_calls.get(c as usize))
+        {
+            name.push_str(&format!("  [{}]", call_summary(call)));
         }
         t.add_row(vec![
             cell(&name, format),
@@ -109,6 +166,22 @@ pub fn trace(view: &TraceView, format: Format) -> String {
         view.start
     );
     out.push_str("* on the critical path (its time there)\n");
+    if !view.upstream_calls.is_empty() {
+        let retries: usize = view
+            .upstream_calls
+            .iter()
+            .map(|c| c.attempts.len().saturating_sub(1))
+            .sum();
+        let tokens: u64 = view
+            .upstream_calls
+            .iter()
+            .map(|c| c.input_tokens + c.output_tokens)
+            .sum();
+        out.push_str(&format!(
+            "{} upstream call(s), {retries} retries, {tokens} tokens; retried attempts are folded into their call\n",
+            view.upstream_calls.len()
+        ));
+    }
     for issue in &view.issues {
         out.push_str(&format!("note: {}\n", cell(issue, format)));
     }

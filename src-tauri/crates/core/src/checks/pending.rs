@@ -5,7 +5,7 @@
 //! moves its checks to its own module with a judge.
 
 use super::{banded, CheckKind};
-use crate::evidence::inputs::{DEPLOYS, LLM_CALLS, POOLER, ROLLBACK_AUDIT};
+use crate::evidence::inputs::{DEPLOYS, POOLER, ROLLBACK_AUDIT};
 use crate::rubric::{Better, ThresholdSpec};
 
 const fn awaiting(
@@ -43,10 +43,5 @@ pub(super) const KINDS: &[CheckKind] = &[
         "pool_wait",
         &[POOLER],
         spec(1_000.0, 5_000.0, "ms", Better::Lower),
-    ),
-    awaiting(
-        "upstream_absorbed",
-        &[LLM_CALLS],
-        spec(99.0, 90.0, "%", Better::Higher),
     ),
 ];

@@ -8,7 +8,7 @@ use super::*;
 use crate::evidence::inputs::*;
 use crate::evidence::*;
 use crate::rubric::{Better, Rubric};
-use crate::traces::{SpanWindow, SPANS};
+use crate::traces::{Absorption, SpanWindow, UpstreamWindow, SPANS, UPSTREAM_CALLS};
 
 const NOW: OffsetDateTime = datetime!(2026-11-22 10:00 UTC);
 
@@ -514,7 +514,7 @@ fn checks_for_later_capabilities_are_unknown_and_say_what_they_need() {
     let ev = Evidence::empty("prod", NOW);
     assert!(judge("rel.upstream_absorbed", &ev)
         .explanation
-        .contains("LLM lens"));
+        .contains("gen_ai.* attributes"));
     assert!(judge("rel.error_rate", &ev)
         .explanation
         .contains("deployment.environment.name"));
@@ -550,7 +550,66 @@ fn judgeable_evidence() -> Evidence {
         }),
     );
     ev.set(&SPANS, Ok(span_window()));
+    ev.set(&UPSTREAM_CALLS, Ok(upstream_window(200, 199, 150)));
     ev
+}
+
+fn upstream_window(failed: u64, absorbed: u64, retries: u64) -> UpstreamWindow {
+    UpstreamWindow {
+        source: "span store".into(),
+        measured_at: NOW,
+        window_hours: 24.0,
+        attempts: 4_000,
+        traces_examined: failed,
+        truncated: false,
+        absorption: Absorption {
+            failed_attempts: failed,
+            absorbed,
+            retries,
+            calls_given_up: failed - absorbed,
+        },
+    }
+}
+
+#[test]
+fn upstream_absorption_needs_the_share_and_a_retry() {
+    let with = |w: UpstreamWindow| {
+        let mut ev = Evidence::empty("prod", NOW);
+        ev.set(&UPSTREAM_CALLS, Ok(w));
+        ev
+    };
+    let check = |w| judge("rel.upstream_absorbed", &with(w));
+    let good = check(upstream_window(200, 199, 150));
+    assert_eq!(good.outcome, Outcome::Pass, "{good:?}");
+    assert!(
+        good.measured
+            .starts_with("99.5 % (199 of 200 failed upstream attempts"),
+        "{}",
+        good.measured
+    );
+    // Every failure absorbed, but nothing ever retried: partial at best.
+    let unretried = check(upstream_window(10, 10, 0));
+    assert_eq!(unretried.outcome, Outcome::Partial);
+    assert!(unretried.explanation.contains("no attempt was retried"));
+    assert_eq!(
+        check(upstream_window(100, 95, 50)).outcome,
+        Outcome::Partial
+    );
+    let bad = check(upstream_window(100, 60, 50));
+    assert_eq!(bad.outcome, Outcome::Fail);
+    assert!(bad.explanation.contains("Only 60 %"), "{}", bad.explanation);
+    // No failure to judge, and no calls at all: unknown, each saying why.
+    let calm = check(upstream_window(0, 0, 0));
+    assert_eq!(calm.outcome, Outcome::Unknown);
+    assert!(
+        calm.explanation.contains("No upstream call failed"),
+        "{calm:?}"
+    );
+    let none = check(UpstreamWindow {
+        attempts: 0,
+        ..upstream_window(0, 0, 0)
+    });
+    assert!(none.explanation.contains("No upstream calls"), "{none:?}");
 }
 
 /// A busy, healthy day of spans: every trace check passes or is partial.

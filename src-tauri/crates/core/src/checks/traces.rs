@@ -5,16 +5,25 @@ use super::{band, banded, describe, num, observed, thresholds, CheckKind, Judgem
 use crate::evidence::Evidence;
 use crate::rubric::{Better, CheckDef, ThresholdSpec};
 use crate::scorecard::Outcome;
-use crate::traces::{SpanWindow, SPANS};
+use crate::traces::{SpanWindow, UpstreamWindow, SPANS, UPSTREAM_CALLS};
 
 const fn kind(
     name: &'static str,
     thresholds: ThresholdSpec,
     judge: fn(&CheckDef, &Evidence) -> Judgement,
 ) -> CheckKind {
+    reading(name, &[SPANS.id], thresholds, judge)
+}
+
+const fn reading(
+    name: &'static str,
+    reads: &'static [crate::evidence::InputId],
+    thresholds: ThresholdSpec,
+    judge: fn(&CheckDef, &Evidence) -> Judgement,
+) -> CheckKind {
     CheckKind {
         name,
-        reads: &[SPANS.id],
+        reads,
         thresholds: Some(thresholds),
         history_minimums: false,
         threshold: banded,
@@ -52,6 +61,17 @@ pub(super) const KINDS: &[CheckKind] = &[
         "db_p95",
         ThresholdSpec::new(50.0, 100.0, "ms", Better::Lower),
         db_p95,
+    ),
+    reading(
+        "upstream_absorbed",
+        &[UPSTREAM_CALLS.id],
+        ThresholdSpec::new(
+            99.0,
+            90.0,
+            "% of upstream failures absorbed",
+            Better::Higher,
+        ),
+        upstream_absorbed,
     ),
     kind(
         "perf_baseline",
@@ -277,4 +297,65 @@ fn perf_baseline(check: &CheckDef, ev: &Evidence) -> Judgement {
         },
         "The latency baseline",
     )
+}
+
+/// RUBRIC.md: at least 99 % of upstream failures (429, 5xx, timeouts)
+/// absorbed, their request still succeeding, and at least one retry seen
+/// if any failed; 90 % for partial.
+fn upstream_absorbed(check: &CheckDef, ev: &Evidence) -> Judgement {
+    let t = thresholds(check);
+    let threshold = format!("{}, and at least one retry seen", describe(&t));
+    let w: &UpstreamWindow = match observed(ev, &UPSTREAM_CALLS, &threshold) {
+        Ok(w) => w,
+        Err(j) => return j,
+    };
+    let a = &w.absorption;
+    let window = format!("last {} h", num(w.window_hours));
+    if a.failed_attempts == 0 {
+        let why = if w.attempts == 0 {
+            format!("No upstream calls (LLM CLIENT spans with gen_ai.* attributes, or upstream_hosts) in the {window}.")
+        } else {
+            format!(
+                "No upstream call failed in the {window} ({} attempts): nothing to judge yet.",
+                w.attempts
+            )
+        };
+        let mut j = Judgement::unknown(threshold, w.source.as_str(), why);
+        j.measured_at = Some(w.measured_at);
+        return j;
+    }
+    let pct = a.absorbed as f64 * 100.0 / a.failed_attempts as f64;
+    let mut outcome = band(pct, &t);
+    let no_retry = a.retries == 0;
+    if no_retry && outcome == Outcome::Pass {
+        outcome = Outcome::Partial;
+    }
+    let measured = format!(
+        "{} % ({} of {} failed upstream attempts under a request that succeeded; {} retries, {} calls given up, {window}{})",
+        two_places(pct),
+        a.absorbed,
+        a.failed_attempts,
+        a.retries,
+        a.calls_given_up,
+        if w.truncated {
+            format!("; the newest {} traces with failures examined", w.traces_examined)
+        } else {
+            String::new()
+        }
+    );
+    let explanation = match outcome {
+        Outcome::Pass => "Upstream failures are absorbed: retried, and the requests succeed.".to_string(),
+        _ if no_retry => format!(
+            "{} % of upstream failures were absorbed, but no attempt was retried: retry 429, 5xx and timeouts with backoff (honouring Retry-After).",
+            two_places(pct)
+        ),
+        _ => format!(
+            "Only {} % of upstream failures were absorbed (target {} %): the failing calls took their requests down with them; retry with backoff, or degrade gracefully.",
+            two_places(pct),
+            num(t.pass)
+        ),
+    };
+    Judgement::new(outcome, measured, threshold)
+        .source(&w.source, w.measured_at)
+        .explain(explanation)
 }

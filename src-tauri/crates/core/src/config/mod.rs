@@ -196,6 +196,10 @@ pub struct TracesSource {
     /// own `deployment.environment.name`.
     #[serde(default, rename = "match")]
     pub match_resource: BTreeMap<String, String>,
+    /// Hosts whose CLIENT spans count as upstream calls, besides LLM calls
+    /// (`gen_ai.*`), for `rel.upstream_absorbed`.
+    #[serde(default)]
+    pub upstream_hosts: Vec<String>,
 }
 
 /// Where quota usage is read from.

@@ -25,6 +25,8 @@ enum Ty {
     OriginList,
     /// A table of string values (resource attribute = value).
     StrMap,
+    /// Host names.
+    HostList,
     Table(&'static [Field]),
     /// A table of named sub-tables, all of one shape.
     Named(&'static [Field]),
@@ -128,6 +130,7 @@ const TRACES: &[Field] = &[
     opt("tempo_url", Ty::Url),
     opt("jaeger_url", Ty::Url),
     opt("match", Ty::StrMap),
+    opt("upstream_hosts", Ty::HostList),
 ];
 
 const QUOTA: &[Field] = &[
@@ -327,6 +330,28 @@ impl Walker<'_> {
                     format!("expected an array of origins, found {}", other.type_str()),
                 ),
             },
+            Ty::HostList => match value {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let at = format!("{path}[{i}]");
+                        if let Some(s) = self.expect_str(item, &at) {
+                            if s.is_empty() || s.contains(['/', ':', ' ', '@']) {
+                                self.push(
+                                    &at,
+                                    format!("'{s}' is not a host name; write the host alone, such as api.openai.com"),
+                                );
+                            }
+                        }
+                    }
+                }
+                other => self.push(
+                    path,
+                    format!(
+                        "expected an array of host names, found {}",
+                        other.type_str()
+                    ),
+                ),
+            },
             Ty::StrMap => match value {
                 Value::Table(t) => {
                     for (key, item) in t {
@@ -471,6 +496,7 @@ mod tests {
             Ty::Bool => Value::Boolean(true),
             Ty::Addr => Value::String("127.0.0.1:4318".into()),
             Ty::OriginList => Value::Array(vec![Value::String("http://localhost:3000".into())]),
+            Ty::HostList => Value::Array(vec![Value::String("api.openai.com".into())]),
             Ty::StrMap => {
                 let mut map = Table::new();
                 map.insert("service.namespace".into(), Value::String("shop".into()));

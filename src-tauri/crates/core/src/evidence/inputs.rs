@@ -35,12 +35,6 @@ pub const POSTGRES: Input<PostgresStats> = Input::new(
 pub const UPTIME: Input<UptimeHistory> =
     Input::new("uptime", "set health_urls for the environment");
 
-/// LLM calls grouped with their retries: the traces capability's LLM lens
-/// brings them.
-pub const LLM_CALLS: InputId = InputId {
-    key: "llm_calls",
-    hint: "this check needs LLM calls grouped with their retries (the traces capability's LLM lens, still to come)",
-};
 /// The pooler's own view: the pool stats capability brings it.
 pub const POOLER: InputId = InputId {
     key: "pooler",

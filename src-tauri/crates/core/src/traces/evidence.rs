@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::llm::Absorption;
 use super::span::Span;
 use crate::evidence::Input;
 
@@ -48,6 +49,30 @@ pub struct SpanWindow {
 pub const SPANS: Input<SpanWindow> = Input::new(
     "spans",
     "send the environment's traces to Readyroom (OTLP/HTTP on 127.0.0.1:4318, from `serve`, the desktop app or `readyroom otlp`) with the resource attribute deployment.environment.name set to the environment's name",
+);
+
+/// Calls to upstreams (LLMs, configured hosts) that failed in an
+/// environment's traces over a window, and whether they were absorbed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpstreamWindow {
+    pub source: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub measured_at: OffsetDateTime,
+    pub window_hours: f64,
+    /// Upstream attempt spans in the window, failed or not.
+    pub attempts: u64,
+    /// Traces with a failed upstream attempt that were examined, and
+    /// whether there were more than the examination's cap.
+    pub traces_examined: u64,
+    pub truncated: bool,
+    pub absorption: Absorption,
+}
+
+/// The environment's upstream calls, from the span store.
+pub const UPSTREAM_CALLS: Input<UpstreamWindow> = Input::new(
+    "upstream_calls",
+    "send traces whose LLM calls are CLIENT spans with gen_ai.* attributes (or list other upstreams in [environments.NAME.traces] upstream_hosts)",
 );
 
 /// An ERROR span explains itself: an `exception` event, or `exception.*`

@@ -1,11 +1,13 @@
 //! Traces: the span model and the pure analysis over it (assembly into a
-//! tree, critical path, self time, summaries, per-route statistics). The receivers, the span
+//! tree, critical path, self time, summaries, per-route statistics, the
+//! LLM lens). The receivers, the span
 //! store and the trace checks build on these; nothing here does I/O.
 
 mod assembly;
 mod attribution;
 mod critical_path;
 mod evidence;
+mod llm;
 mod span;
 mod stats;
 mod summary;
@@ -13,7 +15,10 @@ mod summary;
 pub use assembly::{Issue, Trace};
 pub use attribution::{environment_of, how_to_attribute, Attribution, ENVIRONMENT_KEYS};
 pub use critical_path::{critical_path, critical_time, Segment};
-pub use evidence::{has_error_detail, SpanWindow, SPANS};
+pub use evidence::{has_error_detail, SpanWindow, UpstreamWindow, SPANS, UPSTREAM_CALLS};
+pub use llm::{
+    host_of, is_llm, upstream_calls, Absorption, Attempt, AttemptOutcome, UpstreamCall, Upstreams,
+};
 pub use span::{
     from_unix_nanos, unix_nanos, Attributes, IdError, Span, SpanEvent, SpanId, SpanKind, SpanLink,
     StatusCode, TraceId, Value,
@@ -23,5 +28,7 @@ pub use stats::{
 };
 pub use summary::{self_time_by_operation, self_times, summarize, SelfTime, TraceSummary};
 
+#[cfg(test)]
+mod llm_tests;
 #[cfg(test)]
 mod tests;

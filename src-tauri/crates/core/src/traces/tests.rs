@@ -4,13 +4,13 @@ use super::*;
 
 const TRACE: TraceId = TraceId([7; 16]);
 
-fn id(n: u32) -> SpanId {
+pub(super) fn id(n: u32) -> SpanId {
     let mut bytes = [0u8; 8];
     bytes[4..].copy_from_slice(&(n + 1).to_be_bytes());
     SpanId(bytes)
 }
 
-fn span(n: u32, parent: Option<u32>, start: u64, end: u64) -> Span {
+pub(super) fn span(n: u32, parent: Option<u32>, start: u64, end: u64) -> Span {
     Span {
         trace_id: TRACE,
         span_id: id(n),
@@ -29,7 +29,7 @@ fn span(n: u32, parent: Option<u32>, start: u64, end: u64) -> Span {
     }
 }
 
-fn index_of(trace: &Trace, n: u32) -> usize {
+pub(super) fn index_of(trace: &Trace, n: u32) -> usize {
     trace
         .spans
         .iter()
