@@ -162,10 +162,10 @@ fn export_upstream_traces(base: String) -> [String; 3] {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn failed_upstream_calls_are_scored_by_whether_their_requests_absorbed_them() {
+async fn upstream_calls_are_scored_shown_folded_and_their_traces_compared() {
     let env = TestEnv::new();
     let (running, base) = receiver(&env, &[]).await;
-    let [absorbed, _, _] = export_upstream_traces(base);
+    let [absorbed, gave_up, _] = export_upstream_traces(base);
     running.interrupt();
     assert_eq!(running.exited(Instant::now()).await.code, 0);
 
@@ -235,4 +235,66 @@ async fn failed_upstream_calls_are_scored_by_whether_their_requests_absorbed_the
     assert_eq!(call["attempts"][0]["outcome"]["kind"], "rateLimited");
     assert_eq!(call["attempts"][1]["waitBeforeMs"], 200.0);
     assert_eq!(call["inputTokens"], 120);
+
+    // Compared: the root and two attempts matched, a third only in A.
+    let compared = env
+        .run(&[
+            "--config",
+            llm_only.to_str().expect("utf-8"),
+            "traces",
+            "compare",
+            &absorbed,
+            &gave_up,
+            "--format",
+            "json",
+        ])
+        .await;
+    assert_eq!(compared.code, 0, "{}", compared.all_output());
+    let view = compared.json();
+    assert_eq!(
+        (&view["matched"], &view["missing"], &view["extra"]),
+        (&3.into(), &1.into(), &0.into()),
+        "{view}"
+    );
+    assert_eq!(view["rows"][0]["deltaMs"], -300.0, "{view}");
+    assert_eq!(view["rows"][3]["change"], "missing");
+    let table = env
+        .run(&[
+            "--config",
+            llm_only.to_str().expect("utf-8"),
+            "traces",
+            "compare",
+            &absorbed,
+            &gave_up,
+        ])
+        .await;
+    assert!(
+        table.stdout.contains("B less A: -300 ms")
+            && table.stdout.contains("3 matched, 1 only in A, 0 only in B"),
+        "{}",
+        table.stdout
+    );
+    // Per service: the three requests of `api` on one row.
+    let by_service = env
+        .run(&[
+            "--config",
+            llm_only.to_str().expect("utf-8"),
+            "traces",
+            "stats",
+            "--by",
+            "service",
+            "--format",
+            "json",
+        ])
+        .await;
+    let routes = by_service.json()["routes"].clone();
+    assert_eq!(routes.as_array().map(Vec::len), Some(1), "{routes}");
+    assert_eq!(
+        (
+            &routes[0]["service"],
+            &routes[0]["route"],
+            &routes[0]["requests"]
+        ),
+        (&"api".into(), &"*".into(), &3.into())
+    );
 }

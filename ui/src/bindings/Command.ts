@@ -5,6 +5,7 @@ import type { EnvironmentRequest } from "./EnvironmentRequest";
 import type { HistoryRequest } from "./HistoryRequest";
 import type { SecretName } from "./SecretName";
 import type { SetSecretRequest } from "./SetSecretRequest";
+import type { TraceCompareRequest } from "./TraceCompareRequest";
 import type { TraceListRequest } from "./TraceListRequest";
 import type { TraceRequest } from "./TraceRequest";
 import type { TraceStatsRequest } from "./TraceStatsRequest";
@@ -14,4 +15,4 @@ import type { TrendChartRequest } from "./TrendChartRequest";
  * A command and its request. On the wire:
  * `{ "cmd": "run_scorecard", "payload": { ... } }`, camelCase.
  */
-export type Command = { "cmd": "get_app_info", "payload": Empty } | { "cmd": "get_scorecard", "payload": EnvironmentRequest } | { "cmd": "run_scorecard", "payload": EnvironmentRequest } | { "cmd": "list_history", "payload": HistoryRequest } | { "cmd": "get_trend_chart", "payload": TrendChartRequest } | { "cmd": "get_source_status", "payload": EnvironmentRequest } | { "cmd": "list_secrets", "payload": EnvironmentFilter } | { "cmd": "set_secret", "payload": SetSecretRequest } | { "cmd": "remove_secret", "payload": SecretName } | { "cmd": "get_trace_stats", "payload": TraceStatsRequest } | { "cmd": "list_traces", "payload": TraceListRequest } | { "cmd": "get_trace", "payload": TraceRequest } | { "cmd": "export_trace", "payload": TraceRequest };
+export type Command = { "cmd": "get_app_info", "payload": Empty } | { "cmd": "get_scorecard", "payload": EnvironmentRequest } | { "cmd": "run_scorecard", "payload": EnvironmentRequest } | { "cmd": "list_history", "payload": HistoryRequest } | { "cmd": "get_trend_chart", "payload": TrendChartRequest } | { "cmd": "get_source_status", "payload": EnvironmentRequest } | { "cmd": "list_secrets", "payload": EnvironmentFilter } | { "cmd": "set_secret", "payload": SetSecretRequest } | { "cmd": "remove_secret", "payload": SecretName } | { "cmd": "get_trace_stats", "payload": TraceStatsRequest } | { "cmd": "list_traces", "payload": TraceListRequest } | { "cmd": "get_trace", "payload": TraceRequest } | { "cmd": "export_trace", "payload": TraceRequest } | { "cmd": "compare_traces", "payload": TraceCompareRequest };

@@ -7,6 +7,7 @@ import type { SecretRemoved } from "./SecretRemoved";
 import type { SecretSet } from "./SecretSet";
 import type { SecretsView } from "./SecretsView";
 import type { SourcesView } from "./SourcesView";
+import type { TraceComparisonView } from "./TraceComparisonView";
 import type { TraceExport } from "./TraceExport";
 import type { TraceListView } from "./TraceListView";
 import type { TraceStatsView } from "./TraceStatsView";
@@ -27,4 +28,5 @@ export interface Responses {
   list_traces: TraceListView;
   get_trace: TraceView;
   export_trace: TraceExport;
+  compare_traces: TraceComparisonView;
 }

@@ -13,8 +13,8 @@ use crate::scorecard::{
 use crate::secrets::{self, SecretRemoved, SecretSet, SecretsView, SetSecretRequest};
 use crate::settings::{self, AppInfo};
 use crate::traces::{
-    self, TraceExport, TraceListRequest, TraceListView, TraceRequest, TraceStatsRequest,
-    TraceStatsView, TraceView,
+    self, TraceCompareRequest, TraceComparisonView, TraceExport, TraceListRequest, TraceListView,
+    TraceRequest, TraceStatsRequest, TraceStatsView, TraceView,
 };
 
 define_commands! {
@@ -45,6 +45,9 @@ define_commands! {
     get_trace => GetTrace(TraceRequest) -> TraceView = traces::handlers::get_trace;
     /// One trace as OTLP/JSON, for other tools.
     export_trace => ExportTrace(TraceRequest) -> TraceExport = traces::handlers::export_trace;
+    /// Two traces of one operation side by side: matched spans with their
+    /// duration differences, and the spans only one of them has.
+    compare_traces => CompareTraces(TraceCompareRequest) -> TraceComparisonView = traces::handlers::compare_traces;
 }
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]

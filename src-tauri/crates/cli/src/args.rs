@@ -67,6 +67,27 @@ pub enum TracesCommand {
     Stats(TraceStatsArgs),
     /// One trace as a tree, with durations, self time and the critical path.
     Show(TraceShowArgs),
+    /// Two traces of one operation side by side: matched spans with their
+    /// duration differences, and the spans only one of them has.
+    Compare(TraceCompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TraceCompareArgs {
+    /// The baseline trace id (32 hex digits), e.g. a fast request.
+    #[arg(value_name = "A")]
+    pub a: String,
+    /// The trace compared with it, e.g. a slow one.
+    #[arg(value_name = "B")]
+    pub b: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ByArg {
+    Route,
+    Service,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +130,9 @@ pub struct TraceStatsArgs {
     /// How far back: 30m, 1h, 1d.
     #[arg(long, default_value = "1h", value_parser = parse_since)]
     pub since: std::time::Duration,
+    /// One row per route, or per service (all its routes together).
+    #[arg(long, value_enum, default_value_t = ByArg::Route)]
+    pub by: ByArg,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

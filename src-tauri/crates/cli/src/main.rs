@@ -56,6 +56,9 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Traces(TracesCommand::List(args)) => commands::traces::list(global, args).await,
         Command::Traces(TracesCommand::Stats(args)) => commands::traces::stats(global, args).await,
         Command::Traces(TracesCommand::Show(args)) => commands::traces::show(global, args).await,
+        Command::Traces(TracesCommand::Compare(args)) => {
+            commands::traces::compare(global, args).await
+        }
     }
 }
 

@@ -9,7 +9,7 @@ mod traces;
 pub use history::history;
 pub use scorecard::scorecard;
 pub use secrets::secrets;
-pub use traces::{trace, trace_list, trace_stats};
+pub use traces::{trace, trace_comparison, trace_list, trace_stats};
 
 use std::io::IsTerminal;
 

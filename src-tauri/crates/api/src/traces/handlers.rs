@@ -1,14 +1,17 @@
 //! The traces area's command handlers, over the local span store.
 
 use readyroom_core::traces::{
-    critical_path, critical_time, from_unix_nanos, how_to_attribute, self_times, summarize,
-    unix_nanos, upstream_calls, Issue, Span, SpanKind, Trace, TraceId, UpstreamCall, Upstreams,
+    compare, critical_path, critical_time, from_unix_nanos, how_to_attribute, self_times,
+    summarize, unix_nanos, upstream_calls, Issue, Span, SpanKind, Trace, TraceId, UpstreamCall,
+    Upstreams,
 };
 use readyroom_store::{SpanStore, TraceFilter};
 
 use super::wire::{
-    AttemptRow, SpanRow, TraceExport, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
-    TraceStatsRequest, TraceStatsView, TraceStatus, TraceView, UpstreamCallRow,
+    AttemptRow, ComparedRow, ComparedTrace, SpanChange, SpanRow, StatsGrouping,
+    TraceCompareRequest, TraceComparisonView, TraceExport, TraceListRequest, TraceListRow,
+    TraceListView, TraceRequest, TraceStatsRequest, TraceStatsView, TraceStatus, TraceView,
+    UpstreamCallRow,
 };
 use crate::{context, Api, ApiError, ErrorCode};
 
@@ -98,22 +101,30 @@ pub(crate) async fn get_trace_stats(
     let environment = context::resolve_environment(api, r.environment.as_deref())?;
     let minutes = r.since_minutes.unwrap_or(DEFAULT_SINCE_MINUTES).max(1);
     let now = api.now();
+    let by = r.by.unwrap_or_default();
     let store = api.span_store().await?;
     let routes = match store {
         None => Vec::new(),
-        Some(store) => store
-            .route_stats(
-                &environment,
-                unix_nanos(now - time::Duration::minutes(i64::from(minutes))),
-                unix_nanos(now),
-            )
-            .await?
-            .finish(f64::from(minutes) * 60.0),
+        Some(store) => {
+            let per_route = store
+                .route_stats(
+                    &environment,
+                    unix_nanos(now - time::Duration::minutes(i64::from(minutes))),
+                    unix_nanos(now),
+                )
+                .await?;
+            let grouped = match by {
+                StatsGrouping::Route => per_route,
+                StatsGrouping::Service => per_route.by_service(),
+            };
+            grouped.finish(f64::from(minutes) * 60.0)
+        }
     };
     let attribution_hint = attribution_hint(store, &environment, routes.is_empty()).await?;
     Ok(TraceStatsView {
         environment,
         window_minutes: minutes,
+        by,
         routes,
         attribution_hint,
     })
@@ -146,6 +157,65 @@ pub(crate) async fn get_trace(api: &Api, r: TraceRequest) -> Result<TraceView, A
     let trace = Trace::assemble(spans)
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "a stored trace had no spans"))?;
     Ok(view(&trace, &upstreams(api)))
+}
+
+pub(crate) async fn compare_traces(
+    api: &Api,
+    r: TraceCompareRequest,
+) -> Result<TraceComparisonView, ApiError> {
+    let assembled = |spans| {
+        Trace::assemble(spans)
+            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "a stored trace had no spans"))
+    };
+    let (_, a_spans) = stored_trace(api, &TraceRequest { trace_id: r.a }).await?;
+    let (_, b_spans) = stored_trace(api, &TraceRequest { trace_id: r.b }).await?;
+    let (a, b) = (assembled(a_spans)?, assembled(b_spans)?);
+    let comparison = compare(&a, &b);
+    let side = |t: &Trace| {
+        let summary = summarize(t);
+        ComparedTrace {
+            trace_id: t.trace_id.to_string(),
+            root_service: summary.root_service,
+            root_name: summary.root_name,
+            duration_ms: ms(summary.duration_nanos),
+        }
+    };
+    let (a_side, b_side) = (side(&a), side(&b));
+    let note = (a_side.root_name != b_side.root_name || a_side.root_service != b_side.root_service)
+        .then(|| {
+            format!(
+                "the traces start at different operations ({} {} and {} {}); compared anyway, but expect most spans to differ",
+                a_side.root_service, a_side.root_name, b_side.root_service, b_side.root_name
+            )
+        });
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(TraceComparisonView {
+        rows: comparison
+            .rows
+            .iter()
+            .map(|row| ComparedRow {
+                depth: count(row.depth),
+                service: row.service.clone(),
+                name: row.name.clone(),
+                change: match (row.a, row.b) {
+                    (Some(_), Some(_)) => SpanChange::Matched,
+                    (Some(_), None) => SpanChange::Missing,
+                    _ => SpanChange::Extra,
+                },
+                a_span_id: row.a.map(|i| a.spans[i].span_id.to_string()),
+                b_span_id: row.b.map(|j| b.spans[j].span_id.to_string()),
+                a_ms: row.a_nanos.map(ms),
+                b_ms: row.b_nanos.map(ms),
+                delta_ms: row.delta_nanos().map(|d| d as f64 / 1_000_000.0),
+            })
+            .collect(),
+        matched: count(comparison.matched),
+        missing: count(comparison.missing),
+        extra: count(comparison.extra),
+        note,
+        a: a_side,
+        b: b_side,
+    })
 }
 
 pub(crate) async fn export_trace(api: &Api, r: TraceRequest) -> Result<TraceExport, ApiError> {

@@ -8,8 +8,10 @@ pub mod service;
 mod wire;
 
 pub use wire::{
-    AttemptRow, SpanRow, TraceExport, TraceListRequest, TraceListRow, TraceListView, TraceRequest,
-    TraceStatsRequest, TraceStatsView, TraceStatus, TraceView, UpstreamCallRow,
+    AttemptRow, ComparedRow, ComparedTrace, SpanChange, SpanRow, StatsGrouping,
+    TraceCompareRequest, TraceComparisonView, TraceExport, TraceListRequest, TraceListRow,
+    TraceListView, TraceRequest, TraceStatsRequest, TraceStatsView, TraceStatus, TraceView,
+    UpstreamCallRow,
 };
 
 /// The span store's file, beside the run store's.

@@ -14,6 +14,19 @@ pub struct TraceStatsRequest {
     #[serde(default)]
     #[ts(optional)]
     pub since_minutes: Option<u32>,
+    /// Per route (default), or per service with all its routes together.
+    #[serde(default)]
+    #[ts(optional)]
+    pub by: Option<StatsGrouping>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum StatsGrouping {
+    #[default]
+    Route,
+    /// Rows have route `*`.
+    Service,
 }
 
 /// Requests per service and route over a window.
@@ -22,6 +35,7 @@ pub struct TraceStatsRequest {
 pub struct TraceStatsView {
     pub environment: String,
     pub window_minutes: u32,
+    pub by: StatsGrouping,
     /// Busiest first.
     pub routes: Vec<RouteStats>,
     /// When nothing is here but spans arrived without an environment: how
@@ -186,4 +200,63 @@ pub struct TraceExport {
     pub trace_id: String,
     /// An `ExportTraceServiceRequest` in OTLP/JSON.
     pub otlp_json: String,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceCompareRequest {
+    /// The baseline trace (32 hex digits).
+    pub a: String,
+    /// The trace compared with it.
+    pub b: String,
+}
+
+/// Two traces side by side: spans matched by path and name.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceComparisonView {
+    pub a: ComparedTrace,
+    pub b: ComparedTrace,
+    /// A's tree order; B's unmatched spans after their matched siblings.
+    pub rows: Vec<ComparedRow>,
+    pub matched: u32,
+    /// In A, not in B.
+    pub missing: u32,
+    /// In B, not in A.
+    pub extra: u32,
+    /// Said when the traces do not start at the same operation.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ComparedTrace {
+    pub trace_id: String,
+    pub root_service: String,
+    pub root_name: String,
+    pub duration_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ComparedRow {
+    pub depth: u32,
+    pub service: String,
+    pub name: String,
+    /// `matched`, `missing` (A only) or `extra` (B only).
+    pub change: SpanChange,
+    pub a_span_id: Option<String>,
+    pub b_span_id: Option<String>,
+    pub a_ms: Option<f64>,
+    pub b_ms: Option<f64>,
+    /// B less A, for matched spans.
+    pub delta_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum SpanChange {
+    Matched,
+    Missing,
+    Extra,
 }

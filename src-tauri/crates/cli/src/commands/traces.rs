@@ -1,9 +1,13 @@
-//! `readyroom traces stats|show`: the traces Readyroom received.
+//! `readyroom traces list|stats|show|compare`: the traces Readyroom received.
 
-use readyroom_api::traces::{TraceListRequest, TraceRequest, TraceStatsRequest, TraceStatus};
+use readyroom_api::traces::{
+    StatsGrouping, TraceCompareRequest, TraceListRequest, TraceRequest, TraceStatsRequest,
+    TraceStatus,
+};
 
 use crate::args::{
-    Format, Global, ShowFormat, StatusArg, TraceListArgs, TraceShowArgs, TraceStatsArgs,
+    ByArg, Format, Global, ShowFormat, StatusArg, TraceCompareArgs, TraceListArgs, TraceShowArgs,
+    TraceStatsArgs,
 };
 use crate::exit::{self, Failure};
 use crate::{app, render};
@@ -36,6 +40,10 @@ pub async fn stats(global: &Global, args: TraceStatsArgs) -> Result<u8, Failure>
         .get_trace_stats(TraceStatsRequest {
             environment: args.env,
             since_minutes: Some(minutes),
+            by: Some(match args.by {
+                ByArg::Route => StatsGrouping::Route,
+                ByArg::Service => StatsGrouping::Service,
+            }),
         })
         .await?;
     api.close().await;
@@ -62,5 +70,18 @@ pub async fn show(global: &Global, args: TraceShowArgs) -> Result<u8, Failure> {
     let view = api.get_trace(request).await?;
     api.close().await;
     print!("{}", render::trace(&view, format));
+    Ok(exit::OK)
+}
+
+pub async fn compare(global: &Global, args: TraceCompareArgs) -> Result<u8, Failure> {
+    let api = app::api(global)?;
+    let view = api
+        .compare_traces(TraceCompareRequest {
+            a: args.a,
+            b: args.b,
+        })
+        .await?;
+    api.close().await;
+    print!("{}", render::trace_comparison(&view, args.format));
     Ok(exit::OK)
 }

@@ -1,6 +1,8 @@
 //! Trace statistics and one trace's tree.
 
-use readyroom_api::traces::{TraceListView, TraceStatsView, TraceView, UpstreamCallRow};
+use readyroom_api::traces::{
+    SpanChange, TraceComparisonView, TraceListView, TraceStatsView, TraceView, UpstreamCallRow,
+};
 use readyroom_core::format::printable;
 use readyroom_core::traces::AttemptOutcome;
 
@@ -234,4 +236,85 @@ pub fn trace_list(view: &TraceListView, format: Format) -> String {
         ]);
     }
     format!("{t}\n")
+}
+
+/// `+12.5`, `-3.0`: a difference with its sign.
+fn signed_ms(v: f64) -> String {
+    if v >= 0.0 {
+        format!("+{}", ms(v))
+    } else {
+        format!("-{}", ms(-v))
+    }
+}
+
+pub fn trace_comparison(view: &TraceComparisonView, format: Format) -> String {
+    if format == Format::Json {
+        return json(view);
+    }
+    let mut t = table(
+        format,
+        &["span", "service", "A ms", "B ms", "Δ ms", "Δ %", ""],
+    );
+    for r in &view.rows {
+        let opt = |v: Option<f64>| v.map(ms).unwrap_or_default();
+        let pct = match (r.a_ms, r.delta_ms) {
+            (Some(a), Some(d)) if a > 0.0 => format!("{:+.0} %", d * 100.0 / a),
+            _ => String::new(),
+        };
+        t.add_row(vec![
+            cell(
+                &format!("{}{}", "  ".repeat(r.depth as usize), r.name),
+                format,
+            ),
+            cell(&r.service, format),
+            opt(r.a_ms),
+            opt(r.b_ms),
+            r.delta_ms.map(signed_ms).unwrap_or_default(),
+            pct,
+            match r.change {
+                SpanChange::Matched => String::new(),
+                SpanChange::Missing => "only in A".into(),
+                SpanChange::Extra => "only in B".into(),
+            },
+        ]);
+    }
+    let side = |label: &str, s: &readyroom_api::traces::ComparedTrace| {
+        format!(
+            "{label}: trace {} — {} {} — {} ms\n",
+            s.trace_id,
+            cell(&s.root_service, format),
+            cell(&s.root_name, format),
+            ms(s.duration_ms)
+        )
+    };
+    let mut out = side("A", &view.a);
+    out.push_str(&side("B", &view.b));
+    out.push_str(&format!(
+        "B less A: {} ms\n{t}\n{} matched, {} only in A, {} only in B\n",
+        signed_ms(view.b.duration_ms - view.a.duration_ms),
+        view.matched,
+        view.missing,
+        view.extra
+    ));
+    if let Some(biggest) = view
+        .rows
+        .iter()
+        .filter(|r| r.delta_ms.is_some())
+        .max_by(|x, y| {
+            let size = |r: &&readyroom_api::traces::ComparedRow| r.delta_ms.unwrap_or(0.0).abs();
+            size(x).total_cmp(&size(y))
+        })
+        .filter(|r| r.delta_ms.unwrap_or(0.0) != 0.0)
+    {
+        out.push_str(&format!(
+            "largest change: {} ({}) {} ms\n",
+            cell(&biggest.name, format),
+            cell(&biggest.service, format),
+            signed_ms(biggest.delta_ms.unwrap_or(0.0))
+        ));
+    }
+    if let Some(note) = &view.note {
+        out.push_str(&format!("note: {}\n", cell(note, format)));
+    }
+    out
 }

@@ -1,10 +1,11 @@
 //! Traces: the span model and the pure analysis over it (assembly into a
 //! tree, critical path, self time, summaries, per-route statistics, the
-//! LLM lens). The receivers, the span
+//! LLM lens, comparing two traces). The receivers, the span
 //! store and the trace checks build on these; nothing here does I/O.
 
 mod assembly;
 mod attribution;
+mod compare;
 mod critical_path;
 mod evidence;
 mod llm;
@@ -14,6 +15,7 @@ mod summary;
 
 pub use assembly::{Issue, Trace};
 pub use attribution::{environment_of, how_to_attribute, Attribution, ENVIRONMENT_KEYS};
+pub use compare::{compare, ComparedSpan, Comparison};
 pub use critical_path::{critical_path, critical_time, Segment};
 pub use evidence::{has_error_detail, SpanWindow, UpstreamWindow, SPANS, UPSTREAM_CALLS};
 pub use llm::{
@@ -24,10 +26,12 @@ pub use span::{
     StatusCode, TraceId, Value,
 };
 pub use stats::{
-    http_status, is_failed_request, route_of, LatencyStats, RouteAggregator, RouteStats,
+    http_status, is_failed_request, route_of, LatencyStats, RouteAggregator, RouteStats, ALL_ROUTES,
 };
 pub use summary::{self_time_by_operation, self_times, summarize, SelfTime, TraceSummary};
 
+#[cfg(test)]
+mod compare_tests;
 #[cfg(test)]
 mod llm_tests;
 #[cfg(test)]

@@ -96,6 +96,9 @@ pub struct RouteStats {
     pub p99_ms: f64,
 }
 
+/// The route of a row that sums all of a service's routes.
+pub const ALL_ROUTES: &str = "*";
+
 /// Folds SERVER spans into per-(service, route) statistics over a window
 /// of `window_secs` seconds (for the rate).
 #[derive(Debug, Default)]
@@ -124,6 +127,18 @@ impl RouteAggregator {
             .entry((service, route))
             .or_default()
             .record(duration_nanos, failed);
+    }
+
+    /// The same requests per service, all its routes together (route `*`).
+    pub fn by_service(&self) -> RouteAggregator {
+        let mut out = RouteAggregator::default();
+        for ((service, _), stats) in &self.groups {
+            out.groups
+                .entry((service.clone(), ALL_ROUTES.to_string()))
+                .or_default()
+                .merge(stats);
+        }
+        out
     }
 
     /// All requests of all routes together.
