@@ -35,7 +35,38 @@ async fn serve_receives_spans_on_the_configured_port_for_the_scorecard() {
     let config = config.to_str().expect("utf-8");
     let serve = serving::start(&env, &["--config", config, "serve"]).await;
     until_listening(port).await;
+    let mut events = reqwest::Client::new()
+        .get(format!(
+            "http://127.0.0.1:{}/api/events?token={}",
+            serve.port, serve.token
+        ))
+        .send()
+        .await
+        .expect("event stream");
     export_with_the_rust_sdk(format!("http://127.0.0.1:{port}"));
+    // The UI hears of them, with their environment (the SDK sent the two
+    // spans one export each: one event, or two if a tick fell between).
+    let mut seen = String::new();
+    let mut announced = 0;
+    while announced < 2 {
+        let chunk = tokio::time::timeout(Duration::from_secs(30), events.chunk())
+            .await
+            .expect("events within 30 s")
+            .expect("stream readable")
+            .expect("stream open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+        announced = seen
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .filter_map(|data| serde_json::from_str::<serde_json::Value>(data.trim()).ok())
+            .filter(|e| e["type"] == "spansReceived")
+            .map(|e| {
+                assert_eq!(e["environment"], "prod", "{e}");
+                e["spans"].as_u64().expect("a count")
+            })
+            .sum();
+    }
+    assert_eq!(announced, 2, "{seen}");
     serve.interrupt();
     assert_eq!(serve.exited(Instant::now()).await.code, 0);
     let run = env.score_json(config).await;

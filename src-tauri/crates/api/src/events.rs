@@ -32,6 +32,14 @@ pub enum Event {
         environment: String,
         message: String,
     },
+    /// Spans were received and stored for an environment (`None`:
+    /// unattributed) since the last such event; sent at most once a second
+    /// per environment, however fast spans arrive.
+    SpansReceived {
+        environment: Option<String>,
+        #[ts(type = "number")]
+        spans: u64,
+    },
 }
 
 /// Where events go. Implemented by each transport.

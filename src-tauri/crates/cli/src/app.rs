@@ -45,6 +45,8 @@ impl EventSink for Progress {
             Event::ScorecardStarted { .. } => eprint!("probing…"),
             Event::ProbeFinished { probe, .. } => eprint!(" {probe} ✓"),
             Event::ScorecardFinished { .. } | Event::ScorecardFailed { .. } => eprintln!(),
+            // Not a run's progress.
+            Event::SpansReceived { .. } => {}
         }
     }
 }

@@ -12,15 +12,38 @@ use readyroom_sources::otlp::{http_router, serve_grpc, serve_http, SpanSink};
 use readyroom_sources::BoxFuture;
 use readyroom_store::{Attributed, SpanStore};
 
+/// Spans stored per environment (`None`: unattributed) since they were
+/// last taken: bounded by the number of environments, however fast spans
+/// arrive, so announcing them never queues.
+#[derive(Default)]
+pub struct Arrivals(std::sync::Mutex<std::collections::BTreeMap<Option<String>, u64>>);
+
+impl Arrivals {
+    fn add(&self, environment: Option<&str>, spans: u64) {
+        let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *counts.entry(environment.map(str::to_string)).or_default() += spans;
+    }
+
+    /// The counts so far, leaving none.
+    pub fn take(&self) -> std::collections::BTreeMap<Option<String>, u64> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
 /// Stores received spans, attributed to environments.
 pub struct StoreSink {
     store: SpanStore,
     attribution: Attribution,
+    arrivals: Option<Arc<Arrivals>>,
 }
 
 impl StoreSink {
     pub fn new(store: SpanStore, attribution: Attribution) -> Self {
-        StoreSink { store, attribution }
+        StoreSink {
+            store,
+            attribution,
+            arrivals: None,
+        }
     }
 }
 
@@ -37,8 +60,13 @@ impl SpanSink for StoreSink {
             self.store
                 .insert(&batch, unix_nanos(time::OffsetDateTime::now_utc()))
                 .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            if let Some(arrivals) = &self.arrivals {
+                for a in &batch {
+                    arrivals.add(a.environment, 1);
+                }
+            }
+            Ok(())
         })
     }
 }
@@ -72,15 +100,20 @@ pub fn attribution(config: &Config) -> Attribution {
 }
 
 /// The span store at `spans_path` as the receivers' sink (opened once,
-/// shared by both protocols).
+/// shared by both protocols), counting what it stores into `arrivals`
+/// when given.
 pub async fn open_sink(
     spans_path: &Path,
     attribution: Attribution,
+    arrivals: Option<Arc<Arrivals>>,
 ) -> Result<Arc<dyn SpanSink>, String> {
     let store = SpanStore::open(spans_path)
         .await
         .map_err(|e| e.to_string())?;
-    Ok(Arc::new(StoreSink::new(store, attribution)))
+    Ok(Arc::new(StoreSink {
+        arrivals,
+        ..StoreSink::new(store, attribution)
+    }))
 }
 
 /// Binds `addr`; a port already taken (a collector often owns 4317 and

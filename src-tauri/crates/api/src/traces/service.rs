@@ -5,11 +5,15 @@
 
 use tokio::sync::watch;
 
-use super::receiver::{attribution, open_sink, start_grpc, start_http, ReceiverLimits};
+use super::receiver::{attribution, open_sink, start_grpc, start_http, Arrivals, ReceiverLimits};
+use crate::events::Event;
 use crate::services::Service;
 use crate::Api;
 
 pub struct OtlpReceiver;
+
+/// How often stored spans are announced to the UI.
+const ANNOUNCE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Service for OtlpReceiver {
     fn name(&self) -> &'static str {
@@ -35,7 +39,8 @@ impl Service for OtlpReceiver {
             }
             let rules = config.as_ref().map(attribution).unwrap_or_default();
             let spans = super::spans_path(&api.settings().store_path);
-            let sink = match open_sink(&spans, rules).await {
+            let arrivals = std::sync::Arc::new(Arrivals::default());
+            let sink = match open_sink(&spans, rules, Some(arrivals.clone())).await {
                 Ok(sink) => sink,
                 Err(message) => {
                     tracing::warn!("the OTLP receiver cannot open the span store: {message}");
@@ -81,7 +86,16 @@ impl Service for OtlpReceiver {
             if running.is_empty() {
                 return;
             }
-            let _ = stop.changed().await;
+            // What arrived, announced once a second at most.
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(ANNOUNCE_EVERY) => {}
+                    _ = stop.changed() => break,
+                }
+                for (environment, spans) in arrivals.take() {
+                    api.emit(Event::SpansReceived { environment, spans });
+                }
+            }
             for receiver in running {
                 if let Err(e) = receiver.stop().await {
                     tracing::warn!("{e}");

@@ -46,7 +46,7 @@ pub async fn run(args: OtlpArgs, global: &Global) -> Result<u8, Failure> {
     let spans = paths::spans_file().ok_or_else(|| {
         Failure::error("no data directory for the span store: set READYROOM_DATA_DIR")
     })?;
-    let sink = open_sink(&spans, rules(global))
+    let sink = open_sink(&spans, rules(global), None)
         .await
         .map_err(Failure::error)?;
     let limits = ReceiverLimits {
