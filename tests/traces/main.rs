@@ -3,5 +3,6 @@
 //! store. One test binary, modules by area.
 
 mod llm;
+mod python;
 mod receive;
 mod service;

@@ -5,7 +5,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use readyroom_api::commands::EnvironmentRequest;
+use readyroom_api::traces::receiver::{
+    open_sink, start_grpc, start_http, ReceiverLimits, RunningReceiver,
+};
 use readyroom_api::{context, paths};
+use readyroom_core::traces::Attribution;
 use readyroom_demo::{Demo, Options};
 use serde::{Deserialize, Serialize};
 
@@ -53,7 +57,10 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     // demo's config: give it ports of its own (never a collector's 4318,
     // which may be a real one) and export the demo's traces there, so the
     // trace checks have spans to score.
-    let receiver = (args.serve || args.desktop)
+    // Alone (no window, no `serve`), the demo runs those receivers itself
+    // while it serves, so `readyroom score` on its config sees its traces.
+    let in_process = !(args.serve || args.desktop || args.once) && args.otlp.is_none();
+    let receiver = (args.serve || args.desktop || in_process)
         .then(free_loopback_port)
         .flatten();
     options.otlp_endpoint = args
@@ -67,9 +74,13 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     let config_file = dir.join("config.toml");
     let postgres_secret = args.postgres.as_ref().map(|_| "demo/database-url");
     let mut config_text = demo.config_toml(&ca_file.display().to_string(), postgres_secret);
+    let mut receivers = Vec::new();
     if let Some(port) = receiver {
         // gRPC too gets a port of its own, away from a collector's 4317.
         let grpc = free_loopback_port().unwrap_or(0);
+        if in_process {
+            receivers = start_receivers(port, grpc).await?;
+        }
         config_text.push_str(&format!(
             "\n[settings.otlp]\nhttp = \"127.0.0.1:{port}\"\ngrpc = \"127.0.0.1:{grpc}\"\n"
         ));
@@ -147,12 +158,37 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         if let Some(running) = server {
             running.stop().await?;
         }
+        for r in receivers {
+            r.stop().await.map_err(Failure::error)?;
+        }
         Ok::<(), Failure>(())
     })
     .await?;
     let _ = std::fs::remove_file(dir.join("state.json"));
     eprintln!("stopped");
     Ok(exit::OK)
+}
+
+/// The OTLP/HTTP and OTLP/gRPC receivers, in this process, into the span
+/// store beside the run store.
+async fn start_receivers(http: u16, grpc: u16) -> Result<Vec<RunningReceiver>, Failure> {
+    let spans = paths::spans_file().ok_or_else(|| {
+        Failure::error("no data directory for the span store: set READYROOM_DATA_DIR")
+    })?;
+    let sink = open_sink(&spans, Attribution::default(), None)
+        .await
+        .map_err(Failure::error)?;
+    let what = "run the demo again: it picks free ports";
+    let loopback = |port| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let limits = ReceiverLimits::default();
+    Ok(vec![
+        start_http(loopback(http), sink.clone(), limits.clone(), what)
+            .await
+            .map_err(Failure::error)?,
+        start_grpc(loopback(grpc), sink, limits, what)
+            .await
+            .map_err(Failure::error)?,
+    ])
 }
 
 /// A loopback port free now (bound, then released for the receiver).
