@@ -6,3 +6,4 @@ mod llm;
 mod python;
 mod receive;
 mod service;
+mod volume;
