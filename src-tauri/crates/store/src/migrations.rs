@@ -38,6 +38,11 @@ pub(crate) const SPANS: Migrations = &[
         "upstreams",
         include_str!("../migrations/spans/0002_upstreams.sql"),
     ),
+    (
+        3,
+        "route minutes",
+        include_str!("../migrations/spans/0003_route_minutes.sql"),
+    ),
 ];
 
 /// The newest schema version of a set this build knows.

@@ -104,6 +104,96 @@ fn hosts_json(hosts: &[String]) -> String {
     serde_json::Value::from(hosts.to_vec()).to_string()
 }
 
+const MINUTE_NS: u64 = 60_000_000_000;
+
+fn minute_of(nanos: u64) -> i64 {
+    i64::try_from(nanos / MINUTE_NS).unwrap_or(i64::MAX)
+}
+
+/// A rollup's histogram as stored: its recorded buckets, each a
+/// (microseconds, count) pair of varints. Reading it back costs the
+/// buckets a minute of one route recorded, not the histogram's range.
+fn encode_buckets(stats: &LatencyStats) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (micros, count) in stats.buckets() {
+        prost::encoding::encode_varint(micros, &mut out);
+        prost::encoding::encode_varint(count, &mut out);
+    }
+    out
+}
+
+/// The stored pairs; `None` for bytes that are not pairs of varints.
+fn decode_buckets(mut bytes: &[u8]) -> Option<Vec<(u64, u64)>> {
+    let mut buckets = Vec::with_capacity(bytes.len() / 3);
+    while !bytes.is_empty() {
+        let micros = prost::encoding::decode_varint(&mut bytes).ok()?;
+        let count = prost::encoding::decode_varint(&mut bytes).ok()?;
+        buckets.push((micros, count));
+    }
+    Some(buckets)
+}
+
+/// Requests folded per (environment, minute, service, route), then merged
+/// into `route_minutes` in the caller's transaction.
+#[derive(Default)]
+struct Rollups(std::collections::HashMap<(String, i64, String, String), LatencyStats>);
+
+impl Rollups {
+    fn record(
+        &mut self,
+        environment: String,
+        start_ns: u64,
+        service: String,
+        route: String,
+        duration_ns: u64,
+        failed: bool,
+    ) {
+        self.0
+            .entry((environment, minute_of(start_ns), service, route))
+            .or_default()
+            .record(duration_ns, failed);
+    }
+
+    async fn save(
+        self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    ) -> std::result::Result<(), sqlx::Error> {
+        for ((environment, minute, service, route), mut stats) in self.0 {
+            let existing = sqlx::query(
+                "SELECT requests, errors, histogram FROM route_minutes \
+                 WHERE environment = ? AND minute = ? AND service = ? AND route = ?",
+            )
+            .bind(&environment)
+            .bind(minute)
+            .bind(&service)
+            .bind(&route)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some(row) = existing {
+                let count = |i: usize| u64::try_from(row.get::<i64, _>(i)).unwrap_or(0);
+                if let Some(before) = decode_buckets(row.get::<&[u8], _>(2)) {
+                    stats.add_buckets(before, count(0), count(1));
+                }
+            }
+            sqlx::query(
+                "INSERT OR REPLACE INTO route_minutes \
+                 (environment, minute, service, route, requests, errors, histogram) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&environment)
+            .bind(minute)
+            .bind(&service)
+            .bind(&route)
+            .bind(nanos(stats.requests))
+            .bind(nanos(stats.errors))
+            .bind(encode_buckets(&stats))
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
 /// Nanoseconds as SQLite's signed 64-bit integer (good until 2262).
 fn nanos(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
@@ -114,10 +204,51 @@ impl SpanStore {
     /// to date.
     pub async fn open(path: &Path) -> Result<SpanStore> {
         let pool = open_database(path, migrations::SPANS).await?;
-        Ok(SpanStore {
+        let store = SpanStore {
             pool,
             path: path.to_path_buf(),
-        })
+        };
+        store.fill_route_minutes().await?;
+        Ok(store)
+    }
+
+    /// Rollups for requests stored before `route_minutes` existed: built
+    /// once, when there are requests and no rollups at all.
+    async fn fill_route_minutes(&self) -> Result<()> {
+        use futures_util::TryStreamExt;
+        let err = |e| self.classify(e);
+        let needed: bool = sqlx::query_scalar(
+            "SELECT NOT EXISTS (SELECT 1 FROM route_minutes) \
+                AND EXISTS (SELECT 1 FROM spans WHERE kind = ?)",
+        )
+        .bind(SpanKind::Server.to_otlp())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(err)?;
+        if !needed {
+            return Ok(());
+        }
+        let mut rollups = Rollups::default();
+        let mut rows = sqlx::query(
+            "SELECT coalesce(environment, ''), start_ns, service, route, duration_ns, failed \
+             FROM spans WHERE kind = ?",
+        )
+        .bind(SpanKind::Server.to_otlp())
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await.map_err(err)? {
+            rollups.record(
+                row.get::<String, _>(0),
+                u64::try_from(row.get::<i64, _>(1)).unwrap_or(0),
+                row.get::<String, _>(2),
+                row.get::<String, _>(3),
+                u64::try_from(row.get::<i64, _>(4)).unwrap_or(0),
+                row.get::<bool, _>(5),
+            );
+        }
+        drop(rows);
+        let mut tx = self.pool.begin().await.map_err(err)?;
+        rollups.save(&mut tx).await.map_err(err)?;
+        tx.commit().await.map_err(err)
     }
 
     pub fn path(&self) -> &Path {
@@ -146,6 +277,7 @@ impl SpanStore {
             .await
             .map_err(|e| self.classify(e))?;
         let mut stored = Stored::default();
+        let mut rollups = Rollups::default();
         for (a, json) in batch.iter().zip(encoded) {
             let span = a.span;
             let done = sqlx::query(
@@ -175,10 +307,22 @@ impl SpanStore {
             .map_err(|e| self.classify(e))?;
             if done.rows_affected() == 1 {
                 stored.inserted += 1;
+                // A repeated span was not stored, so it is not counted.
+                if span.kind == SpanKind::Server {
+                    rollups.record(
+                        a.environment.unwrap_or("").to_string(),
+                        span.start_unix_nano,
+                        span.service.clone(),
+                        route_of(span).to_string(),
+                        span.duration_nanos(),
+                        is_failed_request(span),
+                    );
+                }
             } else {
                 stored.duplicates += 1;
             }
         }
+        rollups.save(&mut tx).await.map_err(|e| self.classify(e))?;
         tx.commit().await.map_err(|e| self.classify(e))?;
         Ok(stored)
     }
@@ -278,24 +422,23 @@ impl SpanStore {
         to_ns: u64,
     ) -> Result<RouteAggregator> {
         use futures_util::TryStreamExt;
+        // Whole minutes: the window's edges are rounded out to the minute.
+        let (first, last) = (minute_of(from_ns), minute_of(to_ns.saturating_sub(1)));
         let mut rows = sqlx::query(
-            "SELECT service, route, duration_ns, failed FROM spans \
-             WHERE environment = ? AND kind = ? AND start_ns >= ? AND start_ns < ?",
+            "SELECT service, route, requests, errors, histogram FROM route_minutes \
+             WHERE environment = ? AND minute >= ? AND minute <= ?",
         )
         .bind(environment)
-        .bind(SpanKind::Server.to_otlp())
-        .bind(nanos(from_ns))
-        .bind(nanos(to_ns))
+        .bind(first)
+        .bind(last)
         .fetch(&self.pool);
         let mut aggregator = RouteAggregator::default();
         while let Some(row) = rows.try_next().await.map_err(|e| self.classify(e))? {
-            let duration: i64 = row.get(2);
-            aggregator.record(
-                row.get::<String, _>(0),
-                row.get::<String, _>(1),
-                u64::try_from(duration).unwrap_or(0),
-                row.get::<bool, _>(3),
-            );
+            let count = |i: usize| u64::try_from(row.get::<i64, _>(i)).unwrap_or(0);
+            // A rollup that does not read back is left out, not fatal.
+            if let Some(buckets) = decode_buckets(row.get::<&[u8], _>(4)) {
+                aggregator.add_buckets(row.get(0), row.get(1), buckets, count(2), count(3));
+            }
         }
         Ok(aggregator)
     }
@@ -479,6 +622,11 @@ impl SpanStore {
             .await
             .map_err(|e| self.classify(e))?;
         removed.by_age = aged.rows_affected();
+        sqlx::query("DELETE FROM route_minutes WHERE minute < ?")
+            .bind(minute_of(older_than_ns))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.classify(e))?;
         while self.live_bytes().await? > max_bytes {
             let total: i64 = sqlx::query_scalar("SELECT count(*) FROM spans")
                 .fetch_one(&self.pool)

@@ -362,3 +362,62 @@ async fn traces_are_listed_newest_first_with_their_entry_span_and_filters() {
         .expect("list");
     assert_eq!(one.len(), 1);
 }
+
+/// Requests per route come from per-minute rollups kept at insert time:
+/// merged across batches, a repeated span not counted twice, rebuilt for
+/// spans stored before they existed, and aged out with the spans.
+#[tokio::test]
+async fn route_rollups_follow_the_spans_they_summarize() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("spans.db");
+    let store = SpanStore::open(&path).await.expect("open");
+    let minute = 60_000u64;
+    // Minute 0: 10 requests of 10..19 ms over two batches (the second
+    // repeating one of the first's); minute 2: 5 requests of 100 ms.
+    let first: Vec<Span> = (1..=6u8)
+        .map(|i| span(i, 1, None, 1_000, 9 + u64::from(i)))
+        .collect();
+    let second: Vec<Span> = (6..=10u8)
+        .map(|i| span(i, 1, None, 2_000, 9 + u64::from(i)))
+        .collect();
+    let later: Vec<Span> = (11..=15u8)
+        .map(|i| span(i, 1, None, 2 * minute + 1_000, 100))
+        .collect();
+    store.insert(&prod(&first), 1).await.expect("insert");
+    let stored = store.insert(&prod(&second), 2).await.expect("insert");
+    assert_eq!(stored.duplicates, 1);
+    store.insert(&prod(&later), 3).await.expect("insert");
+    let stats = |store: SpanStore, from_ms: u64, to_ms: u64| async move {
+        store
+            .route_stats("prod", from_ms * 1_000_000, to_ms * 1_000_000)
+            .await
+            .expect("stats")
+            .finish(60.0)
+    };
+    let first_minute = stats(store.clone(), 0, minute).await;
+    assert_eq!(first_minute[0].requests, 10, "the repeat is not counted");
+    assert!(
+        (first_minute[0].p50_ms - 14.0).abs() <= 1.0,
+        "{}",
+        first_minute[0].p50_ms
+    );
+    assert_eq!(stats(store.clone(), 0, 3 * minute).await[0].requests, 15);
+
+    // Rollups missing (a store from before them): rebuilt when opened.
+    sqlx::query("DELETE FROM route_minutes")
+        .execute(store.pool())
+        .await
+        .expect("delete");
+    drop(store);
+    let store = SpanStore::open(&path).await.expect("reopen");
+    assert_eq!(stats(store.clone(), 0, 3 * minute).await[0].requests, 15);
+
+    // Retention takes minute 0's spans and their rollups.
+    store
+        .apply_retention(2 * minute * 1_000_000, u64::MAX)
+        .await
+        .expect("retention");
+    let left = stats(store.clone(), 0, 3 * minute).await;
+    assert_eq!(left[0].requests, 5);
+    assert!((left[0].p50_ms - 100.0).abs() <= 1.0, "{}", left[0].p50_ms);
+}

@@ -73,6 +73,29 @@ impl LatencyStats {
         (self.requests > 0).then(|| self.histogram.value_at_quantile(quantile) as f64 / 1_000.0)
     }
 
+    /// The recorded buckets, as (a value in the bucket in microseconds,
+    /// count): few per group, so a rollup keeps only these.
+    pub fn buckets(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.histogram
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+    }
+
+    /// Adds stored buckets and their counts (cheaper than `merge`, which
+    /// walks the other histogram's whole range).
+    pub fn add_buckets(
+        &mut self,
+        buckets: impl IntoIterator<Item = (u64, u64)>,
+        requests: u64,
+        errors: u64,
+    ) {
+        for (micros, count) in buckets {
+            let _ = self.histogram.record_n(micros.max(1), count);
+        }
+        self.requests += requests;
+        self.errors += errors;
+    }
+
     pub fn error_ratio(&self) -> Option<f64> {
         (self.requests > 0).then(|| self.errors as f64 / self.requests as f64)
     }
@@ -127,6 +150,29 @@ impl RouteAggregator {
             .entry((service, route))
             .or_default()
             .record(duration_nanos, failed);
+    }
+
+    /// Adds a stored rollup of a service and route: its buckets (see
+    /// `LatencyStats::buckets`) and counts.
+    pub fn add_buckets(
+        &mut self,
+        service: String,
+        route: String,
+        buckets: impl IntoIterator<Item = (u64, u64)>,
+        requests: u64,
+        errors: u64,
+    ) {
+        self.groups
+            .entry((service, route))
+            .or_default()
+            .add_buckets(buckets, requests, errors);
+    }
+
+    /// The groups and their stats, to store as rollups.
+    pub fn groups(&self) -> impl Iterator<Item = (&str, &str, &LatencyStats)> {
+        self.groups
+            .iter()
+            .map(|((service, route), stats)| (service.as_str(), route.as_str(), stats))
     }
 
     /// The same requests per service, all its routes together (route `*`).
