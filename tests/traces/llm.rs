@@ -218,6 +218,14 @@ async fn upstream_calls_are_scored_shown_folded_and_their_traces_compared() {
         "the retries are folded into the call: {}",
         show.stdout
     );
+    // The call's line stands for the call: first attempt to last (700 ms),
+    // and not failed, since the last attempt succeeded.
+    let line = show
+        .stdout
+        .lines()
+        .find(|l| l.contains("chat sonnet"))
+        .expect("the call's line");
+    assert!(line.contains(" 700 ") && !line.contains('✗'), "{line}");
     let json = env
         .run(&[
             "--config",

@@ -123,6 +123,24 @@ pub fn trace(view: &TraceView, format: Format) -> String {
     // A retried upstream call is one line: its first attempt, annotated
     // with every attempt; later attempts (and anything under them) fold in.
     let mut folded_below: Option<u32> = None;
+    // The time of what is folded (later attempts and anything under them)
+    // goes to the call's line, so the columns still add up.
+    let mut folded_time: std::collections::HashMap<u32, (f64, f64)> = Default::default();
+    let mut folding: Option<(u32, u32)> = None; // (depth, call)
+    for s in &view.spans {
+        match folding {
+            Some((depth, _)) if s.depth > depth => {}
+            _ => folding = None,
+        }
+        if folding.is_none() && s.attempt.is_some_and(|n| n > 0) {
+            folding = s.upstream_call.map(|c| (s.depth, c));
+        }
+        if let Some((_, call)) = folding {
+            let t = folded_time.entry(call).or_default();
+            t.0 += s.self_ms;
+            t.1 += s.critical_ms;
+        }
+    }
     for s in &view.spans {
         match folded_below {
             Some(depth) if s.depth > depth => continue,
@@ -132,25 +150,37 @@ pub fn trace(view: &TraceView, format: Format) -> String {
             folded_below = Some(s.depth);
             continue;
         }
+        let call = s
+            .upstream_call
+            .and_then(|c| view.upstream_calls.get(c as usize).map(|call| (c, call)));
         let mut name = format!("{}{}", "  ".repeat(s.depth as usize), s.name);
-        if s.error {
+        // A retried call's line stands for the call: failed if it ended so.
+        let failed = match call {
+            Some((_, call)) if call.attempts.len() > 1 => call.outcome != AttemptOutcome::Ok,
+            _ => s.error,
+        };
+        if failed {
             name.push_str(" ✗");
         }
-        if let Some(call) = s
-            .upstream_call
-            .and_then(|c| view.upstream_calls.get(c as usize))
-        {
+        let (mut duration, mut self_ms, mut critical) = (s.duration_ms, s.self_ms, s.critical_ms);
+        if let Some((c, call)) = call {
             name.push_str(&format!("  [{}]", call_summary(call)));
+            if call.attempts.len() > 1 {
+                let (more_self, more_critical) = folded_time.get(&c).copied().unwrap_or_default();
+                duration = call.duration_ms;
+                self_ms += more_self;
+                critical += more_critical;
+            }
         }
         t.add_row(vec![
             cell(&name, format),
             cell(&s.service, format),
             s.kind.clone(),
             ms(s.start_offset_ms),
-            ms(s.duration_ms),
-            ms(s.self_ms),
-            if s.critical_ms > 0.0 {
-                format!("* {}", ms(s.critical_ms))
+            ms(duration),
+            ms(self_ms),
+            if critical > 0.0 {
+                format!("* {}", ms(critical))
             } else {
                 String::new()
             },
