@@ -20,23 +20,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_proto::tonic::trace::v1::{Span, Status};
 use prost::Message;
 use readyroom_sources::otlp::{http_router, serve_http, ReceiverLimits, SpanSink};
 use readyroom_sources::BoxFuture;
+use readyroom_tests::otlp::{self, kv};
 
 const SPANS_PER_BATCH: u64 = 1_000;
-
-fn kv(key: &str, value: any_value::Value) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..Default::default()
-    }
-}
 
 /// A realistic batch: 1,000 spans of 100 traces (a SERVER span and nine
 /// children each), semantic-convention attributes, unique ids per batch
@@ -91,29 +82,7 @@ fn batch(seq: u64) -> Vec<u8> {
             ..Default::default()
         });
     }
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![
-                    kv(
-                        "service.name",
-                        any_value::Value::StringValue("bench".into()),
-                    ),
-                    kv(
-                        "deployment.environment.name",
-                        any_value::Value::StringValue("bench".into()),
-                    ),
-                ],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
-    .encode_to_vec()
+    otlp::request("bench", "bench", spans).encode_to_vec()
 }
 
 struct Load {

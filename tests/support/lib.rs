@@ -3,6 +3,7 @@
 
 pub mod bin;
 pub mod fake_postgres;
+pub mod otlp;
 pub mod postgres;
 pub mod serving;
 pub mod targets;

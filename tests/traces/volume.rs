@@ -3,26 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
-use readyroom_tests::serving;
 use readyroom_tests::targets::closed_port;
 use readyroom_tests::TestEnv;
+use readyroom_tests::{otlp, serving};
 
 use super::receive::{receiver, store};
-
-fn string(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.into())),
-        }),
-        ..Default::default()
-    }
-}
 
 /// Span `n` of trace `trace` (a byte repeated), under `parent`, starting
 /// at `start_ns` and lasting a millisecond.
@@ -45,23 +32,7 @@ fn span(trace: u8, n: u64, parent: Option<u64>, start_ns: u64) -> Span {
 }
 
 fn request(spans: Vec<Span>) -> Vec<u8> {
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![
-                    string("service.name", "batch"),
-                    string("deployment.environment.name", "prod"),
-                ],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
-    .encode_to_vec()
+    otlp::request("batch", "prod", spans).encode_to_vec()
 }
 
 async fn post(base: &str, body: Vec<u8>) -> u16 {

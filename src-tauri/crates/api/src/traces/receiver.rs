@@ -135,6 +135,34 @@ async fn bind(
     })
 }
 
+/// Binds `addr` and serves `protocol` there in the background with
+/// `serve(listener, shutdown)` until the receiver is stopped.
+async fn start<F>(
+    addr: SocketAddr,
+    protocol: &'static str,
+    what_to_change: &str,
+    serve: impl FnOnce(tokio::net::TcpListener, BoxFuture<'static, ()>) -> F,
+) -> Result<RunningReceiver, String>
+where
+    F: std::future::Future<Output = Result<(), String>> + Send + 'static,
+{
+    let listener = bind(addr, protocol, what_to_change).await?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(serve(
+        listener,
+        Box::pin(async {
+            let _ = stopped.await;
+        }),
+    ));
+    Ok(RunningReceiver {
+        addr,
+        protocol,
+        stop,
+        task,
+    })
+}
+
 /// Starts an OTLP/HTTP receiver on `addr` into `sink`.
 pub async fn start_http(
     addr: SocketAddr,
@@ -142,24 +170,17 @@ pub async fn start_http(
     limits: ReceiverLimits,
     what_to_change: &str,
 ) -> Result<RunningReceiver, String> {
-    const PROTOCOL: &str = "OTLP/HTTP";
-    let listener = bind(addr, PROTOCOL, what_to_change).await?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = http_router(sink, limits);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        serve_http(listener, router, async {
-            let _ = stopped.await;
-        })
-        .await
-        .map_err(|e| format!("the {PROTOCOL} receiver stopped: {e}"))
-    });
-    Ok(RunningReceiver {
+    start(
         addr,
-        protocol: PROTOCOL,
-        stop,
-        task,
-    })
+        "OTLP/HTTP",
+        what_to_change,
+        |listener, shutdown| async move {
+            serve_http(listener, http_router(sink, limits), shutdown)
+                .await
+                .map_err(|e| format!("the OTLP/HTTP receiver stopped: {e}"))
+        },
+    )
+    .await
 }
 
 /// Starts an OTLP/gRPC receiver on `addr` into `sink`.
@@ -169,17 +190,8 @@ pub async fn start_grpc(
     limits: ReceiverLimits,
     what_to_change: &str,
 ) -> Result<RunningReceiver, String> {
-    const PROTOCOL: &str = "OTLP/gRPC";
-    let listener = bind(addr, PROTOCOL, what_to_change).await?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(serve_grpc(listener, sink, limits, async {
-        let _ = stopped.await;
-    }));
-    Ok(RunningReceiver {
-        addr,
-        protocol: PROTOCOL,
-        stop,
-        task,
+    start(addr, "OTLP/gRPC", what_to_change, |listener, shutdown| {
+        serve_grpc(listener, sink, limits, shutdown)
     })
+    .await
 }
