@@ -157,3 +157,40 @@ async fn spans_survive_a_restart_and_retention_removes_exactly_the_old_ones() {
         "the fresh one whole"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_trace_checks_look_back_as_far_as_the_environment_says() {
+    let env = TestEnv::new();
+    let hour = 3_600_000_000_000u64;
+    // One request, three hours ago.
+    let (running, base) = receiver(&env, &[]).await;
+    assert_eq!(
+        post(&base, request(vec![span(5, 0, None, now_ns() - 3 * hour)])).await,
+        200
+    );
+    running.interrupt();
+    assert_eq!(running.exited(Instant::now()).await.code, 0);
+    let score = |text: &str| {
+        let config = env.config(text);
+        let env = &env;
+        async move { env.score_json(config.to_str().expect("utf-8")).await }
+    };
+    let day = score("[environments.prod]\n").await;
+    let rate = day.check("rel.error_rate");
+    assert_eq!(rate["outcome"], "pass", "{rate}");
+    assert!(
+        rate["measured"]
+            .as_str()
+            .is_some_and(|m| m.contains("last 24 h")),
+        "{rate}"
+    );
+    let hour_only = score("[environments.prod.traces]\nwindow_hours = 1\n").await;
+    let rate = hour_only.check("rel.error_rate");
+    assert_eq!(rate["outcome"], "unknown", "{rate}");
+    assert!(
+        rate["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("in the last 1 h")),
+        "{rate}"
+    );
+}

@@ -16,8 +16,16 @@ use readyroom_sources::{BoxFuture, Findings, RunContext, Source};
 use readyroom_store::{SpanStore, WindowCounts};
 use time::OffsetDateTime;
 
-/// How far back the trace checks look.
-pub const WINDOW: time::Duration = time::Duration::hours(24);
+/// How far back the trace checks look unless the environment says
+/// (`[environments.NAME.traces] window_hours`).
+pub const DEFAULT_WINDOW: time::Duration = time::Duration::hours(24);
+
+fn window_of(env: &Environment) -> time::Duration {
+    env.traces
+        .as_ref()
+        .and_then(|t| t.window_hours)
+        .map_or(DEFAULT_WINDOW, |h| time::Duration::hours(i64::from(h)))
+}
 
 const SOURCE: &str = "spans received by Readyroom (OTLP)";
 
@@ -48,6 +56,7 @@ impl Source for SpanStoreSource {
                 reason,
                 at: now,
             };
+            let window = window_of(ctx.env);
             let upstreams = Upstreams::new(
                 ctx.env
                     .traces
@@ -58,18 +67,26 @@ impl Source for SpanStoreSource {
             // No span store yet: nothing was ever received (and reading
             // does not create the file).
             if !self.path.exists() {
-                findings.set(&SPANS, Ok(to_window(WindowCounts::default(), now)));
+                findings.set(&SPANS, Ok(to_window(WindowCounts::default(), now, window)));
                 findings.set(
                     &UPSTREAM_CALLS,
-                    Ok(upstream_window(now, 0, 0, false, Absorption::default())),
+                    Ok(upstream_window(
+                        now,
+                        window,
+                        0,
+                        0,
+                        false,
+                        Absorption::default(),
+                    )),
                 );
                 return findings;
             }
             match SpanStore::open(&self.path).await {
                 Ok(store) => {
-                    let spans = read(&store, ctx.environment, now).await;
+                    let spans = read(&store, ctx.environment, now, window).await;
                     findings.set(&SPANS, spans.map_err(unavailable));
-                    let calls = read_upstreams(&store, ctx.environment, now, &upstreams).await;
+                    let calls =
+                        read_upstreams(&store, ctx.environment, now, window, &upstreams).await;
                     findings.set(&UPSTREAM_CALLS, calls.map_err(unavailable));
                 }
                 Err(e) => {
@@ -86,19 +103,20 @@ async fn read(
     store: &SpanStore,
     environment: &str,
     now: OffsetDateTime,
+    window: time::Duration,
 ) -> Result<SpanWindow, String> {
     let counts = store
-        .window(environment, unix_nanos(now - WINDOW), unix_nanos(now))
+        .window(environment, unix_nanos(now - window), unix_nanos(now))
         .await
         .map_err(|e| e.to_string())?;
-    Ok(to_window(counts, now))
+    Ok(to_window(counts, now, window))
 }
 
-fn to_window(c: WindowCounts, now: OffsetDateTime) -> SpanWindow {
+fn to_window(c: WindowCounts, now: OffsetDateTime, window: time::Duration) -> SpanWindow {
     SpanWindow {
         source: SOURCE.into(),
         measured_at: now,
-        window_hours: WINDOW.as_seconds_f64() / 3_600.0,
+        window_hours: window.as_seconds_f64() / 3_600.0,
         last_span_at: c.last_span_start_ns.and_then(from_unix_nanos),
         spans: c.settled_spans,
         orphans: c.orphans,
@@ -121,9 +139,10 @@ async fn read_upstreams(
     store: &SpanStore,
     environment: &str,
     now: OffsetDateTime,
+    window: time::Duration,
     upstreams: &Upstreams,
 ) -> Result<UpstreamWindow, String> {
-    let (from, to) = (unix_nanos(now - WINDOW), unix_nanos(now));
+    let (from, to) = (unix_nanos(now - window), unix_nanos(now));
     let hosts = upstreams.hosts();
     let attempts = store
         .upstream_attempts(environment, from, to, hosts)
@@ -144,12 +163,13 @@ async fn read_upstreams(
         }
     }
     Ok(upstream_window(
-        now, attempts, examined, truncated, absorption,
+        now, window, attempts, examined, truncated, absorption,
     ))
 }
 
 fn upstream_window(
     now: OffsetDateTime,
+    window: time::Duration,
     attempts: u64,
     traces_examined: u64,
     truncated: bool,
@@ -158,7 +178,7 @@ fn upstream_window(
     UpstreamWindow {
         source: SOURCE.into(),
         measured_at: now,
-        window_hours: WINDOW.as_seconds_f64() / 3_600.0,
+        window_hours: window.as_seconds_f64() / 3_600.0,
         attempts,
         traces_examined,
         truncated,

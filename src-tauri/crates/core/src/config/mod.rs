@@ -200,6 +200,8 @@ pub struct TracesSource {
     /// (`gen_ai.*`), for `rel.upstream_absorbed`.
     #[serde(default)]
     pub upstream_hosts: Vec<String>,
+    /// How far back the trace checks look, in hours (default 24).
+    pub window_hours: Option<u32>,
 }
 
 /// Where quota usage is read from.

@@ -131,6 +131,7 @@ const TRACES: &[Field] = &[
     opt("jaeger_url", Ty::Url),
     opt("match", Ty::StrMap),
     opt("upstream_hosts", Ty::HostList),
+    opt("window_hours", Ty::Int { min: 1, max: 168 }),
 ];
 
 const QUOTA: &[Field] = &[
