@@ -19,9 +19,20 @@ use readyroom_store::{Attributed, SpanStore};
 pub struct Arrivals(std::sync::Mutex<std::collections::BTreeMap<Option<String>, u64>>);
 
 impl Arrivals {
-    fn add(&self, environment: Option<&str>, spans: u64) {
+    /// Counts a stored batch: tallied here first (a batch names few
+    /// environments), then added under the lock once.
+    fn add(&self, batch: &[Attributed<'_>]) {
+        let mut tally: Vec<(Option<&str>, u64)> = Vec::new();
+        for a in batch {
+            match tally.iter_mut().find(|(env, _)| *env == a.environment) {
+                Some((_, n)) => *n += 1,
+                None => tally.push((a.environment, 1)),
+            }
+        }
         let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        *counts.entry(environment.map(str::to_string)).or_default() += spans;
+        for (environment, spans) in tally {
+            *counts.entry(environment.map(str::to_string)).or_default() += spans;
+        }
     }
 
     /// The counts so far, leaving none.
@@ -62,9 +73,7 @@ impl SpanSink for StoreSink {
                 .await
                 .map_err(|e| e.to_string())?;
             if let Some(arrivals) = &self.arrivals {
-                for a in &batch {
-                    arrivals.add(a.environment, 1);
-                }
+                arrivals.add(&batch);
             }
             Ok(())
         })
@@ -81,6 +90,11 @@ pub struct RunningReceiver {
 }
 
 impl RunningReceiver {
+    /// "OTLP/HTTP" or "OTLP/gRPC".
+    pub fn protocol(&self) -> &'static str {
+        self.protocol
+    }
+
     pub async fn stop(self) -> Result<(), String> {
         let _ = self.stop.send(());
         match self.task.await {
@@ -164,7 +178,7 @@ where
 }
 
 /// Starts an OTLP/HTTP receiver on `addr` into `sink`.
-pub async fn start_http(
+async fn start_http(
     addr: SocketAddr,
     sink: Arc<dyn SpanSink>,
     limits: ReceiverLimits,
@@ -184,7 +198,7 @@ pub async fn start_http(
 }
 
 /// Starts an OTLP/gRPC receiver on `addr` into `sink`.
-pub async fn start_grpc(
+async fn start_grpc(
     addr: SocketAddr,
     sink: Arc<dyn SpanSink>,
     limits: ReceiverLimits,
@@ -194,4 +208,48 @@ pub async fn start_grpc(
         serve_grpc(listener, sink, limits, shutdown)
     })
     .await
+}
+
+/// Where a protocol listens, and what to change when its port is taken.
+pub struct Endpoint<'a> {
+    pub addr: SocketAddr,
+    pub what_to_change: &'a str,
+}
+
+/// Starts OTLP/HTTP and OTLP/gRPC where given (`None`: off) into `sink`,
+/// each on its own: a port already taken costs only that protocol.
+/// Returns the receivers running and why the others are not.
+pub async fn start_receivers(
+    http: Option<Endpoint<'_>>,
+    grpc: Option<Endpoint<'_>>,
+    sink: Arc<dyn SpanSink>,
+    limits: ReceiverLimits,
+) -> (Vec<RunningReceiver>, Vec<String>) {
+    let mut results = Vec::new();
+    if let Some(e) = http {
+        results.push(start_http(e.addr, sink.clone(), limits.clone(), e.what_to_change).await);
+    }
+    if let Some(e) = grpc {
+        results.push(start_grpc(e.addr, sink, limits, e.what_to_change).await);
+    }
+    let mut running = Vec::new();
+    let mut failed = Vec::new();
+    for result in results {
+        match result {
+            Ok(r) => running.push(r),
+            Err(message) => failed.push(message),
+        }
+    }
+    (running, failed)
+}
+
+/// Stops every receiver, reporting the first failure.
+pub async fn stop_all(running: Vec<RunningReceiver>) -> Result<(), String> {
+    let mut stopped = Ok(());
+    for r in running {
+        if let Err(e) = r.stop().await {
+            stopped = stopped.and(Err(e));
+        }
+    }
+    stopped
 }

@@ -5,7 +5,9 @@
 
 use tokio::sync::watch;
 
-use super::receiver::{attribution, open_sink, start_grpc, start_http, Arrivals, ReceiverLimits};
+use super::receiver::{
+    attribution, open_sink, start_receivers, stop_all, Arrivals, Endpoint, ReceiverLimits,
+};
 use crate::events::Event;
 use crate::services::Service;
 use crate::Api;
@@ -54,34 +56,26 @@ impl Service for OtlpReceiver {
             };
             // Each protocol on its own: a collector owning one port leaves
             // the other receiving.
-            let mut running = Vec::new();
-            match start_http(
-                settings.http,
-                sink.clone(),
-                limits.clone(),
-                "set [settings.otlp] http to a free address, or enabled = false",
-            )
-            .await
-            {
-                Ok(r) => {
-                    tracing::info!(address = %r.addr, "receiving OTLP/HTTP traces");
-                    running.push(r);
-                }
-                Err(message) => tracing::warn!("{message}"),
-            }
-            match start_grpc(
-                settings.grpc,
+            let (running, failed) = start_receivers(
+                Some(Endpoint {
+                    addr: settings.http,
+                    what_to_change:
+                        "set [settings.otlp] http to a free address, or enabled = false",
+                }),
+                Some(Endpoint {
+                    addr: settings.grpc,
+                    what_to_change:
+                        "set [settings.otlp] grpc to a free address, or enabled = false",
+                }),
                 sink,
                 limits,
-                "set [settings.otlp] grpc to a free address, or enabled = false",
             )
-            .await
-            {
-                Ok(r) => {
-                    tracing::info!(address = %r.addr, "receiving OTLP/gRPC traces");
-                    running.push(r);
-                }
-                Err(message) => tracing::warn!("{message}"),
+            .await;
+            for message in failed {
+                tracing::warn!("{message}");
+            }
+            for r in &running {
+                tracing::info!(address = %r.addr, "receiving {} traces", r.protocol());
             }
             if running.is_empty() {
                 return;
@@ -96,10 +90,8 @@ impl Service for OtlpReceiver {
                     api.emit(Event::SpansReceived { environment, spans });
                 }
             }
-            for receiver in running {
-                if let Err(e) = receiver.stop().await {
-                    tracing::warn!("{e}");
-                }
+            if let Err(e) = stop_all(running).await {
+                tracing::warn!("{e}");
             }
         })
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use readyroom_api::commands::EnvironmentRequest;
 use readyroom_api::traces::receiver::{
-    open_sink, start_grpc, start_http, ReceiverLimits, RunningReceiver,
+    open_sink, start_receivers, stop_all, Endpoint, ReceiverLimits, RunningReceiver,
 };
 use readyroom_api::{context, paths};
 use readyroom_core::traces::Attribution;
@@ -79,7 +79,7 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         // gRPC too gets a port of its own, away from a collector's 4317.
         let grpc = free_loopback_port().unwrap_or(0);
         if in_process {
-            receivers = start_receivers(port, grpc).await?;
+            receivers = start_demo_receivers(port, grpc).await?;
         }
         config_text.push_str(&format!(
             "\n[settings.otlp]\nhttp = \"127.0.0.1:{port}\"\ngrpc = \"127.0.0.1:{grpc}\"\n"
@@ -158,9 +158,7 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         if let Some(running) = server {
             running.stop().await?;
         }
-        for r in receivers {
-            r.stop().await.map_err(Failure::error)?;
-        }
+        stop_all(receivers).await.map_err(Failure::error)?;
         Ok::<(), Failure>(())
     })
     .await?;
@@ -171,24 +169,29 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
 
 /// The OTLP/HTTP and OTLP/gRPC receivers, in this process, into the span
 /// store beside the run store.
-async fn start_receivers(http: u16, grpc: u16) -> Result<Vec<RunningReceiver>, Failure> {
+async fn start_demo_receivers(http: u16, grpc: u16) -> Result<Vec<RunningReceiver>, Failure> {
     let spans = paths::spans_file().ok_or_else(|| {
         Failure::error("no data directory for the span store: set READYROOM_DATA_DIR")
     })?;
     let sink = open_sink(&spans, Attribution::default(), None)
         .await
         .map_err(Failure::error)?;
-    let what = "run the demo again: it picks free ports";
-    let loopback = |port| std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let limits = ReceiverLimits::default();
-    Ok(vec![
-        start_http(loopback(http), sink.clone(), limits.clone(), what)
-            .await
-            .map_err(Failure::error)?,
-        start_grpc(loopback(grpc), sink, limits, what)
-            .await
-            .map_err(Failure::error)?,
-    ])
+    let loopback = |port| Endpoint {
+        addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        what_to_change: "run the demo again: it picks free ports",
+    };
+    let (running, failed) = start_receivers(
+        Some(loopback(http)),
+        Some(loopback(grpc)),
+        sink,
+        ReceiverLimits::default(),
+    )
+    .await;
+    if !failed.is_empty() {
+        let _ = stop_all(running).await;
+        return Err(Failure::error(failed.join("\n")));
+    }
+    Ok(running)
 }
 
 /// A loopback port free now (bound, then released for the receiver).

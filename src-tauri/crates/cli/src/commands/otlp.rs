@@ -5,7 +5,7 @@
 use readyroom_api::context::parse_config;
 use readyroom_api::paths;
 use readyroom_api::traces::receiver::{
-    attribution, open_sink, start_grpc, start_http, ReceiverLimits, RunningReceiver,
+    attribution, open_sink, start_receivers, stop_all, Endpoint, ReceiverLimits,
 };
 use readyroom_core::traces::Attribution;
 
@@ -54,48 +54,30 @@ pub async fn run(args: OtlpArgs, global: &Global) -> Result<u8, Failure> {
         allowed_origins: args.allow_origin,
         ..ReceiverLimits::default()
     };
-    let mut running: Vec<RunningReceiver> = Vec::new();
-    let http = match args.http.0 {
-        Some(addr) => {
-            let r = start_http(
-                addr,
-                sink.clone(),
-                limits.clone(),
-                "choose another address with --http ADDR:PORT, or --http off",
-            )
-            .await
-            .map_err(Failure::error)?;
-            let addr = r.addr;
-            running.push(r);
-            Some(addr)
-        }
-        None => None,
+    let (running, failed) = start_receivers(
+        args.http.0.map(|addr| Endpoint {
+            addr,
+            what_to_change: "choose another address with --http ADDR:PORT, or --http off",
+        }),
+        args.grpc.0.map(|addr| Endpoint {
+            addr,
+            what_to_change: "choose another address with --grpc ADDR:PORT, or --grpc off",
+        }),
+        sink,
+        limits,
+    )
+    .await;
+    if !failed.is_empty() {
+        let _ = stop_all(running).await;
+        return Err(Failure::error(failed.join("\n")));
+    }
+    let address = |protocol: &str| {
+        running
+            .iter()
+            .find(|r| r.protocol() == protocol)
+            .map(|r| r.addr)
     };
-    let grpc = match args.grpc.0 {
-        Some(addr) => {
-            let started = start_grpc(
-                addr,
-                sink,
-                limits,
-                "choose another address with --grpc ADDR:PORT, or --grpc off",
-            )
-            .await;
-            match started {
-                Ok(r) => {
-                    let addr = r.addr;
-                    running.push(r);
-                    Some(addr)
-                }
-                Err(message) => {
-                    for r in running {
-                        let _ = r.stop().await;
-                    }
-                    return Err(Failure::error(message));
-                }
-            }
-        }
-        None => None,
-    };
+    let (http, grpc) = (address("OTLP/HTTP"), address("OTLP/gRPC"));
     match args.format {
         Format::Json => println!(
             "{}",
@@ -123,17 +105,9 @@ pub async fn run(args: OtlpArgs, global: &Global) -> Result<u8, Failure> {
         }
     }
     interrupt::first().await?;
-    interrupt::unless_second(async {
-        let mut stopped = Ok(());
-        for r in running {
-            if let Err(e) = r.stop().await {
-                stopped = Err(e);
-            }
-        }
-        stopped
-    })
-    .await
-    .map_err(Failure::error)?;
+    interrupt::unless_second(stop_all(running))
+        .await
+        .map_err(Failure::error)?;
     eprintln!("stopped");
     Ok(exit::OK)
 }
