@@ -104,6 +104,10 @@ fn hosts_json(hosts: &[String]) -> String {
     serde_json::Value::from(hosts.to_vec()).to_string()
 }
 
+/// Spans per INSERT statement: 17 parameters each, well under SQLite's
+/// 32,766 per statement.
+const ROWS_PER_INSERT: usize = 500;
+
 const MINUTE_NS: u64 = 60_000_000_000;
 
 fn minute_of(nanos: u64) -> i64 {
@@ -263,11 +267,23 @@ impl SpanStore {
     }
 
     /// Stores a batch in one transaction: all of it, or (on any error)
-    /// none of it.
+    /// none of it. Rows go in a few hundred per statement: one statement
+    /// per span cost more in the round trip than SQLite spent storing it.
     pub async fn insert(&self, batch: &[Attributed<'_>], received_ns: u64) -> Result<Stored> {
+        let mut stored = Stored::default();
+        // A span repeated within the batch: the first copy goes in.
+        let mut seen = std::collections::HashSet::with_capacity(batch.len());
+        let mut fresh = Vec::with_capacity(batch.len());
+        for a in batch {
+            if seen.insert((a.span.trace_id, a.span.span_id)) {
+                fresh.push(*a);
+            } else {
+                stored.duplicates += 1;
+            }
+        }
         // Encode everything first: a span that cannot be encoded fails the
         // batch before anything is written.
-        let encoded = batch
+        let encoded = fresh
             .iter()
             .map(|a| serde_json::to_string(a.span).map_err(|e| Error::Encode(e.to_string())))
             .collect::<Result<Vec<String>>>()?;
@@ -276,36 +292,49 @@ impl SpanStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(|e| self.classify(e))?;
-        let mut stored = Stored::default();
         let mut rollups = Rollups::default();
-        for (a, json) in batch.iter().zip(encoded) {
-            let span = a.span;
-            let done = sqlx::query(
+        let rows: Vec<(&Attributed<'_>, String)> = fresh.iter().zip(encoded).collect();
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT OR IGNORE INTO spans (trace_id, span_id, parent_id, environment, service, name, route, \
-                 kind, status, failed, db_system, start_ns, duration_ns, received_ns, span, gen_ai, peer) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&span.trace_id.0[..])
-            .bind(&span.span_id.0[..])
-            .bind(span.parent_span_id.map(|p| p.0.to_vec()))
-            .bind(a.environment)
-            .bind(&span.service)
-            .bind(&span.name)
-            .bind(route_of(span))
-            .bind(span.kind.to_otlp())
-            .bind(span.status.to_otlp())
-            .bind(is_failed_request(span))
-            .bind(span.attributes.str("db.system"))
-            .bind(nanos(span.start_unix_nano))
-            .bind(nanos(span.duration_nanos()))
-            .bind(nanos(received_ns))
-            .bind(json)
-            .bind(is_llm(span))
-            .bind(host_of(span).map(str::to_ascii_lowercase))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.classify(e))?;
-            if done.rows_affected() == 1 {
+                 kind, status, failed, db_system, start_ns, duration_ns, received_ns, span, gen_ai, peer) ",
+            );
+            insert.push_values(chunk, |mut row, (a, json)| {
+                let span = a.span;
+                row.push_bind(&span.trace_id.0[..])
+                    .push_bind(&span.span_id.0[..])
+                    .push_bind(span.parent_span_id.as_ref().map(|p| &p.0[..]))
+                    .push_bind(a.environment)
+                    .push_bind(span.service.as_str())
+                    .push_bind(span.name.as_str())
+                    .push_bind(route_of(span))
+                    .push_bind(span.kind.to_otlp())
+                    .push_bind(span.status.to_otlp())
+                    .push_bind(is_failed_request(span))
+                    .push_bind(span.attributes.str("db.system"))
+                    .push_bind(nanos(span.start_unix_nano))
+                    .push_bind(nanos(span.duration_nanos()))
+                    .push_bind(nanos(received_ns))
+                    .push_bind(json.as_str())
+                    .push_bind(is_llm(span))
+                    .push_bind(host_of(span).map(str::to_ascii_lowercase));
+            });
+            // The ids of the rows that went in; the others were stored before.
+            insert.push(" RETURNING trace_id, span_id");
+            let inserted: std::collections::HashSet<(Vec<u8>, Vec<u8>)> = insert
+                .build_query_as::<(Vec<u8>, Vec<u8>)>()
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(|e| self.classify(e))?
+                .into_iter()
+                .collect();
+            for (a, _) in chunk {
+                let span = a.span;
+                let key = (span.trace_id.0.to_vec(), span.span_id.0.to_vec());
+                if !inserted.contains(&key) {
+                    stored.duplicates += 1;
+                    continue;
+                }
                 stored.inserted += 1;
                 // A repeated span was not stored, so it is not counted.
                 if span.kind == SpanKind::Server {
@@ -318,8 +347,6 @@ impl SpanStore {
                         is_failed_request(span),
                     );
                 }
-            } else {
-                stored.duplicates += 1;
             }
         }
         rollups.save(&mut tx).await.map_err(|e| self.classify(e))?;
