@@ -5,5 +5,6 @@
 mod llm;
 mod python;
 mod receive;
+mod remote;
 mod service;
 mod volume;

@@ -8,4 +8,8 @@ a: string,
 /**
  * The trace compared with it.
  */
-b: string, };
+b: string, 
+/**
+ * As in `TraceRequest`.
+ */
+environment?: string, };

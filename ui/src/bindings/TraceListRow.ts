@@ -4,4 +4,8 @@ export type TraceListRow = { traceId: string,
 /**
  * RFC 3339.
  */
-start: string, durationMs: number, rootService: string | null, rootName: string | null, route: string | null, spans: number, errorSpans: number, };
+start: string, durationMs: number, rootService: string | null, rootName: string | null, route: string | null, 
+/**
+ * `None` where the source's search does not say (Tempo).
+ */
+spans: number | null, errorSpans: number | null, };

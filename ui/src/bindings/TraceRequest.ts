@@ -4,4 +4,9 @@ export type TraceRequest = {
 /**
  * 32 hex digits.
  */
-traceId: string, };
+traceId: string, 
+/**
+ * Whose Tempo or Jaeger to ask when the local store does not have
+ * it (default: the default environment).
+ */
+environment?: string, };

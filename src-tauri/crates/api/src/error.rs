@@ -27,6 +27,8 @@ pub enum ErrorCode {
     SetupFailed,
     /// What was asked for (a trace) is not stored.
     NotFound,
+    /// A remote source the command reads (Tempo, Jaeger) failed or refused.
+    SourceFailed,
     Internal,
 }
 
@@ -42,6 +44,7 @@ impl ErrorCode {
             | ErrorCode::RubricInvalid
             | ErrorCode::SetupFailed => 422,
             ErrorCode::SecretsUnavailable => 503,
+            ErrorCode::SourceFailed => 502,
             ErrorCode::StoreFailed | ErrorCode::Internal => 500,
         }
     }
@@ -58,6 +61,7 @@ impl ErrorCode {
             ErrorCode::SecretsUnavailable => "Keychain unavailable",
             ErrorCode::SetupFailed => "Setup problem",
             ErrorCode::NotFound => "Not found",
+            ErrorCode::SourceFailed => "Source failed",
             ErrorCode::Internal => "Internal error",
         }
     }

@@ -80,6 +80,10 @@ pub struct TraceCompareArgs {
     /// The trace compared with it, e.g. a slow one.
     #[arg(value_name = "B")]
     pub b: String,
+    /// Whose Tempo or Jaeger to ask for traces the local store lacks
+    /// [default: default_environment]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -142,6 +146,10 @@ pub struct TraceShowArgs {
     /// The trace id (32 hex digits).
     #[arg(value_name = "TRACE_ID")]
     pub trace_id: String,
+    /// Whose Tempo or Jaeger to ask when the local store lacks the trace
+    /// [default: default_environment]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
     /// `otlp-json`: the trace as an OTLP/JSON export request, for other
     /// tools (and Readyroom's own receiver).
     #[arg(long, value_enum, default_value_t = ShowFormat::Table)]

@@ -14,6 +14,7 @@ pub mod probes;
 pub mod registry;
 pub mod source;
 pub mod tls;
+pub mod trace_query;
 pub mod trust;
 
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 
 mod rounds;
 mod run;
+pub(crate) use run::resolve_secrets;
 mod status;
 mod uptime;
 pub(crate) mod watch;

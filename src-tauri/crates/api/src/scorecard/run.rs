@@ -91,7 +91,7 @@ async fn round(api: &Api, environment: &str) -> Result<ScorecardView, ApiError> 
 /// bounded in time. A secret that cannot be read is evidence (its checks
 /// are `unknown` and say why), so a keychain that does not answer costs
 /// the run its secrets, not the whole run.
-async fn resolve_secrets(api: &Api, refs: Vec<SecretRef>) -> ResolvedSecrets {
+pub(crate) async fn resolve_secrets(api: &Api, refs: Vec<SecretRef>) -> ResolvedSecrets {
     if refs.is_empty() {
         return ResolvedSecrets::new();
     }

@@ -5,8 +5,10 @@ use readyroom_core::traces::{
     summarize, unix_nanos, upstream_calls, Issue, Span, SpanKind, Trace, TraceId, UpstreamCall,
     Upstreams,
 };
+use readyroom_sources::trace_query::Search;
 use readyroom_store::{SpanStore, TraceFilter};
 
+use super::remote;
 use super::wire::{
     AttemptRow, ComparedRow, ComparedTrace, SpanChange, SpanRow, StatsGrouping,
     TraceCompareRequest, TraceComparisonView, TraceExport, TraceListRequest, TraceListRow,
@@ -44,16 +46,47 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
             .unwrap_or(DEFAULT_LIST_LIMIT)
             .clamp(1, MAX_LIST_LIMIT),
     };
+    let (from_ns, to_ns) = (
+        unix_nanos(now - time::Duration::minutes(i64::from(minutes))),
+        unix_nanos(now),
+    );
+    if let Some(remote) = remote::source(api, &environment).await? {
+        let found = remote
+            .search(&Search {
+                from_ns,
+                to_ns,
+                service: filter.service,
+                route: filter.route,
+                failed: filter.failed,
+                min_duration_ns: filter.min_duration_ns,
+                limit: filter.limit,
+            })
+            .await?;
+        return Ok(TraceListView {
+            environment,
+            source: remote::described(Some(&remote)),
+            window_minutes: minutes,
+            traces: found
+                .into_iter()
+                .map(|t| TraceListRow {
+                    trace_id: t.trace_id.to_string(),
+                    start: rfc3339(t.start_ns),
+                    duration_ms: ms(t.duration_ns),
+                    root_service: t.root_service,
+                    root_name: t.root_name,
+                    route: None,
+                    spans: t.spans,
+                    error_spans: t.error_spans,
+                })
+                .collect(),
+            attribution_hint: None,
+        });
+    }
     let store = api.span_store().await?;
     let traces = match store {
         None => Vec::new(),
         Some(store) => store
-            .traces(
-                &environment,
-                unix_nanos(now - time::Duration::minutes(i64::from(minutes))),
-                unix_nanos(now),
-                &filter,
-            )
+            .traces(&environment, from_ns, to_ns, &filter)
             .await?
             .into_iter()
             .map(|t| TraceListRow {
@@ -63,14 +96,15 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
                 root_service: t.root_service,
                 root_name: t.root_name,
                 route: t.route,
-                spans: t.spans,
-                error_spans: t.error_spans,
+                spans: Some(t.spans),
+                error_spans: Some(t.error_spans),
             })
             .collect(),
     };
     let attribution_hint = attribution_hint(store, &environment, traces.is_empty()).await?;
     Ok(TraceListView {
         environment,
+        source: remote::described(None),
         window_minutes: minutes,
         traces,
         attribution_hint,
@@ -130,7 +164,9 @@ pub(crate) async fn get_trace_stats(
     })
 }
 
-/// Every stored span of the trace a request names.
+/// Every span of the trace a request names: from the local store, else
+/// from the environment's Tempo or Jaeger (the named environment, or the
+/// default one when there is one).
 async fn stored_trace(api: &Api, r: &TraceRequest) -> Result<(TraceId, Vec<Span>), ApiError> {
     let id: TraceId = r.trace_id.trim().parse().map_err(|e| {
         ApiError::new(
@@ -138,16 +174,37 @@ async fn stored_trace(api: &Api, r: &TraceRequest) -> Result<(TraceId, Vec<Span>
             format!("'{}' is not a trace id: {e}", shown(&r.trace_id)),
         )
     })?;
-    let not_found = || {
-        ApiError::new(
-            ErrorCode::NotFound,
-            format!("no span of trace {id} is stored"),
-        )
+    if let Some(store) = api.span_store().await? {
+        let spans = store.trace(id).await?;
+        if !spans.is_empty() {
+            return Ok((id, spans));
+        }
+    }
+    let environment = match &r.environment {
+        Some(name) => Some(context::resolve_environment(api, Some(name))?),
+        // Without --env, a config with no default just has no remote to ask.
+        None => context::resolve_environment(api, None).ok(),
     };
-    let store = api.span_store().await?.ok_or_else(not_found)?;
-    let spans = store.trace(id).await?;
+    let remote = match &environment {
+        Some(name) => remote::source(api, name).await?,
+        None => None,
+    };
+    let spans = match &remote {
+        Some(remote) => remote.trace(id).await?,
+        None => Vec::new(),
+    };
     if spans.is_empty() {
-        return Err(not_found());
+        let place = match &remote {
+            Some(_) => format!(
+                "in the local span store or in {}",
+                remote::described(remote.as_ref())
+            ),
+            None => "in the local span store".into(),
+        };
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("no span of trace {id} is stored {place}"),
+        ));
     }
     Ok((id, spans))
 }
@@ -167,8 +224,12 @@ pub(crate) async fn compare_traces(
         Trace::assemble(spans)
             .ok_or_else(|| ApiError::new(ErrorCode::Internal, "a stored trace had no spans"))
     };
-    let (_, a_spans) = stored_trace(api, &TraceRequest { trace_id: r.a }).await?;
-    let (_, b_spans) = stored_trace(api, &TraceRequest { trace_id: r.b }).await?;
+    let request = |trace_id| TraceRequest {
+        trace_id,
+        environment: r.environment.clone(),
+    };
+    let (_, a_spans) = stored_trace(api, &request(r.a.clone())).await?;
+    let (_, b_spans) = stored_trace(api, &request(r.b.clone())).await?;
     let (a, b) = (assembled(a_spans)?, assembled(b_spans)?);
     let comparison = compare(&a, &b);
     let side = |t: &Trace| {

@@ -4,6 +4,7 @@
 pub mod evidence;
 pub(crate) mod handlers;
 pub mod receiver;
+mod remote;
 pub mod service;
 mod wire;
 

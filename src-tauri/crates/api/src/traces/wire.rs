@@ -48,6 +48,11 @@ pub struct TraceStatsView {
 pub struct TraceRequest {
     /// 32 hex digits.
     pub trace_id: String,
+    /// Whose Tempo or Jaeger to ask when the local store does not have
+    /// it (default: the default environment).
+    #[serde(default)]
+    #[ts(optional)]
+    pub environment: Option<String>,
 }
 
 /// One trace as a tree, in waterfall order, with its critical path.
@@ -169,6 +174,8 @@ pub enum TraceStatus {
 #[serde(rename_all = "camelCase")]
 pub struct TraceListView {
     pub environment: String,
+    /// Where the traces were read: "the local span store", or "Tempo at URL".
+    pub source: String,
     pub window_minutes: u32,
     /// Newest first.
     pub traces: Vec<TraceListRow>,
@@ -187,10 +194,11 @@ pub struct TraceListRow {
     pub root_service: Option<String>,
     pub root_name: Option<String>,
     pub route: Option<String>,
-    #[ts(type = "number")]
-    pub spans: u64,
-    #[ts(type = "number")]
-    pub error_spans: u64,
+    /// `None` where the source's search does not say (Tempo).
+    #[ts(type = "number | null")]
+    pub spans: Option<u64>,
+    #[ts(type = "number | null")]
+    pub error_spans: Option<u64>,
 }
 
 /// One trace as OTLP/JSON, for other tools (and Readyroom's own receiver).
@@ -209,6 +217,10 @@ pub struct TraceCompareRequest {
     pub a: String,
     /// The trace compared with it.
     pub b: String,
+    /// As in `TraceRequest`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub environment: Option<String>,
 }
 
 /// Two traces side by side: spans matched by path and name.

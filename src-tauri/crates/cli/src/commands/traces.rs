@@ -55,6 +55,7 @@ pub async fn show(global: &Global, args: TraceShowArgs) -> Result<u8, Failure> {
     let api = app::api(global)?;
     let request = TraceRequest {
         trace_id: args.trace_id,
+        environment: args.env,
     };
     let format = match args.format {
         ShowFormat::OtlpJson => {
@@ -79,6 +80,7 @@ pub async fn compare(global: &Global, args: TraceCompareArgs) -> Result<u8, Fail
         .compare_traces(TraceCompareRequest {
             a: args.a,
             b: args.b,
+            environment: args.env,
         })
         .await?;
     api.close().await;

@@ -227,12 +227,12 @@ pub fn trace_list(view: &TraceListView, format: Format) -> String {
     if view.traces.is_empty() {
         return match &view.attribution_hint {
             Some(hint) => format!(
-                "No traces from {} in the last {} min.\n{hint}\n",
-                view.environment, view.window_minutes
+                "No traces from {} in the last {} min in {}.\n{hint}\n",
+                view.environment, view.window_minutes, view.source
             ),
             None => format!(
-                "No traces from {} in the last {} min match.\n",
-                view.environment, view.window_minutes
+                "No traces from {} in the last {} min match in {}.\n",
+                view.environment, view.window_minutes, view.source
             ),
         };
     }
@@ -261,11 +261,19 @@ pub fn trace_list(view: &TraceListView, format: Format) -> String {
                 format,
             ),
             ms(r.duration_ms),
-            r.spans.to_string(),
-            r.error_spans.to_string(),
+            count(r.spans),
+            count(r.error_spans),
         ]);
     }
-    format!("{t}\n")
+    format!(
+        "Traces of {} from {}:\n{t}\n",
+        view.environment, view.source
+    )
+}
+
+/// A count the source may not give (Tempo's search does not count spans).
+fn count(n: Option<u64>) -> String {
+    n.map_or_else(|| "-".into(), |n| n.to_string())
 }
 
 /// `+12.5`, `-3.0`: a difference with its sign.

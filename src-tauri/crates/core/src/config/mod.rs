@@ -189,8 +189,16 @@ pub struct PgBouncerSource {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TracesSource {
+    /// Where the team keeps traces: Grafana Tempo's query frontend, or
+    /// (when no Tempo is given) Jaeger's query service with `/api/v3`.
+    /// Traces are then listed and shown from there, not from the local
+    /// receiver's store.
     pub tempo_url: Option<Url>,
     pub jaeger_url: Option<Url>,
+    /// Keychain entry holding a bearer token for Tempo or Jaeger.
+    pub token_secret: Option<String>,
+    /// Tempo's tenant, sent as `X-Scope-OrgID` (multi-tenant Tempo).
+    pub org_id: Option<String>,
     /// Resource attributes (and values) that place received spans in this
     /// environment, all of which must hold; checked before the resource's
     /// own `deployment.environment.name`.
@@ -352,6 +360,9 @@ impl Environment {
         }
         if let Some(pgb) = &self.pgbouncer {
             refs.push(("pgbouncer.url_secret", pgb.url_secret.as_str()));
+        }
+        if let Some(t) = self.traces.as_ref().and_then(|t| t.token_secret.as_deref()) {
+            refs.push(("traces.token_secret", t));
         }
         if let Some(t) = self.quota.as_ref().and_then(|q| q.token_secret.as_deref()) {
             refs.push(("quota.token_secret", t));

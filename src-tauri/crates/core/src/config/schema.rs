@@ -129,6 +129,8 @@ const PGBOUNCER: &[Field] = &[req("url_secret", Ty::SecretName)];
 const TRACES: &[Field] = &[
     opt("tempo_url", Ty::Url),
     opt("jaeger_url", Ty::Url),
+    opt("token_secret", Ty::SecretName),
+    opt("org_id", Ty::Str),
     opt("match", Ty::StrMap),
     opt("upstream_hosts", Ty::HostList),
     opt("window_hours", Ty::Int { min: 1, max: 168 }),
@@ -532,10 +534,10 @@ mod tests {
         assert!(env.rate_limit_url.is_some() && env.error_url.is_some());
         assert!(env.ca_file.is_some() && env.probe_timeout_ms.is_some());
         assert!(env.postgres.is_some() && env.pgbouncer.is_some());
-        assert!(env
-            .traces
-            .as_ref()
-            .is_some_and(|t| t.tempo_url.is_some() && t.jaeger_url.is_some()));
+        assert!(env.traces.as_ref().is_some_and(|t| t.tempo_url.is_some()
+            && t.jaeger_url.is_some()
+            && t.token_secret.is_some()
+            && t.org_id.is_some()));
         let quota = env.quota.as_ref().expect("quota");
         assert!(quota.relation.is_some() && quota.query.is_some());
         assert!(quota.usage_url.is_some() && quota.token_secret.is_some());

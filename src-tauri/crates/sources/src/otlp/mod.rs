@@ -5,6 +5,7 @@ mod decode;
 mod encode;
 mod grpc;
 mod http;
+pub mod lenient;
 
 pub use decode::{decode_request, to_spans, DecodeError, Decoded, Encoding, UNKNOWN_SERVICE};
 pub use encode::{to_json, to_request};

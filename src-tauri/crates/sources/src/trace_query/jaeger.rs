@@ -1,0 +1,100 @@
+//! Jaeger's `/api/v3` HTTP query API: `GET /api/v3/traces/<id>` and
+//! `GET /api/v3/traces?query.service_name=...` (which answers with every
+//! span of the traces it found), `GET /api/v3/services`.
+
+use readyroom_core::traces::{Span, TraceId};
+use serde::Deserialize;
+
+use super::{summarize, Found, QueryError, Search, TraceQuery};
+
+/// Services searched at most when no service is given (Jaeger's search
+/// needs one; each is one request).
+const MAX_SERVICES: usize = 20;
+
+#[derive(Deserialize)]
+struct Services {
+    #[serde(default)]
+    services: Vec<String>,
+}
+
+fn rfc3339(nanos: u64) -> String {
+    readyroom_core::traces::from_unix_nanos(nanos)
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+async fn services(query: &TraceQuery) -> Result<Vec<String>, QueryError> {
+    let url = query.endpoint("api/v3/services");
+    let Some((_, body)) = query.get(url, "application/json", None).await? else {
+        return Ok(Vec::new());
+    };
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| query.malformed(e.to_string()))?;
+    // grpc-gateway may wrap it as a stream's `result`.
+    if let Some(inner) = value.get_mut("result").map(serde_json::Value::take) {
+        value = inner;
+    }
+    let services: Services = serde_json::from_value(value)
+        .map_err(|e| query.malformed(format!("the services answer does not read: {e}")))?;
+    Ok(services.services)
+}
+
+pub(super) async fn search(query: &TraceQuery, search: &Search) -> Result<Vec<Found>, QueryError> {
+    let services = match &search.service {
+        Some(service) => vec![service.clone()],
+        None => {
+            let mut all = services(query).await?;
+            all.sort();
+            all.truncate(MAX_SERVICES);
+            all
+        }
+    };
+    let mut found = Vec::new();
+    for service in services {
+        let mut url = query.endpoint("api/v3/traces");
+        {
+            let mut pairs = url.query_pairs_mut();
+            pairs
+                .append_pair("query.service_name", &service)
+                .append_pair("query.start_time_min", &rfc3339(search.from_ns))
+                .append_pair("query.start_time_max", &rfc3339(search.to_ns))
+                .append_pair("query.num_traces", &search.limit.to_string());
+            if search.min_duration_ns > 0 {
+                pairs.append_pair(
+                    "query.duration_min",
+                    &format!("{}us", search.min_duration_ns.div_ceil(1_000)),
+                );
+            }
+        }
+        // 404: Jaeger found no trace.
+        let Some((_, body)) = query.get(url, "application/json", None).await? else {
+            continue;
+        };
+        let spans = query.spans_from_json(&body)?;
+        found.extend(
+            summarize(spans, search.route.as_deref())
+                .into_iter()
+                .filter(|f: &Found| {
+                    search
+                        .failed
+                        .is_none_or(|failed| (f.error_spans.unwrap_or(0) > 0) == failed)
+                        && f.duration_ns >= search.min_duration_ns
+                }),
+        );
+    }
+    // A trace that crosses services is found once per service.
+    found.sort_by_key(|f| f.trace_id);
+    found.dedup_by_key(|f| f.trace_id);
+    Ok(found)
+}
+
+pub(super) async fn trace(query: &TraceQuery, id: TraceId) -> Result<Vec<Span>, QueryError> {
+    let url = query.endpoint(&format!("api/v3/traces/{id}"));
+    match query.get(url, "application/json", None).await? {
+        None => Ok(Vec::new()),
+        Some((_, body)) => query.spans_from_json(&body),
+    }
+}
