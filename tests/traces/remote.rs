@@ -16,7 +16,9 @@ use axum::routing::get;
 use axum::Router;
 use base64::Engine as _;
 use prost::Message;
-use readyroom_core::traces::{Attributes, Span, SpanId, SpanKind, StatusCode as Status, TraceId};
+use readyroom_core::traces::{
+    Attributes, Span, SpanId, SpanKind, StatusCode as Status, TraceFilter, TraceId,
+};
 use readyroom_core::Sensitive;
 use serde_json::Value;
 
@@ -348,13 +350,20 @@ fn query(engine: Engine, server: &Server, path: &str) -> TraceQuery {
     )
 }
 
-fn window() -> Search {
+/// The stored traces' window, with `filter` (its limit 20 when unset).
+fn window_with(filter: TraceFilter) -> Search {
     Search {
         from_ns: 1_759_999_000_000_000_000,
         to_ns: 1_760_000_100_000_000_000,
-        limit: 20,
-        ..Search::default()
+        filter: TraceFilter {
+            limit: if filter.limit == 0 { 20 } else { filter.limit },
+            ..filter
+        },
     }
+}
+
+fn window() -> Search {
+    window_with(TraceFilter::default())
 }
 
 #[tokio::test]
@@ -362,12 +371,12 @@ async fn tempo_search_and_trace_read_through_a_tempo_contract_server() {
     let server = serve(None).await;
     let tempo = query(Engine::Tempo, &server, "tempo/");
     let found = tempo
-        .search(&Search {
+        .search(&window_with(TraceFilter {
             service: Some("api".into()),
             failed: Some(true),
             min_duration_ns: 30_000_000,
-            ..window()
-        })
+            ..TraceFilter::default()
+        }))
         .await
         .expect("search");
     // Newest first, ids padded back to 32 hex digits.
@@ -431,10 +440,10 @@ async fn tempo_cannot_list_only_traces_without_errors_and_says_so() {
     let server = serve(None).await;
     let tempo = query(Engine::Tempo, &server, "tempo/");
     let err = tempo
-        .search(&Search {
+        .search(&window_with(TraceFilter {
             failed: Some(false),
-            ..window()
-        })
+            ..TraceFilter::default()
+        }))
         .await
         .expect_err("unsupported");
     assert!(matches!(err, QueryError::Unsupported(_)), "{err}");
@@ -460,12 +469,12 @@ async fn jaeger_search_and_trace_read_through_a_jaeger_contract_server() {
     assert_eq!(found[1].root_name.as_deref(), Some("GET /things"));
 
     let errors_only = jaeger
-        .search(&Search {
+        .search(&window_with(TraceFilter {
             service: Some("api".into()),
             failed: Some(false),
             route: Some("/things".into()),
-            ..window()
-        })
+            ..TraceFilter::default()
+        }))
         .await
         .expect("search");
     assert_eq!(errors_only.len(), 1);

@@ -12,9 +12,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use spans::{
-    Attributed, Removed, SpanStore, Stored, TraceFilter, TraceRow, WindowCounts, SETTLE_NS,
-};
+pub use spans::{Attributed, Removed, SpanStore, Stored, WindowCounts, SETTLE_NS};
 
 use readyroom_core::evidence::UptimeHistory;
 use readyroom_core::scorecard::{Grade, Scorecard};

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use readyroom_core::traces::{
     has_error_detail, host_of, is_failed_request, is_llm, route_of, LatencyStats, RouteAggregator,
-    Span, SpanKind, StatusCode, TraceId,
+    Span, SpanKind, StatusCode, TraceFilter, TraceId, TraceLine,
 };
 use sqlx::{Row, SqlitePool};
 
@@ -20,33 +20,6 @@ use crate::{classify, migrations, open_database, Error, Result};
 pub struct Attributed<'a> {
     pub environment: Option<&'a str>,
     pub span: &'a Span,
-}
-
-/// Which traces `SpanStore::traces` lists.
-#[derive(Debug, Clone, Default)]
-pub struct TraceFilter {
-    /// The entry span's service.
-    pub service: Option<String>,
-    /// The entry span's route.
-    pub route: Option<String>,
-    /// `Some(true)`: only traces with an ERROR span; `Some(false)`: only without.
-    pub failed: Option<bool>,
-    pub min_duration_ns: u64,
-    pub limit: u32,
-}
-
-/// A trace in one line.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TraceRow {
-    pub trace_id: TraceId,
-    pub start_ns: u64,
-    pub duration_ns: u64,
-    pub spans: u64,
-    pub error_spans: u64,
-    /// The entry span's (`None` when every span has a parent: all orphans).
-    pub root_service: Option<String>,
-    pub root_name: Option<String>,
-    pub route: Option<String>,
 }
 
 /// What storing a batch did.
@@ -381,7 +354,7 @@ impl SpanStore {
         from_ns: u64,
         to_ns: u64,
         filter: &TraceFilter,
-    ) -> Result<Vec<TraceRow>> {
+    ) -> Result<Vec<TraceLine>> {
         let rows = sqlx::query(
             "WITH t AS ( \
                SELECT trace_id, min(start_ns) AS start_ns, max(start_ns + duration_ns) AS end_ns, \
@@ -415,12 +388,12 @@ impl SpanStore {
             .iter()
             .filter_map(|row| {
                 let id: Vec<u8> = row.get(0);
-                Some(TraceRow {
+                Some(TraceLine {
                     trace_id: TraceId(id.try_into().ok()?),
                     start_ns: u64::try_from(row.get::<i64, _>(1)).unwrap_or(0),
                     duration_ns: u64::try_from(row.get::<i64, _>(2)).unwrap_or(0),
-                    spans: u64::try_from(row.get::<i64, _>(3)).unwrap_or(0),
-                    error_spans: u64::try_from(row.get::<i64, _>(4)).unwrap_or(0),
+                    spans: u64::try_from(row.get::<i64, _>(3)).ok(),
+                    error_spans: u64::try_from(row.get::<i64, _>(4)).ok(),
                     root_service: row.get(5),
                     root_name: row.get(6),
                     route: row.get(7),

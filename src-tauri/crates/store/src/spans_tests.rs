@@ -252,7 +252,7 @@ async fn a_window_counts_what_the_trace_checks_read() {
 
 #[tokio::test]
 async fn traces_are_listed_newest_first_with_their_entry_span_and_filters() {
-    use crate::TraceFilter;
+    use readyroom_core::traces::TraceFilter;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SpanStore::open(&dir.path().join("spans.db"))
         .await
@@ -304,7 +304,7 @@ async fn traces_are_listed_newest_first_with_their_entry_span_and_filters() {
         .await
         .expect("list");
     let first = all.iter().find(|t| t.trace_id.0[0] == 1).expect("trace 1");
-    assert_eq!((first.spans, first.error_spans), (2, 1));
+    assert_eq!((first.spans, first.error_spans), (Some(2), Some(1)));
     assert_eq!(first.duration_ns, 900 * 1_000_000);
     assert_eq!(first.root_name.as_deref(), Some("span 1"));
     assert_eq!(first.route.as_deref(), Some("/things"));

@@ -2,11 +2,11 @@
 
 use readyroom_core::traces::{
     compare, critical_path, critical_time, from_unix_nanos, how_to_attribute, self_times,
-    summarize, unix_nanos, upstream_calls, Issue, Span, SpanKind, Trace, TraceId, UpstreamCall,
-    Upstreams,
+    summarize, unix_nanos, upstream_calls, Issue, Span, SpanKind, Trace, TraceFilter, TraceId,
+    UpstreamCall, Upstreams,
 };
 use readyroom_sources::trace_query::Search;
-use readyroom_store::{SpanStore, TraceFilter};
+use readyroom_store::SpanStore;
 
 use super::remote;
 use super::wire::{
@@ -50,61 +50,40 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
         unix_nanos(now - time::Duration::minutes(i64::from(minutes))),
         unix_nanos(now),
     );
-    if let Some(remote) = remote::source(api, &environment).await? {
-        let found = remote
-            .search(&Search {
-                from_ns,
-                to_ns,
-                service: filter.service,
-                route: filter.route,
-                failed: filter.failed,
-                min_duration_ns: filter.min_duration_ns,
-                limit: filter.limit,
-            })
-            .await?;
-        return Ok(TraceListView {
-            environment,
-            source: remote::described(Some(&remote)),
-            window_minutes: minutes,
-            traces: found
-                .into_iter()
-                .map(|t| TraceListRow {
-                    trace_id: t.trace_id.to_string(),
-                    start: rfc3339(t.start_ns),
-                    duration_ms: ms(t.duration_ns),
-                    root_service: t.root_service,
-                    root_name: t.root_name,
-                    route: None,
-                    spans: t.spans,
-                    error_spans: t.error_spans,
-                })
-                .collect(),
-            attribution_hint: None,
-        });
-    }
+    let remote = remote::source(api, &environment).await?;
     let store = api.span_store().await?;
-    let traces = match store {
-        None => Vec::new(),
-        Some(store) => store
-            .traces(&environment, from_ns, to_ns, &filter)
-            .await?
-            .into_iter()
-            .map(|t| TraceListRow {
-                trace_id: t.trace_id.to_string(),
-                start: rfc3339(t.start_ns),
-                duration_ms: ms(t.duration_ns),
-                root_service: t.root_service,
-                root_name: t.root_name,
-                route: t.route,
-                spans: Some(t.spans),
-                error_spans: Some(t.error_spans),
-            })
-            .collect(),
+    let lines = match (&remote, store) {
+        (Some(remote), _) => {
+            remote
+                .search(&Search {
+                    from_ns,
+                    to_ns,
+                    filter,
+                })
+                .await?
+        }
+        (None, Some(store)) => store.traces(&environment, from_ns, to_ns, &filter).await?,
+        (None, None) => Vec::new(),
     };
+    let traces: Vec<TraceListRow> = lines
+        .into_iter()
+        .map(|t| TraceListRow {
+            trace_id: t.trace_id.to_string(),
+            start: rfc3339(t.start_ns),
+            duration_ms: ms(t.duration_ns),
+            root_service: t.root_service,
+            root_name: t.root_name,
+            route: t.route,
+            spans: t.spans,
+            error_spans: t.error_spans,
+        })
+        .collect();
+    // Unattributed spans are the local receiver's; a remote store has none.
+    let store = store.filter(|_| remote.is_none());
     let attribution_hint = attribution_hint(store, &environment, traces.is_empty()).await?;
     Ok(TraceListView {
         environment,
-        source: remote::described(None),
+        source: remote::described(remote.as_ref()),
         window_minutes: minutes,
         traces,
         attribution_hint,

@@ -8,6 +8,7 @@ mod attribution;
 mod compare;
 mod critical_path;
 mod evidence;
+mod listing;
 mod llm;
 mod span;
 mod stats;
@@ -18,6 +19,7 @@ pub use attribution::{environment_of, how_to_attribute, Attribution, ENVIRONMENT
 pub use compare::{compare, ComparedSpan, Comparison};
 pub use critical_path::{critical_path, critical_time, Segment};
 pub use evidence::{has_error_detail, SpanWindow, UpstreamWindow, SPANS, UPSTREAM_CALLS};
+pub use listing::{TraceFilter, TraceLine};
 pub use llm::{
     host_of, is_llm, upstream_calls, Absorption, Attempt, AttemptOutcome, UpstreamCall, Upstreams,
 };

@@ -2,10 +2,10 @@
 //! `GET /api/v3/traces?query.service_name=...` (which answers with every
 //! span of the traces it found), `GET /api/v3/services`.
 
-use readyroom_core::traces::{Span, TraceId};
+use readyroom_core::traces::{Span, TraceId, TraceLine};
 use serde::Deserialize;
 
-use super::{summarize, Found, QueryError, Search, TraceQuery};
+use super::{summarize, QueryError, Search, TraceQuery};
 
 /// Services searched at most when no service is given (Jaeger's search
 /// needs one; each is one request).
@@ -42,8 +42,12 @@ async fn services(query: &TraceQuery) -> Result<Vec<String>, QueryError> {
     Ok(services.services)
 }
 
-pub(super) async fn search(query: &TraceQuery, search: &Search) -> Result<Vec<Found>, QueryError> {
-    let services = match &search.service {
+pub(super) async fn search(
+    query: &TraceQuery,
+    search: &Search,
+) -> Result<Vec<TraceLine>, QueryError> {
+    let filter = &search.filter;
+    let services = match &filter.service {
         Some(service) => vec![service.clone()],
         None => {
             let mut all = services(query).await?;
@@ -61,11 +65,11 @@ pub(super) async fn search(query: &TraceQuery, search: &Search) -> Result<Vec<Fo
                 .append_pair("query.service_name", &service)
                 .append_pair("query.start_time_min", &rfc3339(search.from_ns))
                 .append_pair("query.start_time_max", &rfc3339(search.to_ns))
-                .append_pair("query.num_traces", &search.limit.to_string());
-            if search.min_duration_ns > 0 {
+                .append_pair("query.num_traces", &filter.limit.to_string());
+            if filter.min_duration_ns > 0 {
                 pairs.append_pair(
                     "query.duration_min",
-                    &format!("{}us", search.min_duration_ns.div_ceil(1_000)),
+                    &format!("{}us", filter.min_duration_ns.div_ceil(1_000)),
                 );
             }
         }
@@ -75,13 +79,13 @@ pub(super) async fn search(query: &TraceQuery, search: &Search) -> Result<Vec<Fo
         };
         let spans = query.spans_from_json(&body)?;
         found.extend(
-            summarize(spans, search.route.as_deref())
+            summarize(spans, filter.route.as_deref())
                 .into_iter()
-                .filter(|f: &Found| {
-                    search
+                .filter(|f: &TraceLine| {
+                    filter
                         .failed
                         .is_none_or(|failed| (f.error_spans.unwrap_or(0) > 0) == failed)
-                        && f.duration_ns >= search.min_duration_ns
+                        && f.duration_ns >= filter.min_duration_ns
                 }),
         );
     }

@@ -11,7 +11,7 @@ mod tempo;
 
 use std::time::Duration;
 
-use readyroom_core::traces::{Span, TraceId};
+use readyroom_core::traces::{Span, TraceFilter, TraceId, TraceLine};
 use readyroom_core::Sensitive;
 use url::Url;
 
@@ -38,31 +38,14 @@ impl Engine {
     }
 }
 
-/// What to look for. Service and route are the entry span's where the
-/// engine can say so (Tempo's `trace:rootService`), else any span's.
+/// What to look for in a window. Service and route are the entry span's
+/// where the engine can say so (Tempo's `trace:rootService`), else any
+/// request span's.
 #[derive(Debug, Clone, Default)]
 pub struct Search {
     pub from_ns: u64,
     pub to_ns: u64,
-    pub service: Option<String>,
-    pub route: Option<String>,
-    /// `Some(true)`: traces with an ERROR span.
-    pub failed: Option<bool>,
-    pub min_duration_ns: u64,
-    pub limit: u32,
-}
-
-/// A trace in one line, as the engine's search describes it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Found {
-    pub trace_id: TraceId,
-    pub start_ns: u64,
-    pub duration_ns: u64,
-    pub root_service: Option<String>,
-    pub root_name: Option<String>,
-    /// Known when the engine answered with the spans (Jaeger).
-    pub spans: Option<u64>,
-    pub error_spans: Option<u64>,
+    pub filter: TraceFilter,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -149,14 +132,14 @@ impl TraceQuery {
         self.base.as_str()
     }
 
-    /// Traces matching `search`, newest first, at most `search.limit`.
-    pub async fn search(&self, search: &Search) -> Result<Vec<Found>, QueryError> {
+    /// Traces matching `search`, newest first, at most `search.filter.limit`.
+    pub async fn search(&self, search: &Search) -> Result<Vec<TraceLine>, QueryError> {
         let mut found = match self.engine {
             Engine::Tempo => tempo::search(self, search).await?,
             Engine::Jaeger => jaeger::search(self, search).await?,
         };
-        found.sort_by(|a, b| b.start_ns.cmp(&a.start_ns));
-        found.truncate(search.limit as usize);
+        found.sort_by_key(|t| std::cmp::Reverse(t.start_ns));
+        found.truncate(search.filter.limit as usize);
         Ok(found)
     }
 
@@ -269,7 +252,7 @@ impl TraceQuery {
 /// Lines for spans that came back together (Jaeger answers a search with
 /// every span of every trace it found), keeping the traces with a request
 /// to `route` when one is given.
-fn summarize(spans: Vec<Span>, route: Option<&str>) -> Vec<Found> {
+fn summarize(spans: Vec<Span>, route: Option<&str>) -> Vec<TraceLine> {
     let mut by_trace: std::collections::HashMap<TraceId, Vec<Span>> = Default::default();
     for span in spans {
         by_trace.entry(span.trace_id).or_default().push(span);
@@ -291,12 +274,13 @@ fn summarize(spans: Vec<Span>, route: Option<&str>) -> Vec<Found> {
                 .iter()
                 .filter(|s| s.parent_span_id.is_none())
                 .min_by_key(|s| s.start_unix_nano);
-            Found {
+            TraceLine {
                 trace_id,
                 start_ns: start,
                 duration_ns: end.saturating_sub(start),
                 root_service: root.map(|s| s.service.clone()),
                 root_name: root.map(|s| s.name.clone()),
+                route: route.map(str::to_string),
                 spans: Some(spans.len() as u64),
                 error_spans: Some(spans.iter().filter(|s| s.is_error()).count() as u64),
             }

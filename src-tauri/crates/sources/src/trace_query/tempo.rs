@@ -5,10 +5,10 @@
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
-use readyroom_core::traces::{Span, TraceId};
+use readyroom_core::traces::{Span, TraceId, TraceLine};
 use serde::Deserialize;
 
-use super::{Found, QueryError, Search, TraceQuery};
+use super::{QueryError, Search, TraceQuery};
 use crate::otlp::to_spans;
 
 /// Tempo's search answer (only what Readyroom reads of it).
@@ -47,14 +47,15 @@ fn quoted(text: &str) -> String {
 
 /// The TraceQL query for `search`.
 pub(super) fn traceql(search: &Search) -> Result<String, QueryError> {
+    let filter = &search.filter;
     let mut conditions = Vec::new();
-    if let Some(service) = &search.service {
+    if let Some(service) = &filter.service {
         conditions.push(format!("trace:rootService = {}", quoted(service)));
     }
-    if let Some(route) = &search.route {
+    if let Some(route) = &filter.route {
         conditions.push(format!("span.http.route = {}", quoted(route)));
     }
-    match search.failed {
+    match filter.failed {
         Some(true) => conditions.push("status = error".into()),
         Some(false) => {
             return Err(QueryError::Unsupported(
@@ -63,10 +64,10 @@ pub(super) fn traceql(search: &Search) -> Result<String, QueryError> {
         }
         None => {}
     }
-    if search.min_duration_ns > 0 {
+    if filter.min_duration_ns > 0 {
         conditions.push(format!(
             "trace:duration >= {}us",
-            search.min_duration_ns.div_ceil(1_000)
+            filter.min_duration_ns.div_ceil(1_000)
         ));
     }
     Ok(if conditions.is_empty() {
@@ -91,13 +92,16 @@ fn nanos(value: &serde_json::Value) -> Option<u64> {
     }
 }
 
-pub(super) async fn search(query: &TraceQuery, search: &Search) -> Result<Vec<Found>, QueryError> {
+pub(super) async fn search(
+    query: &TraceQuery,
+    search: &Search,
+) -> Result<Vec<TraceLine>, QueryError> {
     let mut url = query.endpoint("api/search");
     url.query_pairs_mut()
         .append_pair("q", &traceql(search)?)
         .append_pair("start", &(search.from_ns / 1_000_000_000).to_string())
         .append_pair("end", &search.to_ns.div_ceil(1_000_000_000).to_string())
-        .append_pair("limit", &search.limit.to_string());
+        .append_pair("limit", &search.filter.limit.to_string());
     let Some((_, body)) = query.get(url, "application/json", None).await? else {
         return Ok(Vec::new());
     };
@@ -107,7 +111,7 @@ pub(super) async fn search(query: &TraceQuery, search: &Search) -> Result<Vec<Fo
         .traces
         .into_iter()
         .filter_map(|hit| {
-            Some(Found {
+            Some(TraceLine {
                 trace_id: trace_id(&hit.trace_id)?,
                 start_ns: hit
                     .start_time_unix_nano
@@ -117,6 +121,7 @@ pub(super) async fn search(query: &TraceQuery, search: &Search) -> Result<Vec<Fo
                 duration_ns: hit.duration_ms.unwrap_or(0).saturating_mul(1_000_000),
                 root_service: hit.root_service_name,
                 root_name: hit.root_trace_name,
+                route: None,
                 spans: None,
                 error_spans: None,
             })
