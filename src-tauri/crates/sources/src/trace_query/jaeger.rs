@@ -28,7 +28,7 @@ fn rfc3339(nanos: u64) -> String {
 
 async fn services(query: &TraceQuery) -> Result<Vec<String>, QueryError> {
     let url = query.endpoint("api/v3/services");
-    let Some((_, body)) = query.get(url, "application/json", None).await? else {
+    let Some((_, body)) = query.get(url, "application/json").await? else {
         return Ok(Vec::new());
     };
     let mut value: serde_json::Value =
@@ -74,7 +74,7 @@ pub(super) async fn search(
             }
         }
         // 404: Jaeger found no trace.
-        let Some((_, body)) = query.get(url, "application/json", None).await? else {
+        let Some((_, body)) = query.get(url, "application/json").await? else {
             continue;
         };
         let spans = query.spans_from_json(&body)?;
@@ -97,7 +97,7 @@ pub(super) async fn search(
 
 pub(super) async fn trace(query: &TraceQuery, id: TraceId) -> Result<Vec<Span>, QueryError> {
     let url = query.endpoint(&format!("api/v3/traces/{id}"));
-    match query.get(url, "application/json", None).await? {
+    match query.get(url, "application/json").await? {
         None => Ok(Vec::new()),
         Some((_, body)) => query.spans_from_json(&body),
     }

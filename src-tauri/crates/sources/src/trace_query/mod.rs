@@ -3,13 +3,11 @@
 //! Readyroom reads them on demand and copies nothing into its own store.
 //!
 //! Every request carries the environment's token (from the keychain) only
-//! through the client that never follows redirects, has the run's timeout,
+//! through the client that never follows redirects, has the client's timeout,
 //! and reads at most `MAX_TRACE_BYTES` of an answer.
 
 mod jaeger;
 mod tempo;
-
-use std::time::Duration;
 
 use readyroom_core::traces::{Span, TraceFilter, TraceId, TraceLine};
 use readyroom_core::Sensitive;
@@ -160,12 +158,7 @@ impl TraceQuery {
 
     /// GETs `url` with the credentials; `Ok(None)` for 404 (nothing
     /// found), the body and its content type otherwise.
-    async fn get(
-        &self,
-        url: Url,
-        accept: &str,
-        timeout: Option<Duration>,
-    ) -> Result<Option<(String, Vec<u8>)>, QueryError> {
+    async fn get(&self, url: Url, accept: &str) -> Result<Option<(String, Vec<u8>)>, QueryError> {
         let shown = self.base.to_string();
         let engine = self.engine.name();
         let mut request = self.client.get(url).header(reqwest::header::ACCEPT, accept);
@@ -174,9 +167,6 @@ impl TraceQuery {
         }
         if let Some(org) = &self.org_id {
             request = request.header("X-Scope-OrgID", org);
-        }
-        if let Some(timeout) = timeout {
-            request = request.timeout(timeout);
         }
         let mut response = request.send().await.map_err(|e| QueryError::Unreachable {
             engine,

@@ -102,7 +102,7 @@ pub(super) async fn search(
         .append_pair("start", &(search.from_ns / 1_000_000_000).to_string())
         .append_pair("end", &search.to_ns.div_ceil(1_000_000_000).to_string())
         .append_pair("limit", &search.filter.limit.to_string());
-    let Some((_, body)) = query.get(url, "application/json", None).await? else {
+    let Some((_, body)) = query.get(url, "application/json").await? else {
         return Ok(Vec::new());
     };
     let answer: Answer = serde_json::from_slice(&body)
@@ -131,7 +131,7 @@ pub(super) async fn search(
 
 pub(super) async fn trace(query: &TraceQuery, id: TraceId) -> Result<Vec<Span>, QueryError> {
     let url = query.endpoint(&format!("api/traces/{id}"));
-    let Some((content_type, body)) = query.get(url, "application/protobuf", None).await? else {
+    let Some((content_type, body)) = query.get(url, "application/protobuf").await? else {
         return Ok(Vec::new());
     };
     if content_type.contains("json") {
