@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use readyroom_core::traces::{
     has_error_detail, host_of, is_failed_request, is_llm, route_of, LatencyStats, RouteAggregator,
-    Span, SpanKind, StatusCode, TraceFilter, TraceId, TraceLine,
+    Span, SpanId, SpanKind, StatusCode, TraceFilter, TraceId, TraceLine,
 };
 use sqlx::{Row, SqlitePool};
 
@@ -294,17 +294,17 @@ impl SpanStore {
             });
             // The ids of the rows that went in; the others were stored before.
             insert.push(" RETURNING trace_id, span_id");
-            let inserted: std::collections::HashSet<(Vec<u8>, Vec<u8>)> = insert
+            let inserted: std::collections::HashSet<(TraceId, SpanId)> = insert
                 .build_query_as::<(Vec<u8>, Vec<u8>)>()
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(|e| self.classify(e))?
                 .into_iter()
+                .filter_map(|(t, s)| Some((TraceId::from_bytes(&t)?, SpanId::from_bytes(&s)?)))
                 .collect();
             for (a, _) in chunk {
                 let span = a.span;
-                let key = (span.trace_id.0.to_vec(), span.span_id.0.to_vec());
-                if !inserted.contains(&key) {
+                if !inserted.contains(&(span.trace_id, span.span_id)) {
                     stored.duplicates += 1;
                     continue;
                 }

@@ -31,7 +31,10 @@ fn rfc3339(nanos: u64) -> String {
 }
 
 pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceListView, ApiError> {
-    let environment = context::resolve_environment(api, r.environment.as_deref())?;
+    let config = context::load_config(api)?.config;
+    let environment = context::environment(&config, r.environment.as_deref())?
+        .0
+        .to_string();
     let minutes = r.since_minutes.unwrap_or(DEFAULT_SINCE_MINUTES).max(1);
     let now = api.now();
     let filter = TraceFilter {
@@ -50,7 +53,7 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
         unix_nanos(now - time::Duration::minutes(i64::from(minutes))),
         unix_nanos(now),
     );
-    let remote = remote::source(api, &environment).await?;
+    let remote = remote::source(api, &config, &environment).await?;
     let store = api.span_store().await?;
     let lines = match (&remote, store) {
         (Some(remote), _) => {
@@ -159,13 +162,20 @@ async fn stored_trace(api: &Api, r: &TraceRequest) -> Result<(TraceId, Vec<Span>
             return Ok((id, spans));
         }
     }
-    let environment = match &r.environment {
-        Some(name) => Some(context::resolve_environment(api, Some(name))?),
-        // Without --env, a config with no default just has no remote to ask.
-        None => context::resolve_environment(api, None).ok(),
+    // Without --env, a config that does not load or has no default just
+    // has no remote to ask; a named environment must exist.
+    let named = r.environment.as_deref();
+    let config = match context::load_config(api) {
+        Ok(parsed) => Some(parsed.config),
+        Err(e) if named.is_some() => return Err(e),
+        Err(_) => None,
     };
-    let remote = match &environment {
-        Some(name) => remote::source(api, name).await?,
+    let remote = match &config {
+        Some(config) => match context::environment(config, named) {
+            Ok((name, _)) => remote::source(api, config, name).await?,
+            Err(e) if named.is_some() => return Err(e),
+            Err(_) => None,
+        },
         None => None,
     };
     let spans = match &remote {

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use readyroom_core::config::Config;
 use readyroom_sources::http::HttpClients;
 use readyroom_sources::trace_query::{Engine, QueryError, TraceQuery};
 use readyroom_sources::trust::ExtraRoots;
@@ -14,10 +15,13 @@ use crate::{context, Api, ApiError, ErrorCode};
 /// query gets this much or the environment's probe timeout, the longer.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The environment's remote trace store, if its config names one.
-pub(crate) async fn source(api: &Api, environment: &str) -> Result<Option<TraceQuery>, ApiError> {
-    let config = context::load_config(api)?.config;
-    let (_, env) = context::environment(&config, Some(environment))?;
+/// The environment's remote trace store, if `config` names one for it.
+pub(crate) async fn source(
+    api: &Api,
+    config: &Config,
+    environment: &str,
+) -> Result<Option<TraceQuery>, ApiError> {
+    let (_, env) = context::environment(config, Some(environment))?;
     let Some(traces) = &env.traces else {
         return Ok(None);
     };
