@@ -130,7 +130,7 @@ async fn an_unset_secret_is_unknown_and_says_how_to_set_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_database_is_unknown_and_never_blocks_the_rest() {
-    let port = targets::closed_port();
+    let port = targets::refusing_port();
     let addr = targets::serve_http(targets::router(Default::default()));
     let mut env = TestEnv::new();
     env.set_env(

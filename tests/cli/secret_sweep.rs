@@ -12,7 +12,7 @@ use base64::Engine;
 use readyroom_tests::fake_postgres::{self, TlsAnswer};
 use readyroom_tests::postgres::PrivateCluster;
 use readyroom_tests::serving::start;
-use readyroom_tests::targets::{closed_port, serve_hanging};
+use readyroom_tests::targets::{refusing_port, serve_hanging};
 use readyroom_tests::TestEnv;
 
 /// Everything Readyroom wrote, labelled by where it came from.
@@ -101,7 +101,7 @@ async fn no_form_of_the_database_password_appears_anywhere_readyroom_writes() {
     let mut modes = vec![
         Mode {
             env: "refused",
-            url: format!("postgres://app:{encoded}@127.0.0.1:{}/app", closed_port()),
+            url: format!("postgres://app:{encoded}@127.0.0.1:{}/app", refusing_port()),
         },
         Mode {
             env: "tlsrefused",

@@ -191,10 +191,25 @@ pub fn serve_hanging() -> SocketAddr {
     addr
 }
 
-/// A loopback port with nothing listening (bound, then released).
+/// A loopback port with nothing listening (bound, then released): free
+/// for a server the test starts there.
 pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
+}
+
+/// A loopback port that refuses connections for the rest of the test
+/// process: bound but never listened on. (A port bound and released could
+/// be taken by another test's server in between and answer where a
+/// refusal was expected.)
+pub fn refusing_port() -> u16 {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let port = socket.local_addr().expect("addr").port();
+    std::mem::forget(socket);
+    port
 }
 
 pub fn pki() -> TestPki {
