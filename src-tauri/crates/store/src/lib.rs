@@ -409,6 +409,3 @@ fn parse_time(row: &str, s: &str) -> Result<OffsetDateTime> {
 
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod spans_tests;

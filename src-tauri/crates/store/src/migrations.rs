@@ -43,6 +43,11 @@ pub(crate) const SPANS: Migrations = &[
         "route minutes",
         include_str!("../migrations/spans/0003_route_minutes.sql"),
     ),
+    (
+        4,
+        "trace parts",
+        include_str!("../migrations/spans/0004_trace_parts.sql"),
+    ),
 ];
 
 /// The newest schema version of a set this build knows.

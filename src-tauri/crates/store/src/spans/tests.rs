@@ -85,17 +85,16 @@ async fn a_batch_that_fails_midway_leaves_nothing_behind() {
     let store = SpanStore::open(&dir.path().join("spans.db"))
         .await
         .expect("open");
-    // A write that fails on the second span of three, as a full disk would.
+    // A write that fails after the parts went in (merging the rollups),
+    // as a full disk would.
     sqlx::query(
-        "CREATE TRIGGER poisoned BEFORE INSERT ON spans WHEN NEW.name = 'poison' \
+        "CREATE TRIGGER poisoned BEFORE INSERT ON route_minutes \
          BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END",
     )
     .execute(store.pool())
     .await
     .expect("trigger");
-    let mut poison = span(1, 2, Some(1), 0, 5);
-    poison.name = "poison".into();
-    let batch = [span(1, 1, None, 0, 10), poison, span(1, 3, Some(1), 0, 5)];
+    let batch = [span(1, 1, None, 0, 10), span(2, 2, None, 0, 5)];
     let err = store
         .insert(&prod(&batch), 1)
         .await
@@ -364,8 +363,8 @@ async fn traces_are_listed_newest_first_with_their_entry_span_and_filters() {
 }
 
 /// Requests per route come from per-minute rollups kept at insert time:
-/// merged across batches, a repeated span not counted twice, rebuilt for
-/// spans stored before they existed, and aged out with the spans.
+/// merged across batches, a repeated span not counted twice, and aged out
+/// with the spans.
 #[tokio::test]
 async fn route_rollups_follow_the_spans_they_summarize() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -403,15 +402,6 @@ async fn route_rollups_follow_the_spans_they_summarize() {
     );
     assert_eq!(stats(store.clone(), 0, 3 * minute).await[0].requests, 15);
 
-    // Rollups missing (a store from before them): rebuilt when opened.
-    sqlx::query("DELETE FROM route_minutes")
-        .execute(store.pool())
-        .await
-        .expect("delete");
-    drop(store);
-    let store = SpanStore::open(&path).await.expect("reopen");
-    assert_eq!(stats(store.clone(), 0, 3 * minute).await[0].requests, 15);
-
     // Retention takes minute 0's spans and their rollups.
     store
         .apply_retention(2 * minute * 1_000_000, u64::MAX)
@@ -420,4 +410,172 @@ async fn route_rollups_follow_the_spans_they_summarize() {
     let left = stats(store.clone(), 0, 3 * minute).await;
     assert_eq!(left[0].requests, 5);
     assert!((left[0].p50_ms - 100.0).abs() <= 1.0, "{}", left[0].p50_ms);
+}
+
+/// A trace whose spans arrive over several batches: read back whole, in
+/// arrival order, listed once with its entry span, and a child that came
+/// before its parent stops counting as an orphan when the parent arrives.
+#[tokio::test]
+async fn a_trace_over_several_batches_is_one_trace_and_late_parents_resolve_orphans() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    let child = span(1, 2, Some(1), 1_010, 20);
+    let grandchild = span(1, 3, Some(2), 1_015, 5);
+    let root = span(1, 1, None, 1_000, 50);
+    let elsewhere = span(2, 1, Some(7), 1_000, 5);
+    store
+        .insert(&prod(&[child.clone(), elsewhere]), 1)
+        .await
+        .expect("insert");
+    let to = 10_000 * 1_000_000 + crate::SETTLE_NS;
+    let before = store.window("prod", 0, to).await.expect("window");
+    assert_eq!((before.settled_spans, before.orphans), (2, 2));
+    store
+        .insert(&prod(std::slice::from_ref(&grandchild)), 2)
+        .await
+        .expect("insert");
+    store
+        .insert(&prod(std::slice::from_ref(&root)), 3)
+        .await
+        .expect("insert");
+    let after = store.window("prod", 0, to).await.expect("window");
+    assert_eq!(
+        (after.settled_spans, after.orphans),
+        (4, 1),
+        "only trace 2's span, whose parent never came, is an orphan"
+    );
+    assert_eq!(
+        store.trace(TraceId([1; 16])).await.expect("read"),
+        vec![child, grandchild, root]
+    );
+    let listed = store
+        .traces(
+            "prod",
+            0,
+            u64::MAX,
+            &readyroom_core::traces::TraceFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list");
+    let one = listed
+        .iter()
+        .find(|t| t.trace_id == TraceId([1; 16]))
+        .expect("trace 1");
+    assert_eq!(one.spans, Some(3));
+    assert_eq!(one.root_name.as_deref(), Some("span 1"));
+    assert_eq!(one.duration_ns, 50 * 1_000_000);
+    assert_eq!(listed.len(), 2);
+}
+
+/// Upstream attempts and the traces of failed ones, counted as stored.
+#[tokio::test]
+async fn upstream_attempts_and_failures_are_counted_by_host_and_gen_ai() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    let call = |trace: u8, host: &str, failed: bool, llm: bool| {
+        let mut s = span(trace, 2, Some(1), 1_000 + u64::from(trace), 10);
+        s.kind = SpanKind::Client;
+        s.attributes = Attributes(vec![("server.address".into(), Value::String(host.into()))]);
+        if llm {
+            s.attributes
+                .0
+                .push(("gen_ai.system".into(), Value::String("openai".into())));
+        }
+        if failed {
+            s.status = StatusCode::Error;
+        }
+        s
+    };
+    let spans = [
+        call(1, "API.Payments.example", true, false),
+        call(2, "api.payments.example", false, false),
+        call(3, "llm.internal", true, true),
+        call(4, "db.internal", true, false),
+    ];
+    store.insert(&prod(&spans), 1).await.expect("insert");
+    let hosts = vec!["api.payments.example".to_string()];
+    let to = 60_000 * 1_000_000;
+    assert_eq!(
+        store
+            .upstream_attempts("prod", 0, to, &hosts)
+            .await
+            .expect("attempts"),
+        3,
+        "two to the named host (any case) and one gen_ai call"
+    );
+    let failed = store
+        .traces_with_failed_upstream("prod", 0, to, &hosts, 10)
+        .await
+        .expect("failed");
+    assert_eq!(failed, vec![TraceId([3; 16]), TraceId([1; 16])]);
+}
+
+/// A store from before trace parts (a row of JSON per span) is moved into
+/// parts when opened: spans, counts and rollups as if stored now, nothing
+/// counted twice, a row that does not read back left out, the old table
+/// gone.
+#[tokio::test]
+async fn a_store_of_span_rows_is_moved_into_trace_parts_when_opened() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("spans.db");
+    let mut spans = [span(1, 1, None, 1_000, 40), span(1, 2, Some(1), 1_010, 20)];
+    spans[1].kind = SpanKind::Client;
+    {
+        let pool = crate::open_database(&path, &crate::migrations::SPANS[..3])
+            .await
+            .expect("open the old schema");
+        let rows = spans
+            .iter()
+            .map(|s| serde_json::to_string(s).expect("json"))
+            .chain(["{not json".to_string()]);
+        for (i, json) in rows.enumerate() {
+            sqlx::query(
+                "INSERT INTO spans (trace_id, span_id, environment, service, name, route, kind, \
+                 status, failed, start_ns, duration_ns, received_ns, span) \
+                 VALUES (?, ?, 'prod', 'api', 'x', '/things', ?, 0, 0, ?, ?, 7, ?)",
+            )
+            .bind(&[1u8; 16][..])
+            .bind(&[u8::try_from(i + 1).expect("small"); 8][..])
+            .bind(if i == 0 { 2 } else { 1 })
+            .bind(1_000_000_000i64)
+            .bind(40_000_000i64)
+            .bind(json)
+            .execute(&pool)
+            .await
+            .expect("old row");
+        }
+        // The old schema's rollup of the one request.
+        sqlx::query("INSERT INTO route_minutes VALUES ('prod', 0, 'api', '/things', 1, 0, x'')")
+            .execute(&pool)
+            .await
+            .expect("old rollup");
+        pool.close().await;
+    }
+    let store = SpanStore::open(&path).await.expect("open and move");
+    assert_eq!(store.trace(TraceId([1; 16])).await.expect("read"), spans);
+    assert_eq!(store.count(Some("prod")).await.expect("count"), 2);
+    let stats = store
+        .route_stats("prod", 0, 60_000 * 1_000_000)
+        .await
+        .expect("stats")
+        .finish(60.0);
+    assert_eq!(stats[0].requests, 1, "the request counted once");
+    let left: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'spans'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .expect("tables");
+    assert_eq!(left, 0);
+    drop(store);
+    // Opening again moves nothing more.
+    let store = SpanStore::open(&path).await.expect("reopen");
+    assert_eq!(store.count(Some("prod")).await.expect("count"), 2);
 }

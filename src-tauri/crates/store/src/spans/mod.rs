@@ -1,0 +1,114 @@
+//! The span store: received spans, kept in `spans.db`, a database file of
+//! its own, so that ingesting a burst of spans never holds the lock that a
+//! scorecard run needs to save (SQLite has one writer per file).
+//!
+//! A batch is stored as trace parts (one row per trace and environment
+//! it touches, its spans in one encoded blob), whole or not at all (one
+//! transaction), with per-minute rollups of everything the trace checks
+//! and statistics count. Retention removes parts by age and by size,
+//! oldest first.
+
+use std::path::{Path, PathBuf};
+
+use readyroom_core::traces::{LatencyStats, Span};
+use sqlx::SqlitePool;
+
+use crate::{classify, migrations, open_database, Error, Result};
+
+mod body;
+mod insert;
+mod legacy;
+mod parts;
+mod read;
+mod retention;
+mod rollups;
+
+#[cfg(test)]
+mod tests;
+
+/// A span and the environment it was attributed to (`None`: none matched).
+#[derive(Debug, Clone, Copy)]
+pub struct Attributed<'a> {
+    pub environment: Option<&'a str>,
+    pub span: &'a Span,
+}
+
+/// What storing a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stored {
+    pub inserted: u64,
+    /// Spans whose (trace, span) id was already stored: the first copy is kept.
+    pub duplicates: u64,
+}
+
+/// What a retention pass removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Removed {
+    pub by_age: u64,
+    pub by_size: u64,
+}
+
+/// How long after a span starts its parent is given to arrive before the
+/// span counts as an orphan.
+pub const SETTLE_NS: u64 = 2 * 60 * 1_000_000_000;
+
+/// An environment's spans in a window, counted (see `SpanStore::window`).
+#[derive(Debug, Clone, Default)]
+pub struct WindowCounts {
+    pub last_span_start_ns: Option<u64>,
+    pub spans: u64,
+    /// Spans of parts that started at least `SETTLE_NS` before the
+    /// window's end, and how many of them are orphans.
+    pub settled_spans: u64,
+    pub orphans: u64,
+    pub server_spans: u64,
+    pub root_requests: u64,
+    pub root_failed: u64,
+    pub error_spans: u64,
+    pub error_spans_with_detail: u64,
+    /// SERVER span durations.
+    pub api: LatencyStats,
+    /// Database CLIENT span durations (`db.system` set).
+    pub db: LatencyStats,
+}
+
+#[derive(Debug, Clone)]
+pub struct SpanStore {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+/// Nanoseconds as SQLite's signed 64-bit integer (good until 2262).
+fn nanos(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl SpanStore {
+    /// Opens (creating if needed) the span store and brings its schema up
+    /// to date, moving spans stored a row each into trace parts.
+    pub async fn open(path: &Path) -> Result<SpanStore> {
+        let pool = open_database(path, migrations::SPANS).await?;
+        let store = SpanStore {
+            pool,
+            path: path.to_path_buf(),
+        };
+        store.move_span_rows().await?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn classify(&self, e: sqlx::Error) -> Error {
+        classify(&self.path, e, |detail| Error::Open {
+            path: self.path.display().to_string(),
+            detail,
+        })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
