@@ -30,6 +30,7 @@ impl SpanStore {
     /// none of it.
     pub async fn insert(&self, batch: &[Attributed<'_>], received_ns: u64) -> Result<Stored> {
         let prepared = Prepared::new(batch)?;
+        let _writing = self.writer.lock().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -56,7 +57,7 @@ impl SpanStore {
 pub(super) struct Prepared<'a> {
     stored: Stored,
     parts: Vec<Part<'a>>,
-    rollups: Rollups,
+    rollups: Rollups<'a>,
 }
 
 impl<'a> Prepared<'a> {

@@ -76,6 +76,11 @@ pub struct WindowCounts {
 pub struct SpanStore {
     pool: SqlitePool,
     path: PathBuf,
+    /// Held while a batch is written. SQLite lets one writer in at a time
+    /// and makes the others sleep and retry (1, 2, 5… ms); batches of
+    /// this process queue here instead and start the moment the lock is
+    /// free. (Another process still meets SQLite's busy timeout.)
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Nanoseconds as SQLite's signed 64-bit integer (good until 2262).
@@ -91,6 +96,7 @@ impl SpanStore {
         let store = SpanStore {
             pool,
             path: path.to_path_buf(),
+            writer: Default::default(),
         };
         store.move_span_rows().await?;
         Ok(store)

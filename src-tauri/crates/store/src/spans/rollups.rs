@@ -2,6 +2,7 @@
 //! into their tables in the batch's transaction: what the trace checks
 //! and per-route statistics read instead of the spans.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use readyroom_core::traces::{
@@ -53,32 +54,41 @@ struct Counts {
 }
 
 /// A failed upstream attempt (`upstream_failures`).
-struct Failure {
-    environment: String,
+struct Failure<'a> {
+    environment: &'a str,
     start_ns: i64,
     trace_id: [u8; 16],
-    peer: String,
+    peer: Cow<'a, str>,
     gen_ai: bool,
 }
 
-/// Everything a batch adds to the rollups. Keys use '' for unattributed.
+/// Everything a batch adds to the rollups, keyed by what the spans
+/// already hold (no allocation per span). '' is unattributed.
 #[derive(Default)]
-pub(super) struct Rollups {
-    routes: HashMap<(String, i64, String, String), LatencyStats>,
-    counts: HashMap<(String, i64), Counts>,
-    databases: HashMap<(String, i64), LatencyStats>,
-    upstreams: HashMap<(String, i64, String, bool), i64>,
-    failures: Vec<Failure>,
+pub(super) struct Rollups<'a> {
+    routes: HashMap<(&'a str, i64, &'a str, &'a str), LatencyStats>,
+    counts: HashMap<(&'a str, i64), Counts>,
+    databases: HashMap<(&'a str, i64), LatencyStats>,
+    upstreams: HashMap<(&'a str, i64, Cow<'a, str>, bool), i64>,
+    failures: Vec<Failure<'a>>,
 }
 
-impl Rollups {
+/// A host in lower case, borrowed when it already is.
+fn lower(host: &str) -> Cow<'_, str> {
+    if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(host)
+    }
+}
+
+impl<'a> Rollups<'a> {
     /// Counts one stored span (a repeat is never recorded: it was not stored).
-    pub(super) fn record(&mut self, environment: Option<&str>, span: &Span) {
+    pub(super) fn record(&mut self, environment: Option<&'a str>, span: &'a Span) {
         let environment = environment.unwrap_or("");
         let minute = minute_of(span.start_unix_nano);
-        let key = (environment.to_string(), minute);
         let failed = is_failed_request(span);
-        let counts = self.counts.entry(key.clone()).or_default();
+        let counts = self.counts.entry((environment, minute)).or_default();
         counts.spans += 1;
         counts.last_start_ns = counts.last_start_ns.max(nanos(span.start_unix_nano));
         if span.status == StatusCode::Error {
@@ -92,39 +102,34 @@ impl Rollups {
                     counts.roots_failed += i64::from(failed);
                 }
                 self.routes
-                    .entry((
-                        key.0,
-                        minute,
-                        span.service.clone(),
-                        route_of(span).to_string(),
-                    ))
+                    .entry((environment, minute, &span.service, route_of(span)))
                     .or_default()
                     .record(span.duration_nanos(), failed);
             }
             SpanKind::Client => {
                 if span.attributes.get("db.system").is_some() {
                     self.databases
-                        .entry(key.clone())
+                        .entry((environment, minute))
                         .or_default()
                         .record(span.duration_nanos(), span.is_error());
                 }
                 let gen_ai = is_llm(span);
-                let peer = host_of(span).map(str::to_ascii_lowercase);
+                let peer = host_of(span).map(lower);
                 if gen_ai || peer.is_some() {
                     let peer = peer.unwrap_or_default();
-                    *self
-                        .upstreams
-                        .entry((key.0.clone(), minute, peer.clone(), gen_ai))
-                        .or_default() += 1;
                     if span.is_error() {
                         self.failures.push(Failure {
-                            environment: key.0,
+                            environment,
                             start_ns: nanos(span.start_unix_nano),
                             trace_id: span.trace_id.0,
-                            peer,
+                            peer: peer.clone(),
                             gen_ai,
                         });
                     }
+                    *self
+                        .upstreams
+                        .entry((environment, minute, peer, gen_ai))
+                        .or_default() += 1;
                 }
             }
             _ => {}
@@ -135,11 +140,11 @@ impl Rollups {
     /// merged and written back (a batch touches a few minutes).
     pub(super) async fn save(self, tx: &mut Transaction<'_, Sqlite>) -> Result<(), sqlx::Error> {
         for ((environment, minute, service, route), stats) in self.routes {
-            let rest = [service.as_str(), route.as_str()];
-            merge_histogram(tx, &ROUTE_MINUTES, &environment, minute, &rest, stats).await?;
+            let rest = [service, route];
+            merge_histogram(tx, &ROUTE_MINUTES, environment, minute, &rest, stats).await?;
         }
         for ((environment, minute), stats) in self.databases {
-            merge_histogram(tx, &DB_MINUTES, &environment, minute, &[], stats).await?;
+            merge_histogram(tx, &DB_MINUTES, environment, minute, &[], stats).await?;
         }
         for ((environment, minute), c) in self.counts {
             sqlx::query(
@@ -172,7 +177,7 @@ impl Rollups {
             )
             .bind(environment)
             .bind(minute)
-            .bind(peer)
+            .bind(peer.as_ref())
             .bind(gen_ai)
             .bind(attempts)
             .execute(&mut **tx)
@@ -186,7 +191,7 @@ impl Rollups {
             .bind(f.environment)
             .bind(f.start_ns)
             .bind(&f.trace_id[..])
-            .bind(f.peer)
+            .bind(f.peer.as_ref())
             .bind(f.gen_ai)
             .execute(&mut **tx)
             .await?;
