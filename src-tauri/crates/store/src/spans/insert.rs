@@ -73,7 +73,12 @@ impl<'a> Prepared<'a> {
                 stored.duplicates += 1;
             }
         }
-        let parts = parts::split(&fresh).map_err(Error::Encode)?;
+        let mut parts = parts::split(&fresh).map_err(Error::Encode)?;
+        // Parents within the part, before the lock; `link` revisits only
+        // the traces that have other parts.
+        for part in &mut parts {
+            part.resolve(None);
+        }
         let mut rollups = Rollups::default();
         for a in &fresh {
             rollups.record(a.environment, a.span);
@@ -138,32 +143,39 @@ async fn link(
             .or_default()
             .extend(ids_of(&s.span_ids));
     }
+    // Traces in several parts of this batch (several environments).
+    let mut seen = HashSet::new();
+    let multi: HashSet<TraceId> = parts
+        .iter()
+        .filter(|p| !seen.insert(p.trace_id))
+        .map(|p| p.trace_id)
+        .collect();
+    if known.is_empty() && multi.is_empty() {
+        // Every trace is new and in one part: resolved before the lock.
+        return Ok(0);
+    }
+    let linked = |t: &TraceId| known.contains_key(t) || multi.contains(t);
     let mut repeats = 0;
     for part in parts.iter_mut() {
         if let Some(stored) = known.get(&part.trace_id) {
             repeats += part.drop_stored(stored).map_err(Linked::Encode)?;
         }
     }
-    // A trace in several parts of this batch (several environments)
-    // knows the ids of all of them.
+    // What this batch brings to each linked trace.
     let mut fresh: HashMap<TraceId, HashSet<SpanId>> = HashMap::new();
-    let mut multi = HashSet::new();
-    for part in parts.iter() {
-        if fresh.contains_key(&part.trace_id) {
-            multi.insert(part.trace_id);
-        }
+    for part in parts.iter().filter(|p| linked(&p.trace_id)) {
         fresh
             .entry(part.trace_id)
             .or_default()
             .extend(part.spans.iter().map(|s| s.span_id));
     }
-    for part in parts.iter_mut() {
-        if multi.contains(&part.trace_id) {
-            known
-                .entry(part.trace_id)
-                .or_default()
-                .extend(fresh[&part.trace_id].iter().copied());
-        }
+    for part in parts.iter_mut().filter(|p| multi.contains(&p.trace_id)) {
+        known
+            .entry(part.trace_id)
+            .or_default()
+            .extend(fresh[&part.trace_id].iter().copied());
+    }
+    for part in parts.iter_mut().filter(|p| known.contains_key(&p.trace_id)) {
         part.resolve(known.get(&part.trace_id));
     }
     for s in siblings.iter().filter(|s| !s.parent_ids.is_empty()) {

@@ -123,29 +123,25 @@ impl SpanStore {
         from_ns: u64,
         to_ns: u64,
     ) -> Result<RouteAggregator> {
-        use futures_util::TryStreamExt;
         let (first, last) = minutes(from_ns, to_ns);
-        let mut rows = sqlx::query(
-            "SELECT service, route, requests, errors, histogram FROM route_minutes \
-             WHERE environment = ? AND minute >= ? AND minute <= ?",
-        )
-        .bind(environment)
-        .bind(first)
-        .bind(last)
-        .fetch(&self.pool);
         let mut aggregator = RouteAggregator::default();
-        while let Some(row) = rows.try_next().await.map_err(|e| self.classify(e))? {
-            // A rollup that does not read back is left out, not fatal.
-            if let Some(buckets) = decode_buckets(row.get::<&[u8], _>(4)) {
+        self.each_rollup(
+            "route_minutes",
+            ", service, route",
+            environment,
+            first,
+            last,
+            |row, buckets| {
                 aggregator.add_buckets(
-                    row.get(0),
-                    row.get(1),
+                    row.get(3),
+                    row.get(4),
                     buckets,
-                    count(&row, 2),
-                    count(&row, 3),
+                    count(row, 0),
+                    count(row, 1),
                 );
-            }
-        }
+            },
+        )
+        .await?;
         Ok(aggregator)
     }
 
@@ -217,9 +213,30 @@ impl SpanStore {
         first: i64,
         last: i64,
     ) -> Result<LatencyStats> {
+        let mut stats = LatencyStats::default();
+        self.each_rollup(table, "", environment, first, last, |row, buckets| {
+            stats.add_buckets(buckets, count(row, 0), count(row, 1));
+        })
+        .await?;
+        Ok(stats)
+    }
+
+    /// Streams a histogram rollup table's rows for an environment's
+    /// minutes: each row (requests, errors, histogram, then the columns in
+    /// `keys`, e.g. ", service, route") with its buckets. A rollup that
+    /// does not read back is left out, not fatal.
+    async fn each_rollup(
+        &self,
+        table: &'static str,
+        keys: &'static str,
+        environment: &str,
+        first: i64,
+        last: i64,
+        mut add: impl FnMut(&sqlx::sqlite::SqliteRow, Vec<(u64, u64)>),
+    ) -> Result<()> {
         use futures_util::TryStreamExt;
         let sql = format!(
-            "SELECT requests, errors, histogram FROM {table} \
+            "SELECT requests, errors, histogram{keys} FROM {table} \
              WHERE environment = ? AND minute >= ? AND minute <= ?"
         );
         let mut rows = sqlx::query(&sql)
@@ -227,13 +244,12 @@ impl SpanStore {
             .bind(first)
             .bind(last)
             .fetch(&self.pool);
-        let mut stats = LatencyStats::default();
         while let Some(row) = rows.try_next().await.map_err(|e| self.classify(e))? {
             if let Some(buckets) = decode_buckets(row.get::<&[u8], _>(2)) {
-                stats.add_buckets(buckets, count(&row, 0), count(&row, 1));
+                add(&row, buckets);
             }
         }
-        Ok(stats)
+        Ok(())
     }
 
     /// Upstream attempts (CLIENT spans with `gen_ai.*` attributes, or to
