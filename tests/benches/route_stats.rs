@@ -88,14 +88,14 @@ async fn main() {
                 }
             })
             .collect();
-        let batch: Vec<Attributed<'_>> = spans
-            .iter()
+        let batch: Vec<Attributed> = spans
+            .into_iter()
             .map(|span| Attributed {
-                environment: Some("bench"),
+                environment: Some("bench".into()),
                 span,
             })
             .collect();
-        store.insert(&batch, now).await.expect("insert");
+        store.insert(batch, now).await.expect("insert");
     }
     csv.flush().expect("csv");
     drop(csv);

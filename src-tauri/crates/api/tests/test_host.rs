@@ -627,14 +627,14 @@ async fn span_retention_keeps_the_configured_days_of_spans() {
     let spans = [day(5, 1), day(4, 2), day(2, 3), day(0, 4)];
     {
         let store = SpanStore::open(&spans_path).await.expect("open");
-        let batch: Vec<Attributed<'_>> = spans
+        let batch: Vec<Attributed> = spans
             .iter()
             .map(|span| Attributed {
-                environment: Some("prod"),
-                span,
+                environment: Some("prod".into()),
+                span: span.clone(),
             })
             .collect();
-        store.insert(&batch, 1).await.expect("insert");
+        store.insert(batch, 1).await.expect("insert");
     }
     let api = host.api(200);
     let retention: Vec<_> = app_services()

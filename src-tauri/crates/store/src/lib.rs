@@ -43,7 +43,7 @@ pub enum Error {
     Corrupt { row: String, detail: String },
     #[error("stored run {id} is in row format {format}, written by a newer Readyroom; upgrade to read it")]
     NewerFormat { id: i64, format: i64 },
-    #[error("a scorecard could not be encoded for the store: {0}")]
+    #[error("data could not be encoded for the local store: {0}")]
     Encode(String),
 }
 

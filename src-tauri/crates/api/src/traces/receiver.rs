@@ -19,19 +19,13 @@ use readyroom_store::{Attributed, SpanStore};
 pub struct Arrivals(std::sync::Mutex<std::collections::BTreeMap<Option<String>, u64>>);
 
 impl Arrivals {
-    /// Counts a stored batch: tallied here first (a batch names few
-    /// environments), then added under the lock once.
-    fn add(&self, batch: &[Attributed<'_>]) {
-        let mut tally: Vec<(Option<&str>, u64)> = Vec::new();
-        for a in batch {
-            match tally.iter_mut().find(|(env, _)| *env == a.environment) {
-                Some((_, n)) => *n += 1,
-                None => tally.push((a.environment, 1)),
-            }
-        }
+    /// Counts a stored batch, tallied by environment (a batch names few).
+    fn add(&self, tally: &[(Option<Arc<str>>, u64)]) {
         let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
         for (environment, spans) in tally {
-            *counts.entry(environment.map(str::to_string)).or_default() += spans;
+            *counts
+                .entry(environment.as_deref().map(str::to_string))
+                .or_default() += spans;
         }
     }
 
@@ -61,19 +55,33 @@ impl StoreSink {
 impl SpanSink for StoreSink {
     fn ingest(&self, spans: Vec<Span>) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
-            let batch: Vec<Attributed<'_>> = spans
-                .iter()
-                .map(|span| Attributed {
-                    environment: self.attribution.environment(span),
-                    span,
+            // Each environment named once per batch (its spans share the
+            // name), with how many spans it has.
+            let mut tally: Vec<(Option<Arc<str>>, u64)> = Vec::new();
+            let batch: Vec<Attributed> = spans
+                .into_iter()
+                .map(|span| {
+                    let name = self.attribution.environment(&span);
+                    let i = match tally.iter().position(|(env, _)| env.as_deref() == name) {
+                        Some(i) => i,
+                        None => {
+                            tally.push((name.map(Arc::from), 0));
+                            tally.len() - 1
+                        }
+                    };
+                    tally[i].1 += 1;
+                    Attributed {
+                        environment: tally[i].0.clone(),
+                        span,
+                    }
                 })
                 .collect();
             self.store
-                .insert(&batch, unix_nanos(time::OffsetDateTime::now_utc()))
+                .insert(batch, unix_nanos(time::OffsetDateTime::now_utc()))
                 .await
                 .map_err(|e| e.to_string())?;
             if let Some(arrivals) = &self.arrivals {
-                arrivals.add(&batch);
+                arrivals.add(&tally);
             }
             Ok(())
         })

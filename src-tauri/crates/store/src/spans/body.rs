@@ -11,7 +11,13 @@ use serde::{Deserialize, Serialize};
 
 /// The first byte of every body: bumped if the layout ever changes, so an
 /// old body is read by the code that wrote it or refused plainly.
-const FORMAT: u8 = 1;
+/// 1: postcard; 2: postcard in an LZ4 block (its length first).
+const FORMAT: u8 = 2;
+const PLAIN: u8 = 1;
+
+/// A body that says it decompresses to more than this is damaged (a
+/// 100,000-span trace part is a few tens of MiB).
+const MAX_DECOMPRESSED: usize = 1 << 30;
 
 #[derive(Serialize)]
 struct BodyOut<'a> {
@@ -61,7 +67,7 @@ struct SpanIn {
 
 /// Encodes spans of one trace. A span's resource is compared with the
 /// ones already kept (a batch names few), so each is stored once.
-pub(super) fn encode(spans: &[&Span]) -> Result<Vec<u8>, String> {
+pub(super) fn encode(spans: &[Span]) -> Result<Vec<u8>, String> {
     let mut resources: Vec<&Attributes> = Vec::new();
     let mut out = Vec::with_capacity(spans.len());
     for span in spans {
@@ -92,14 +98,32 @@ pub(super) fn encode(spans: &[&Span]) -> Result<Vec<u8>, String> {
         resources,
         spans: out,
     };
-    let bytes = vec![FORMAT];
-    postcard::to_extend(&body, bytes).map_err(|e| e.to_string())
+    let plain = postcard::to_allocvec(&body).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(1 + 4 + lz4_flex::block::get_maximum_output_size(plain.len()));
+    out.push(FORMAT);
+    out.extend_from_slice(&lz4_flex::compress_prepend_size(&plain));
+    Ok(out)
 }
 
 /// The spans of a stored body, with their trace id.
 pub(super) fn decode(trace_id: TraceId, bytes: &[u8]) -> Result<Vec<Span>, String> {
-    let rest = match bytes.split_first() {
-        Some((&FORMAT, rest)) => rest,
+    let inflated;
+    let plain = match bytes.split_first() {
+        Some((&FORMAT, rest)) => {
+            let declared = rest
+                .get(..4)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(|b| u32::from_le_bytes(b) as usize)
+                .ok_or("the compressed body is cut short")?;
+            if declared > MAX_DECOMPRESSED {
+                return Err(format!(
+                    "the body says it holds {declared} bytes, more than a part can"
+                ));
+            }
+            inflated = lz4_flex::decompress_size_prepended(rest).map_err(|e| e.to_string())?;
+            &inflated[..]
+        }
+        Some((&PLAIN, rest)) => rest,
         Some((other, _)) => {
             return Err(format!(
                 "body format {other} is not one this version reads (it writes {FORMAT})"
@@ -107,7 +131,7 @@ pub(super) fn decode(trace_id: TraceId, bytes: &[u8]) -> Result<Vec<Span>, Strin
         }
         None => return Err("the body is empty".into()),
     };
-    let body: BodyIn = postcard::from_bytes(rest).map_err(|e| e.to_string())?;
+    let body: BodyIn = postcard::from_bytes(plain).map_err(|e| e.to_string())?;
     body.spans
         .into_iter()
         .map(|s| {
@@ -140,4 +164,70 @@ pub(super) fn decode(trace_id: TraceId, bytes: &[u8]) -> Result<Vec<Span>, Strin
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use readyroom_core::traces::Value;
+
+    fn spans() -> Vec<Span> {
+        (1..=3u8)
+            .map(|i| Span {
+                trace_id: TraceId([7; 16]),
+                span_id: SpanId([i; 8]),
+                parent_span_id: (i > 1).then_some(SpanId([1; 8])),
+                service: "api".into(),
+                name: format!("span {i}"),
+                kind: SpanKind::Server,
+                start_unix_nano: u64::from(i) * 1_000,
+                end_unix_nano: u64::from(i) * 2_000,
+                status: StatusCode::Error,
+                status_message: "boom".into(),
+                attributes: Attributes(vec![("http.route".into(), Value::String("/a".into()))]),
+                events: Vec::new(),
+                links: Vec::new(),
+                resource: Attributes(vec![("service.name".into(), Value::String("api".into()))]),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_compressed_body_reads_back_exactly() {
+        let spans = spans();
+        let body = encode(&spans).expect("encode");
+        assert_eq!(body[0], FORMAT);
+        assert_eq!(decode(TraceId([7; 16]), &body).expect("decode"), spans);
+    }
+
+    /// Stores written before bodies were compressed keep reading.
+    #[test]
+    fn a_body_of_the_first_format_still_reads() {
+        let spans = spans();
+        let compressed = encode(&spans).expect("encode");
+        let plain = lz4_flex::decompress_size_prepended(&compressed[1..]).expect("inflate");
+        let mut first = vec![PLAIN];
+        first.extend_from_slice(&plain);
+        assert_eq!(decode(TraceId([7; 16]), &first).expect("decode"), spans);
+    }
+
+    /// A damaged body is an error saying so, never a panic or a huge
+    /// allocation.
+    #[test]
+    fn a_damaged_body_is_refused_plainly() {
+        let trace = TraceId([7; 16]);
+        let mut huge = vec![FORMAT];
+        huge.extend_from_slice(&u32::MAX.to_le_bytes());
+        huge.extend_from_slice(&[0; 16]);
+        let err = decode(trace, &huge).expect_err("refused");
+        assert!(err.contains("more than a part can"), "{err}");
+        let body = encode(&spans()).expect("encode");
+        let cut = &body[..body.len() / 2];
+        assert!(decode(trace, cut).is_err());
+        assert!(decode(trace, &[FORMAT, 1]).is_err());
+        assert!(decode(trace, &[]).expect_err("empty").contains("empty"));
+        assert!(decode(trace, &[9, 1, 2])
+            .expect_err("newer")
+            .contains("format 9"));
+    }
 }

@@ -1,43 +1,121 @@
-//! Storing a batch: split into trace parts and encoded before the write
-//! lock is taken; inside one transaction, the parts' traces are looked up
-//! once (repeats of stored spans dropped, orphans resolved both ways),
-//! the parts written a few hundred rows per statement, the rollups merged.
+//! Storing batches with group commit. A batch is prepared (split into
+//! trace parts and encoded) by its caller, then queued; whichever caller
+//! finds the write lock free starts a writer task that stores everything
+//! queued, a group of batches per transaction, until the queue is empty.
+//! The others wait for their own batch's outcome. Under load a
+//! transaction carries several batches, so its fixed costs (begin,
+//! lookups, rollup merges, commit: each a hop to the database thread) are
+//! paid once for them all; alone, a batch is written at once.
 
-use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
-use readyroom_core::traces::{SpanId, TraceId};
-use sqlx::{Row, Sqlite, Transaction};
+use tokio::sync::oneshot;
 
-use super::parts::{self, ids_bytes, ids_of, Part};
-use super::rollups::Rollups;
-use super::{nanos, Attributed, SpanStore, Stored};
+use super::write::{write_group, Linked, Prepared};
+use super::{Attributed, SpanStore, Stored};
 use crate::{Error, Result};
 
-/// Parts per INSERT statement: 15 parameters each, well under SQLite's
-/// 32,766 per statement.
-const ROWS_PER_INSERT: usize = 500;
+/// A group stops growing at this many spans (the first batch always
+/// goes in), so a transaction stays a few milliseconds long.
+const GROUP_SPANS: usize = 16_384;
 
-/// A stored part of a trace this batch adds to.
-struct Sibling {
-    id: i64,
-    trace_id: TraceId,
-    span_ids: Vec<u8>,
-    parent_ids: Vec<u8>,
+/// Batches waiting to be written, and the lock a writer holds.
+#[derive(Default)]
+pub(super) struct Writer {
+    queue: Mutex<Vec<Queued>>,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+struct Queued {
+    batch: Prepared,
+    done: oneshot::Sender<Result<Stored>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let queued = self.queue.lock().map_or(0, |q| q.len());
+        f.debug_struct("Writer").field("queued", &queued).finish()
+    }
 }
 
 impl SpanStore {
-    /// Stores a batch in one transaction: all of it, or (on any error)
-    /// none of it.
-    pub async fn insert(&self, batch: &[Attributed<'_>], received_ns: u64) -> Result<Stored> {
-        let prepared = Prepared::new(batch)?;
-        let _writing = self.writer.lock().await;
+    /// Stores a batch, all of it or (on any error) none of it; a span
+    /// whose (trace, span) id is already stored is dropped and counted.
+    pub async fn insert(&self, batch: Vec<Attributed>, received_ns: u64) -> Result<Stored> {
+        let batch = Prepared::new(batch, received_ns)?;
+        let (done, mut outcome) = oneshot::channel();
+        self.writer
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Queued { batch, done });
+        let guard = tokio::select! {
+            biased;
+            stored = &mut outcome => return stored.unwrap_or_else(|_| Err(self.interrupted())),
+            guard = self.writer.lock.clone().lock_owned() => guard,
+        };
+        // Holding the lock: no writer is running, so this batch is either
+        // stored (its outcome sent) or still queued.
+        match outcome.try_recv() {
+            Ok(stored) => return stored,
+            Err(oneshot::error::TryRecvError::Closed) => return Err(self.interrupted()),
+            Err(oneshot::error::TryRecvError::Empty) => {}
+        }
+        // The writer is a task of its own, so a caller that goes away
+        // (a client hanging up) never cuts a group's transaction short.
+        let store = self.clone();
+        tokio::spawn(async move {
+            let _guard = guard;
+            while let Some(group) = store.next_group() {
+                store.write_queued(group).await;
+            }
+        });
+        outcome.await.unwrap_or_else(|_| Err(self.interrupted()))
+    }
+
+    /// The oldest queued batches, up to `GROUP_SPANS` spans (at least one).
+    fn next_group(&self) -> Option<Vec<Queued>> {
+        let mut queue = self.writer.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let mut spans = 0;
+        let take = queue
+            .iter()
+            .take_while(|q| {
+                let first = spans == 0;
+                spans += q.batch.spans().max(1);
+                first || spans <= GROUP_SPANS
+            })
+            .count();
+        (take > 0).then(|| queue.drain(..take).collect())
+    }
+
+    /// Writes a group in one transaction and tells each batch's caller.
+    /// An error fails every batch of the group: a write fails for the
+    /// disk's or the database's sake, never one batch's (each was
+    /// encoded before it was queued).
+    async fn write_queued(&self, group: Vec<Queued>) {
+        let (mut batches, done): (Vec<Prepared>, Vec<_>) =
+            group.into_iter().map(|q| (q.batch, q.done)).unzip();
+        match self.write_batches(&mut batches).await {
+            Ok(stored) => {
+                for (done, stored) in done.into_iter().zip(stored) {
+                    let _ = done.send(Ok(stored));
+                }
+            }
+            Err(e) => {
+                for done in done {
+                    let _ = done.send(Err(self.again(&e)));
+                }
+            }
+        }
+    }
+
+    pub(super) async fn write_batches(&self, batches: &mut [Prepared]) -> Result<Vec<Stored>> {
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(|e| self.classify(e))?;
-        let stored = prepared
-            .write(&mut tx, received_ns)
+        let stored = write_group(&mut tx, batches)
             .await
             .map_err(|e| self.linked(e))?;
         tx.commit().await.map_err(|e| self.classify(e))?;
@@ -50,210 +128,34 @@ impl SpanStore {
             Linked::Encode(e) => Error::Encode(e),
         }
     }
-}
 
-/// A batch split, encoded and counted: the work done before the write
-/// lock is taken.
-pub(super) struct Prepared<'a> {
-    stored: Stored,
-    parts: Vec<Part<'a>>,
-    rollups: Rollups<'a>,
-}
-
-impl<'a> Prepared<'a> {
-    pub(super) fn new(batch: &[Attributed<'a>]) -> Result<Prepared<'a>> {
-        let mut stored = Stored::default();
-        // A span repeated within the batch: the first copy goes in.
-        let mut seen = HashSet::with_capacity(batch.len());
-        let mut fresh = Vec::with_capacity(batch.len());
-        for a in batch {
-            if seen.insert((a.span.trace_id, a.span.span_id)) {
-                fresh.push(*a);
-            } else {
-                stored.duplicates += 1;
-            }
-        }
-        let mut parts = parts::split(&fresh).map_err(Error::Encode)?;
-        // Parents within the part, before the lock; `link` revisits only
-        // the traces that have other parts.
-        for part in &mut parts {
-            part.resolve(None);
-        }
-        let mut rollups = Rollups::default();
-        for a in &fresh {
-            rollups.record(a.environment, a.span);
-        }
-        Ok(Prepared {
-            stored,
-            parts,
-            rollups,
-        })
-    }
-
-    /// Writes in the caller's transaction (which holds the write lock).
-    pub(super) async fn write(
-        mut self,
-        tx: &mut Transaction<'_, Sqlite>,
-        received_ns: u64,
-    ) -> std::result::Result<Stored, Linked> {
-        let repeats = link(tx, &mut self.parts).await?;
-        if repeats > 0 {
-            // Rare (an exporter retrying a batch we kept): count again
-            // without the repeats.
-            self.stored.duplicates += repeats;
-            self.rollups = Rollups::default();
-            for part in &self.parts {
-                for span in &part.spans {
-                    self.rollups.record(part.environment, span);
-                }
-            }
-        }
-        self.parts.retain(|p| !p.spans.is_empty());
-        self.stored.inserted = self.parts.iter().map(|p| p.spans.len() as u64).sum();
-        write_parts(tx, &self.parts, received_ns).await?;
-        self.rollups.save(tx).await?;
-        Ok(self.stored)
-    }
-}
-
-pub(super) enum Linked {
-    Sql(sqlx::Error),
-    Encode(String),
-}
-
-impl From<sqlx::Error> for Linked {
-    fn from(e: sqlx::Error) -> Self {
-        Linked::Sql(e)
-    }
-}
-
-/// Links the batch's parts with the stored parts of their traces: drops
-/// repeats of stored spans (returning how many), sets each part's
-/// dangling parents, and clears the stored parts' orphans whose parents
-/// this batch brings.
-async fn link(
-    tx: &mut Transaction<'_, Sqlite>,
-    parts: &mut [Part<'_>],
-) -> std::result::Result<u64, Linked> {
-    let siblings = siblings(tx, parts).await?;
-    let mut known: HashMap<TraceId, HashSet<SpanId>> = HashMap::new();
-    for s in &siblings {
-        known
-            .entry(s.trace_id)
-            .or_default()
-            .extend(ids_of(&s.span_ids));
-    }
-    // Traces in several parts of this batch (several environments).
-    let mut seen = HashSet::new();
-    let multi: HashSet<TraceId> = parts
-        .iter()
-        .filter(|p| !seen.insert(p.trace_id))
-        .map(|p| p.trace_id)
-        .collect();
-    if known.is_empty() && multi.is_empty() {
-        // Every trace is new and in one part: resolved before the lock.
-        return Ok(0);
-    }
-    let linked = |t: &TraceId| known.contains_key(t) || multi.contains(t);
-    let mut repeats = 0;
-    for part in parts.iter_mut() {
-        if let Some(stored) = known.get(&part.trace_id) {
-            repeats += part.drop_stored(stored).map_err(Linked::Encode)?;
+    /// The same error again, for each batch of a group that failed
+    /// together (a database error is kept as its message).
+    fn again(&self, e: &Error) -> Error {
+        match e {
+            Error::NotAStore { path } => Error::NotAStore { path: path.clone() },
+            Error::Locked { path, detail } => Error::Locked {
+                path: path.clone(),
+                detail: detail.clone(),
+            },
+            Error::Encode(detail) => Error::Encode(detail.clone()),
+            Error::Open { detail, .. } => self.open_error(detail.clone()),
+            other => self.open_error(other.to_string()),
         }
     }
-    // What this batch brings to each linked trace.
-    let mut fresh: HashMap<TraceId, HashSet<SpanId>> = HashMap::new();
-    for part in parts.iter().filter(|p| linked(&p.trace_id)) {
-        fresh
-            .entry(part.trace_id)
-            .or_default()
-            .extend(part.spans.iter().map(|s| s.span_id));
-    }
-    for part in parts.iter_mut().filter(|p| multi.contains(&p.trace_id)) {
-        known
-            .entry(part.trace_id)
-            .or_default()
-            .extend(fresh[&part.trace_id].iter().copied());
-    }
-    for part in parts.iter_mut().filter(|p| known.contains_key(&p.trace_id)) {
-        part.resolve(known.get(&part.trace_id));
-    }
-    for s in siblings.iter().filter(|s| !s.parent_ids.is_empty()) {
-        let Some(brought) = fresh.get(&s.trace_id) else {
-            continue;
-        };
-        let before = s.parent_ids.len() / 8;
-        let left = ids_bytes(ids_of(&s.parent_ids).filter(|p| !brought.contains(p)));
-        if left.len() / 8 != before {
-            sqlx::query("UPDATE trace_parts SET parent_ids = ?, orphans = ? WHERE id = ?")
-                .bind(&left)
-                .bind((left.len() / 8) as i64)
-                .bind(s.id)
-                .execute(&mut **tx)
-                .await?;
+
+    fn open_error(&self, detail: String) -> Error {
+        Error::Open {
+            path: self.path.display().to_string(),
+            detail,
         }
     }
-    Ok(repeats)
-}
 
-/// The stored parts of the batch's traces (one indexed lookup per trace,
-/// in one statement).
-async fn siblings(
-    tx: &mut Transaction<'_, Sqlite>,
-    parts: &[Part<'_>],
-) -> std::result::Result<Vec<Sibling>, sqlx::Error> {
-    let traces: HashSet<TraceId> = parts.iter().map(|p| p.trace_id).collect();
-    let hex: Vec<String> = traces.iter().map(ToString::to_string).collect();
-    let rows = sqlx::query(
-        "SELECT id, trace_id, span_ids, parent_ids FROM trace_parts \
-         WHERE trace_id IN (SELECT unhex(value) FROM json_each(?))",
-    )
-    .bind(serde_json::Value::from(hex).to_string())
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| {
-            Some(Sibling {
-                id: row.get(0),
-                trace_id: TraceId::from_bytes(row.get::<&[u8], _>(1))?,
-                span_ids: row.get(2),
-                parent_ids: row.get(3),
-            })
-        })
-        .collect())
-}
-
-async fn write_parts(
-    tx: &mut Transaction<'_, Sqlite>,
-    parts: &[Part<'_>],
-    received_ns: u64,
-) -> std::result::Result<(), sqlx::Error> {
-    for chunk in parts.chunks(ROWS_PER_INSERT) {
-        let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
-            "INSERT INTO trace_parts (trace_id, environment, start_ns, end_ns, received_ns, spans, \
-             error_spans, orphans, parent_ids, span_ids, entry_start_ns, entry_service, entry_name, \
-             entry_route, body) ",
-        );
-        insert.push_values(chunk, |mut row, part| {
-            let entry = part.entry();
-            row.push_bind(&part.trace_id.0[..])
-                .push_bind(part.environment)
-                .push_bind(part.start_ns())
-                .push_bind(part.end_ns())
-                .push_bind(nanos(received_ns))
-                .push_bind(part.spans.len() as i64)
-                .push_bind(part.error_spans())
-                .push_bind(part.dangling.len() as i64)
-                .push_bind(ids_bytes(part.dangling.iter().copied()))
-                .push_bind(part.span_ids())
-                .push_bind(entry.map(|s| nanos(s.start_unix_nano)))
-                .push_bind(entry.map(|s| s.service.as_str()))
-                .push_bind(entry.map(|s| s.name.as_str()))
-                .push_bind(part.entry_route())
-                .push_bind(&part.body[..]);
-        });
-        insert.build().execute(&mut **tx).await?;
+    fn interrupted(&self) -> Error {
+        self.open_error(
+            "the write was interrupted before it finished (nothing of the batch was stored); \
+             send it again"
+                .into(),
+        )
     }
-    Ok(())
 }

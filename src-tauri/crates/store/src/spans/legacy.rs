@@ -4,10 +4,12 @@
 //! and deletes the rows it moved, so an interrupted move resumes where
 //! it stopped and nothing is kept twice. Then the old table goes.
 
+use std::sync::Arc;
+
 use readyroom_core::traces::Span;
 use sqlx::Row;
 
-use super::insert::Prepared;
+use super::write::{write_group, Prepared};
 use super::{Attributed, SpanStore};
 use crate::Result;
 
@@ -53,21 +55,26 @@ impl SpanStore {
                     Err(_) => unreadable += 1,
                 }
             }
-            // Rows received together were one batch: moved as one.
-            for batch in spans.chunk_by(|a, b| a.1 == b.1) {
-                let attributed: Vec<Attributed<'_>> = batch
-                    .iter()
-                    .map(|(environment, _, span)| Attributed {
-                        environment: environment.as_deref(),
-                        span,
-                    })
-                    .collect();
-                let received = u64::try_from(batch[0].1).unwrap_or(0);
-                Prepared::new(&attributed)?
-                    .write(&mut tx, received)
-                    .await
-                    .map_err(|e| self.linked(e))?;
+            // Rows received together were one batch: moved as one, the
+            // step's batches written as one group.
+            let mut received: Vec<(i64, Vec<Attributed>)> = Vec::new();
+            for (environment, at, span) in spans {
+                let a = Attributed {
+                    environment: environment.map(Arc::from),
+                    span,
+                };
+                match received.last_mut() {
+                    Some((last, batch)) if *last == at => batch.push(a),
+                    _ => received.push((at, vec![a])),
+                }
             }
+            let mut batches = received
+                .into_iter()
+                .map(|(at, batch)| Prepared::new(batch, u64::try_from(at).unwrap_or(0)))
+                .collect::<Result<Vec<_>>>()?;
+            write_group(&mut tx, &mut batches)
+                .await
+                .map_err(|e| self.linked(e))?;
             sqlx::query("DELETE FROM spans WHERE id <= ?")
                 .bind(last)
                 .execute(&mut *tx)

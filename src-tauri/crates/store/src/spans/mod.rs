@@ -9,6 +9,7 @@
 //! oldest first.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use readyroom_core::traces::{LatencyStats, Span};
 use sqlx::SqlitePool;
@@ -22,15 +23,18 @@ mod parts;
 mod read;
 mod retention;
 mod rollups;
+mod write;
 
 #[cfg(test)]
 mod tests;
 
 /// A span and the environment it was attributed to (`None`: none matched).
-#[derive(Debug, Clone, Copy)]
-pub struct Attributed<'a> {
-    pub environment: Option<&'a str>,
-    pub span: &'a Span,
+/// The store takes spans by value: a queued batch may be written by
+/// another caller's writer.
+#[derive(Debug, Clone)]
+pub struct Attributed {
+    pub environment: Option<Arc<str>>,
+    pub span: Span,
 }
 
 /// What storing a batch did.
@@ -76,11 +80,12 @@ pub struct WindowCounts {
 pub struct SpanStore {
     pool: SqlitePool,
     path: PathBuf,
-    /// Held while a batch is written. SQLite lets one writer in at a time
-    /// and makes the others sleep and retry (1, 2, 5… ms); batches of
-    /// this process queue here instead and start the moment the lock is
-    /// free. (Another process still meets SQLite's busy timeout.)
-    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Batches waiting to be written, and the lock their writer holds.
+    /// SQLite lets one writer in at a time and makes the others sleep and
+    /// retry (1, 2, 5… ms); batches of this process queue here instead,
+    /// and are written together (see `insert`). (Another process still
+    /// meets SQLite's busy timeout.)
+    writer: Arc<insert::Writer>,
 }
 
 /// Nanoseconds as SQLite's signed 64-bit integer (good until 2262).

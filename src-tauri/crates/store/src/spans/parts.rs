@@ -2,40 +2,51 @@
 //! touches, each with the counts and ids its row keeps.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use readyroom_core::traces::{route_of, Span, SpanId, StatusCode, TraceId};
 
 use super::{body, nanos, Attributed};
 
-/// A part about to be stored.
-pub(super) struct Part<'a> {
+/// A part about to be stored: it owns its spans.
+pub(super) struct Part {
     pub trace_id: TraceId,
-    pub environment: Option<&'a str>,
-    pub spans: Vec<&'a Span>,
+    pub environment: Option<Arc<str>>,
+    pub spans: Vec<Span>,
     pub body: Vec<u8>,
     /// Parents of this part's spans found in no part of the trace: one
     /// entry per orphan span (set by `resolve`).
     pub dangling: Vec<SpanId>,
+    /// Spans dropped as repeats of spans stored before (`drop_stored`).
+    pub repeats: u64,
 }
 
 /// Splits fresh spans (no id repeated) into parts in first-seen order and
 /// encodes them. Encoding fails the whole batch before anything is written.
-pub(super) fn split<'a>(batch: &[Attributed<'a>]) -> Result<Vec<Part<'a>>, String> {
-    let mut index: HashMap<(TraceId, Option<&'a str>), usize> = HashMap::new();
-    let mut parts: Vec<Part<'a>> = Vec::new();
-    for a in batch {
-        let i = *index
-            .entry((a.span.trace_id, a.environment))
-            .or_insert_with(|| {
-                parts.push(Part {
-                    trace_id: a.span.trace_id,
-                    environment: a.environment,
-                    spans: Vec::new(),
-                    body: Vec::new(),
-                    dangling: Vec::new(),
+pub(super) fn split(batch: Vec<Attributed>) -> Result<Vec<Part>, String> {
+    // Which part each span goes to, then the spans moved there.
+    let mut parts: Vec<Part> = Vec::new();
+    let mut goes_to = Vec::with_capacity(batch.len());
+    {
+        let mut index: HashMap<(TraceId, Option<&str>), usize> = HashMap::new();
+        for a in &batch {
+            let i = *index
+                .entry((a.span.trace_id, a.environment.as_deref()))
+                .or_insert_with(|| {
+                    parts.push(Part {
+                        trace_id: a.span.trace_id,
+                        environment: a.environment.clone(),
+                        spans: Vec::new(),
+                        body: Vec::new(),
+                        dangling: Vec::new(),
+                        repeats: 0,
+                    });
+                    parts.len() - 1
                 });
-                parts.len() - 1
-            });
+            goes_to.push(i);
+        }
+    }
+    for (a, i) in batch.into_iter().zip(goes_to) {
         parts[i].spans.push(a.span);
     }
     for part in &mut parts {
@@ -44,17 +55,18 @@ pub(super) fn split<'a>(batch: &[Attributed<'a>]) -> Result<Vec<Part<'a>>, Strin
     Ok(parts)
 }
 
-impl Part<'_> {
+impl Part {
     /// Drops spans whose id is in `stored` (a repeat of a stored span keeps
-    /// the first copy) and re-encodes when any went; how many went.
-    pub fn drop_stored(&mut self, stored: &HashSet<SpanId>) -> Result<u64, String> {
+    /// the first copy), re-encoding when any went, and counts them.
+    pub fn drop_stored(&mut self, stored: &HashSet<SpanId>) -> Result<(), String> {
         let before = self.spans.len();
         self.spans.retain(|s| !stored.contains(&s.span_id));
         let dropped = before - self.spans.len();
         if dropped > 0 && !self.spans.is_empty() {
             self.body = body::encode(&self.spans)?;
         }
-        Ok(dropped as u64)
+        self.repeats += dropped as u64;
+        Ok(())
     }
 
     /// Sets the dangling parents: those in neither this part nor `known`
@@ -102,7 +114,6 @@ impl Part<'_> {
             .iter()
             .filter(|s| s.parent_span_id.is_none())
             .min_by_key(|s| s.start_unix_nano)
-            .copied()
     }
 
     pub fn entry_route(&self) -> Option<&str> {

@@ -2,7 +2,9 @@
 
 use readyroom_core::traces::{Attributes, Span, SpanId, SpanKind, StatusCode, TraceId, Value};
 
-use crate::{Attributed, Error, SpanStore};
+use super::rollups::{DB_MINUTES, ROUTE_MINUTES};
+use super::write::Prepared;
+use crate::{Attributed, Error, SpanStore, Stored};
 
 fn span(trace: u8, id: u8, parent: Option<u8>, start_ms: u64, millis: u64) -> Span {
     Span {
@@ -23,12 +25,12 @@ fn span(trace: u8, id: u8, parent: Option<u8>, start_ms: u64, millis: u64) -> Sp
     }
 }
 
-fn prod(spans: &[Span]) -> Vec<Attributed<'_>> {
+fn prod(spans: &[Span]) -> Vec<Attributed> {
     spans
         .iter()
         .map(|span| Attributed {
-            environment: Some("prod"),
-            span,
+            environment: Some("prod".into()),
+            span: span.clone(),
         })
         .collect()
 }
@@ -45,7 +47,7 @@ async fn spans_survive_a_restart_and_read_back_exactly() {
         .push(("db.system".into(), Value::String("postgresql".into())));
     {
         let store = SpanStore::open(&path).await.expect("open");
-        let stored = store.insert(&prod(&sent), 5).await.expect("insert");
+        let stored = store.insert(prod(&sent), 5).await.expect("insert");
         assert_eq!(stored.inserted, 2);
     }
     let store = SpanStore::open(&path).await.expect("reopen");
@@ -68,10 +70,10 @@ async fn a_repeated_span_keeps_its_first_copy_and_is_counted() {
     let mut again = first.clone();
     again.name = "a later copy".into();
     store
-        .insert(&prod(std::slice::from_ref(&first)), 1)
+        .insert(prod(std::slice::from_ref(&first)), 1)
         .await
         .expect("insert");
-    let stored = store.insert(&prod(&[again]), 2).await.expect("insert");
+    let stored = store.insert(prod(&[again]), 2).await.expect("insert");
     assert_eq!((stored.inserted, stored.duplicates), (0, 1));
     assert_eq!(
         store.trace(first.trace_id).await.expect("read"),
@@ -96,7 +98,7 @@ async fn a_batch_that_fails_midway_leaves_nothing_behind() {
     .expect("trigger");
     let batch = [span(1, 1, None, 0, 10), span(2, 2, None, 0, 5)];
     let err = store
-        .insert(&prod(&batch), 1)
+        .insert(prod(&batch), 1)
         .await
         .expect_err("the batch fails");
     assert!(matches!(err, Error::Open { .. } | Error::Query(_)), "{err}");
@@ -112,9 +114,9 @@ async fn unattributed_spans_are_kept_apart() {
     let s = span(1, 1, None, 0, 10);
     store
         .insert(
-            &[Attributed {
+            vec![Attributed {
                 environment: None,
-                span: &s,
+                span: s,
             }],
             1,
         )
@@ -138,7 +140,7 @@ async fn route_statistics_come_from_the_window_of_server_spans() {
     client.kind = SpanKind::Client;
     spans.push(client);
     spans.push(span(201, 1, None, 99_000, 9_000)); // outside the window
-    store.insert(&prod(&spans), 1).await.expect("insert");
+    store.insert(prod(&spans), 1).await.expect("insert");
     let stats = store
         .route_stats("prod", 0, 10_000 * 1_000_000)
         .await
@@ -158,8 +160,8 @@ async fn retention_removes_exactly_the_old_then_the_oldest_received_past_the_siz
         .expect("open");
     let old: Vec<Span> = (1..=10u8).map(|i| span(i, 1, None, 1_000, 1)).collect();
     let new: Vec<Span> = (11..=30u8).map(|i| span(i, 1, None, 5_000, 1)).collect();
-    store.insert(&prod(&old), 1).await.expect("insert");
-    store.insert(&prod(&new), 2).await.expect("insert");
+    store.insert(prod(&old), 1).await.expect("insert");
+    store.insert(prod(&new), 2).await.expect("insert");
     let removed = store
         .apply_retention(2_000 * 1_000_000, u64::MAX)
         .await
@@ -173,7 +175,7 @@ async fn retention_removes_exactly_the_old_then_the_oldest_received_past_the_siz
     // A size limit below what 20 spans take: the oldest received go first,
     // until the live pages fit.
     let later: Vec<Span> = (31..=40u8).map(|i| span(i, 1, None, 6_000, 1)).collect();
-    store.insert(&prod(&later), 3).await.expect("insert");
+    store.insert(prod(&later), 3).await.expect("insert");
     let before = store.live_bytes().await.expect("size");
     let removed = store
         .apply_retention(0, before - 1)
@@ -223,7 +225,7 @@ async fn a_window_counts_what_the_trace_checks_read() {
     // Outside the window.
     let late = span(3, 1, None, 500_000, 10);
     let spans = [root, db, ok, downstream, bare_error, orphan, late];
-    store.insert(&prod(&spans), 1).await.expect("insert");
+    store.insert(prod(&spans), 1).await.expect("insert");
     let to = 10_000 * 1_000_000 + crate::SETTLE_NS;
     let w = store.window("prod", 0, to).await.expect("window");
     assert_eq!(
@@ -268,7 +270,7 @@ async fn traces_are_listed_newest_first_with_their_entry_span_and_filters() {
     let mut spans = slow_failed;
     spans.push(other);
     spans.push(quick);
-    store.insert(&prod(&spans), 1).await.expect("insert");
+    store.insert(prod(&spans), 1).await.expect("insert");
     let list = |filter: TraceFilter| {
         let store = store.clone();
         async move {
@@ -382,10 +384,10 @@ async fn route_rollups_follow_the_spans_they_summarize() {
     let later: Vec<Span> = (11..=15u8)
         .map(|i| span(i, 1, None, 2 * minute + 1_000, 100))
         .collect();
-    store.insert(&prod(&first), 1).await.expect("insert");
-    let stored = store.insert(&prod(&second), 2).await.expect("insert");
+    store.insert(prod(&first), 1).await.expect("insert");
+    let stored = store.insert(prod(&second), 2).await.expect("insert");
     assert_eq!(stored.duplicates, 1);
-    store.insert(&prod(&later), 3).await.expect("insert");
+    store.insert(prod(&later), 3).await.expect("insert");
     let stats = |store: SpanStore, from_ms: u64, to_ms: u64| async move {
         store
             .route_stats("prod", from_ms * 1_000_000, to_ms * 1_000_000)
@@ -426,18 +428,18 @@ async fn a_trace_over_several_batches_is_one_trace_and_late_parents_resolve_orph
     let root = span(1, 1, None, 1_000, 50);
     let elsewhere = span(2, 1, Some(7), 1_000, 5);
     store
-        .insert(&prod(&[child.clone(), elsewhere]), 1)
+        .insert(prod(&[child.clone(), elsewhere]), 1)
         .await
         .expect("insert");
     let to = 10_000 * 1_000_000 + crate::SETTLE_NS;
     let before = store.window("prod", 0, to).await.expect("window");
     assert_eq!((before.settled_spans, before.orphans), (2, 2));
     store
-        .insert(&prod(std::slice::from_ref(&grandchild)), 2)
+        .insert(prod(std::slice::from_ref(&grandchild)), 2)
         .await
         .expect("insert");
     store
-        .insert(&prod(std::slice::from_ref(&root)), 3)
+        .insert(prod(std::slice::from_ref(&root)), 3)
         .await
         .expect("insert");
     let after = store.window("prod", 0, to).await.expect("window");
@@ -499,7 +501,7 @@ async fn upstream_attempts_and_failures_are_counted_by_host_and_gen_ai() {
         call(3, "llm.internal", true, true),
         call(4, "db.internal", true, false),
     ];
-    store.insert(&prod(&spans), 1).await.expect("insert");
+    store.insert(prod(&spans), 1).await.expect("insert");
     let hosts = vec!["api.payments.example".to_string()];
     let to = 60_000 * 1_000_000;
     assert_eq!(
@@ -578,4 +580,161 @@ async fn a_store_of_span_rows_is_moved_into_trace_parts_when_opened() {
     // Opening again moves nothing more.
     let store = SpanStore::open(&path).await.expect("reopen");
     assert_eq!(store.count(Some("prod")).await.expect("count"), 2);
+}
+
+/// Batches written as one group (as batches queued together are): each
+/// is told what it stored, a span in two batches of the group is kept
+/// once (the earlier batch's copy), and a parent in a later batch
+/// resolves an earlier batch's orphan.
+#[tokio::test]
+async fn batches_written_as_one_group_count_and_link_as_if_written_in_turn() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    let a = [span(1, 2, Some(1), 1_010, 20), span(2, 1, None, 1_000, 5)];
+    let b = [span(1, 1, None, 1_000, 50), span(1, 2, Some(1), 1_010, 99)];
+    let c = [span(3, 1, None, 1_000, 5)];
+    let mut group = vec![
+        Prepared::new(prod(&a), 1).expect("prepare"),
+        Prepared::new(prod(&b), 2).expect("prepare"),
+        Prepared::new(prod(&c), 3).expect("prepare"),
+    ];
+    let stored = store.write_batches(&mut group).await.expect("group");
+    let counts = |inserted, duplicates| Stored {
+        inserted,
+        duplicates,
+    };
+    assert_eq!(stored, vec![counts(2, 0), counts(1, 1), counts(1, 0)]);
+    assert_eq!(
+        store.trace(TraceId([1; 16])).await.expect("read"),
+        vec![a[0].clone(), b[0].clone()],
+        "the first copy of span 2 is kept"
+    );
+    let to = 10_000 * 1_000_000 + crate::SETTLE_NS;
+    let window = store.window("prod", 0, to).await.expect("window");
+    assert_eq!((window.settled_spans, window.orphans), (4, 0));
+    let routes = store
+        .route_stats("prod", 0, to)
+        .await
+        .expect("stats")
+        .finish(60.0);
+    assert_eq!(routes[0].requests, 4, "the repeat is not counted");
+}
+
+/// Many batches at once, from several tasks (queued, written in groups):
+/// every span stored once, each batch told its own counts, whichever
+/// order the groups went in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_are_each_stored_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    // Batch t: trace t's spans 1..=50, and a copy of trace t-1's span 1.
+    let tasks: Vec<_> = (1..=40u8)
+        .map(|t| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut spans: Vec<Span> = (1..=50u8)
+                    .map(|i| span(t, i, (i > 1).then_some(1), 1_000, 5))
+                    .collect();
+                if t > 1 {
+                    spans.push(span(t - 1, 1, None, 1_000, 5));
+                }
+                store.insert(prod(&spans), u64::from(t)).await
+            })
+        })
+        .collect();
+    let mut inserted = 0;
+    let mut duplicates = 0;
+    for task in tasks {
+        let stored = task.await.expect("task").expect("insert");
+        inserted += stored.inserted;
+        duplicates += stored.duplicates;
+    }
+    assert_eq!(inserted, 40 * 50, "each distinct span once");
+    assert_eq!(
+        duplicates, 39,
+        "each copy counted once, in whichever batch came second"
+    );
+    assert_eq!(store.count(Some("prod")).await.expect("count"), 40 * 50);
+    let window = store
+        .window("prod", 0, 10_000 * 1_000_000 + crate::SETTLE_NS)
+        .await
+        .expect("window");
+    assert_eq!((window.settled_spans, window.orphans), (40 * 50, 0));
+}
+
+/// A group that cannot be written fails every batch in it, stores none of
+/// them, and leaves the writer ready for the next batches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_that_fails_fails_each_batch_and_the_next_are_stored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    sqlx::query(
+        "CREATE TRIGGER poisoned BEFORE INSERT ON span_minutes \
+         BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END",
+    )
+    .execute(store.pool())
+    .await
+    .expect("trigger");
+    let send = |store: SpanStore, t: u8| {
+        tokio::spawn(async move {
+            let spans: Vec<Span> = (1..=20u8).map(|i| span(t, i, None, 1_000, 5)).collect();
+            store.insert(prod(&spans), 1).await
+        })
+    };
+    let tasks: Vec<_> = (1..=10u8).map(|t| send(store.clone(), t)).collect();
+    for task in tasks {
+        let err = task.await.expect("task").expect_err("the batch fails");
+        assert!(err.to_string().contains("disk full (simulated)"), "{err}");
+    }
+    assert_eq!(store.count(Some("prod")).await.expect("count"), 0);
+    sqlx::query("DROP TRIGGER poisoned")
+        .execute(store.pool())
+        .await
+        .expect("drop trigger");
+    let stored = send(store.clone(), 11)
+        .await
+        .expect("task")
+        .expect("stored");
+    assert_eq!(stored.inserted, 20);
+    assert_eq!(store.count(Some("prod")).await.expect("count"), 20);
+}
+
+/// The rollup tables' stored rows are found by primary key, one lookup per
+/// key a batch touches, never by scanning the table (which grows with
+/// every minute kept).
+#[tokio::test]
+async fn rollup_rows_are_looked_up_by_primary_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    for table in [&ROUTE_MINUTES, &DB_MINUTES] {
+        let plan = explain(&store, &table.select(1)).await;
+        assert!(
+            plan.iter().any(|line| line.contains("USING PRIMARY KEY")),
+            "{plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|line| line.starts_with("SCAN t")),
+            "{plan:?}"
+        );
+    }
+}
+
+async fn explain(store: &SpanStore, sql: &str) -> Vec<String> {
+    use sqlx::Row;
+    sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .bind("[]")
+        .fetch_all(store.pool())
+        .await
+        .expect("explain")
+        .iter()
+        .map(|row| row.get::<String, _>(3))
+        .collect()
 }
