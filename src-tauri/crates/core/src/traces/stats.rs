@@ -168,6 +168,23 @@ impl RouteAggregator {
             .add_buckets(buckets, requests, errors);
     }
 
+    /// Adds a service and route's statistics gathered elsewhere.
+    pub fn add_stats(&mut self, service: String, route: String, stats: LatencyStats) {
+        match self.groups.entry((service, route)) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(stats);
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().merge(&stats),
+        }
+    }
+
+    /// Adds another aggregator's groups (one over other requests).
+    pub fn merge(&mut self, other: RouteAggregator) {
+        for ((service, route), stats) in other.groups {
+            self.add_stats(service, route, stats);
+        }
+    }
+
     /// The groups and their stats, to store as rollups.
     pub fn groups(&self) -> impl Iterator<Item = (&str, &str, &LatencyStats)> {
         self.groups

@@ -532,3 +532,28 @@ fn spans_are_placed_by_match_rules_first_then_their_resource() {
         "an empty name is no name"
     );
 }
+
+/// Aggregators over disjoint sets of requests (a store's threads, its
+/// time slices) merge into exactly what one aggregator over all of them
+/// says, on shared routes and on routes only one of them saw.
+#[test]
+fn route_aggregators_merge_as_if_they_had_seen_every_request() {
+    let mut all = RouteAggregator::default();
+    let mut even = RouteAggregator::default();
+    let mut odd = RouteAggregator::default();
+    for ms in 1..=200u64 {
+        let route = if ms % 7 == 0 { "/rare" } else { "/things" };
+        let mut s = request("api", Some(route), "GET", ms);
+        if ms % 10 == 0 {
+            s.status = StatusCode::Error;
+        }
+        all.add(&s);
+        if ms % 2 == 0 { &mut even } else { &mut odd }.add(&s);
+    }
+    // A route only one side has.
+    let lone = request("worker", Some("/jobs"), "POST", 42);
+    all.add(&lone);
+    odd.add(&lone);
+    even.merge(odd);
+    assert_eq!(even.finish(60.0), all.finish(60.0));
+}

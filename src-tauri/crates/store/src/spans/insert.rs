@@ -144,7 +144,7 @@ impl SpanStore {
         }
     }
 
-    fn open_error(&self, detail: String) -> Error {
+    pub(super) fn open_error(&self, detail: String) -> Error {
         Error::Open {
             path: self.path.display().to_string(),
             detail,

@@ -23,6 +23,7 @@ mod parts;
 mod read;
 mod retention;
 mod rollups;
+mod routes;
 mod write;
 
 #[cfg(test)]

@@ -2,21 +2,19 @@
 //! from the rollups (whole minutes: a window's edges are rounded out to
 //! the minute) and the integrity counts from the parts' covering index.
 
-use readyroom_core::traces::{
-    LatencyStats, RouteAggregator, Span, TraceFilter, TraceId, TraceLine,
-};
+use readyroom_core::traces::{LatencyStats, Span, TraceFilter, TraceId, TraceLine};
 use sqlx::Row;
 
 use super::rollups::{decode_buckets, minute_of};
 use super::{body, nanos, SpanStore, WindowCounts, SETTLE_NS};
 use crate::{Error, Result};
 
-fn count(row: &sqlx::sqlite::SqliteRow, i: usize) -> u64 {
+pub(super) fn count(row: &sqlx::sqlite::SqliteRow, i: usize) -> u64 {
     u64::try_from(row.get::<i64, _>(i)).unwrap_or(0)
 }
 
 /// The window's minutes, both ends included.
-fn minutes(from_ns: u64, to_ns: u64) -> (i64, i64) {
+pub(super) fn minutes(from_ns: u64, to_ns: u64) -> (i64, i64) {
     (minute_of(from_ns), minute_of(to_ns.saturating_sub(1)))
 }
 
@@ -113,36 +111,6 @@ impl SpanStore {
         .await
         .map_err(|e| self.classify(e))?;
         Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    /// Request (SERVER span) statistics per service and route for spans
-    /// starting in `[from_ns, to_ns)`, merged from the minute rollups.
-    pub async fn route_stats(
-        &self,
-        environment: &str,
-        from_ns: u64,
-        to_ns: u64,
-    ) -> Result<RouteAggregator> {
-        let (first, last) = minutes(from_ns, to_ns);
-        let mut aggregator = RouteAggregator::default();
-        self.each_rollup(
-            "route_minutes",
-            ", service, route",
-            environment,
-            first,
-            last,
-            |row, buckets| {
-                aggregator.add_buckets(
-                    row.get(3),
-                    row.get(4),
-                    buckets,
-                    count(row, 0),
-                    count(row, 1),
-                );
-            },
-        )
-        .await?;
-        Ok(aggregator)
     }
 
     /// An environment's spans starting in `[from_ns, to_ns)`, counted for

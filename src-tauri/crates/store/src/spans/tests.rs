@@ -738,3 +738,50 @@ async fn explain(store: &SpanStore, sql: &str) -> Vec<String> {
         .map(|row| row.get::<String, _>(3))
         .collect()
 }
+
+/// A window longer than one read slice (an hour) adds up every slice's
+/// requests and percentiles, whichever slice a minute fell in.
+#[tokio::test]
+async fn route_statistics_over_several_hours_add_up_every_slice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    let minute = 60_000u64;
+    // 30 requests of 10 ms in the first hour, 30 of 20 ms in the second,
+    // 40 of 1,000 ms in the third.
+    let spans: Vec<Span> = (0..100u8)
+        .map(|i| {
+            let (at, ms) = match i {
+                0..30 => (u64::from(i) * minute, 10),
+                30..60 => (61 * minute + u64::from(i) * minute, 20),
+                _ => (125 * minute + u64::from(i) * 100, 1_000),
+            };
+            span(i, 1, None, at, ms)
+        })
+        .collect();
+    store.insert(prod(&spans), 1).await.expect("insert");
+    let routes = store
+        .route_stats("prod", 0, 4 * 60 * minute * 1_000_000)
+        .await
+        .expect("stats")
+        .finish(4.0 * 3_600.0);
+    assert_eq!(routes.len(), 1);
+    assert_eq!(routes[0].requests, 100);
+    assert!(
+        (routes[0].p50_ms - 20.0).abs() <= 0.5,
+        "{}",
+        routes[0].p50_ms
+    );
+    assert!(
+        (routes[0].p95_ms - 1_000.0).abs() <= 5.0,
+        "{}",
+        routes[0].p95_ms
+    );
+    let first_hour = store
+        .route_stats("prod", 0, 60 * minute * 1_000_000)
+        .await
+        .expect("stats")
+        .finish(3_600.0);
+    assert_eq!(first_hour[0].requests, 30);
+}
