@@ -14,6 +14,9 @@ use clap::Parser;
 use crate::args::{Cli, Command, ConfigCommand, SecretCommand, TracesCommand};
 use crate::exit::Failure;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     // Before any thread starts: secrets given in the environment leave it.
     readyroom_api::secrets::adopt_env_secrets();
