@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use super::write::{write_group, Linked, Prepared};
+use sqlx::{ConnectOptions, SqliteConnection};
+
+use super::write::{write_group, Framing, Linked, Prepared};
 use super::{Attributed, SpanStore, Stored};
 use crate::{Error, Result};
 
@@ -19,11 +21,13 @@ use crate::{Error, Result};
 /// goes in), so a transaction stays a few milliseconds long.
 const GROUP_SPANS: usize = 16_384;
 
-/// Batches waiting to be written, and the lock a writer holds.
+/// Batches waiting to be written, and the lock a writer holds: with it,
+/// the writers' own connection (opened when first needed, and closed after
+/// a failed write, which rolls back whatever that left open).
 #[derive(Default)]
 pub(super) struct Writer {
     queue: Mutex<Vec<Queued>>,
-    lock: Arc<tokio::sync::Mutex<()>>,
+    lock: Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
 }
 
 struct Queued {
@@ -65,9 +69,9 @@ impl SpanStore {
         // (a client hanging up) never cuts a group's transaction short.
         let store = self.clone();
         tokio::spawn(async move {
-            let _guard = guard;
+            let mut connection = guard;
             while let Some(group) = store.next_group() {
-                store.write_queued(group).await;
+                store.write_queued(&mut connection, group).await;
             }
         });
         outcome.await.unwrap_or_else(|_| Err(self.interrupted()))
@@ -92,10 +96,10 @@ impl SpanStore {
     /// An error fails every batch of the group: a write fails for the
     /// disk's or the database's sake, never one batch's (each was
     /// encoded before it was queued).
-    async fn write_queued(&self, group: Vec<Queued>) {
+    async fn write_queued(&self, connection: &mut Option<SqliteConnection>, group: Vec<Queued>) {
         let (mut batches, done): (Vec<Prepared>, Vec<_>) =
             group.into_iter().map(|q| (q.batch, q.done)).unzip();
-        match self.write_batches(&mut batches).await {
+        match self.write_batches(connection, &mut batches).await {
             Ok(stored) => {
                 for (done, stored) in done.into_iter().zip(stored) {
                     let _ = done.send(Ok(stored));
@@ -109,16 +113,28 @@ impl SpanStore {
         }
     }
 
-    pub(super) async fn write_batches(&self, batches: &mut [Prepared]) -> Result<Vec<Stored>> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|e| self.classify(e))?;
-        let stored = write_group(&mut tx, batches)
+    /// Writes a group in one transaction on the writers' connection. The
+    /// connection is taken out while it is used and put back only after a
+    /// commit, so a failed or interrupted write closes it (SQLite rolls
+    /// back what it left open) and the next group opens a fresh one.
+    pub(super) async fn write_batches(
+        &self,
+        connection: &mut Option<SqliteConnection>,
+        batches: &mut [Prepared],
+    ) -> Result<Vec<Stored>> {
+        let mut conn = match connection.take() {
+            Some(conn) => conn,
+            None => self
+                .pool
+                .connect_options()
+                .connect()
+                .await
+                .map_err(|e| self.classify(e))?,
+        };
+        let stored = write_group(&mut conn, batches, Framing::Own)
             .await
             .map_err(|e| self.linked(e))?;
-        tx.commit().await.map_err(|e| self.classify(e))?;
+        *connection = Some(conn);
         Ok(stored)
     }
 

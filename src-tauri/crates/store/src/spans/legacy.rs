@@ -9,7 +9,7 @@ use std::sync::Arc;
 use readyroom_core::traces::Span;
 use sqlx::Row;
 
-use super::write::{write_group, Prepared};
+use super::write::{write_group, Framing, Prepared};
 use super::{Attributed, SpanStore};
 use crate::Result;
 
@@ -72,7 +72,7 @@ impl SpanStore {
                 .into_iter()
                 .map(|(at, batch)| Prepared::new(batch, u64::try_from(at).unwrap_or(0)))
                 .collect::<Result<Vec<_>>>()?;
-            write_group(&mut tx, &mut batches)
+            write_group(&mut tx, &mut batches, Framing::Caller)
                 .await
                 .map_err(|e| self.linked(e))?;
             sqlx::query("DELETE FROM spans WHERE id <= ?")

@@ -600,7 +600,10 @@ async fn batches_written_as_one_group_count_and_link_as_if_written_in_turn() {
         Prepared::new(prod(&b), 2).expect("prepare"),
         Prepared::new(prod(&c), 3).expect("prepare"),
     ];
-    let stored = store.write_batches(&mut group).await.expect("group");
+    let stored = store
+        .write_batches(&mut None, &mut group)
+        .await
+        .expect("group");
     let counts = |inserted, duplicates| Stored {
         inserted,
         duplicates,

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use readyroom_core::traces::{SpanId, TraceId};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Row, Sqlite, SqliteConnection};
 
 use super::parts::{self, ids_bytes, ids_of, Part};
 use super::rollups::{json, Rollups, Statement};
@@ -89,14 +89,27 @@ const ROWS_PER_INSERT: usize = 500;
 const UPDATE_ORPHANS: &str = "UPDATE trace_parts SET parent_ids = unhex(j.value ->> 1), \
      orphans = j.value ->> 2 FROM json_each(?) AS j WHERE trace_parts.id = j.value ->> 0";
 
-/// Writes the group in the caller's transaction; what each batch stored,
-/// in order. Any error fails the whole group (the transaction is then
-/// rolled back by the caller). Two round trips to the database thread
-/// whatever the group's size: one reads what the group needs (its
-/// traces' stored parts, the stored histograms it adds to), one writes.
+/// Who begins and ends the group's transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Framing {
+    /// The caller's transaction is open already and the caller commits.
+    Caller,
+    /// The group's own: BEGIN IMMEDIATE goes with the reads and COMMIT
+    /// with the writes (no round trip of their own). On an error the
+    /// transaction may still be open: the caller closes the connection,
+    /// which rolls it back.
+    Own,
+}
+
+/// Writes the group; what each batch stored, in order. Any error fails
+/// the whole group (nothing of it is committed). Two round trips to the
+/// database thread whatever the group's size: one reads what the group
+/// needs (its traces' stored parts, the stored histograms it adds to),
+/// one writes.
 pub(super) async fn write_group(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     group: &mut [Prepared],
+    framing: Framing,
 ) -> std::result::Result<Vec<Stored>, Linked> {
     let mut rollups = Rollups::default();
     for batch in group.iter_mut() {
@@ -112,7 +125,7 @@ pub(super) async fn write_group(
     let mut reads: Vec<Statement> = vec![(SIBLINGS.into(), json(&traces))];
     reads.extend(pending.lookups());
     let mut siblings = Vec::new();
-    for row in fetch(tx, &reads).await? {
+    for row in fetch(conn, &reads, framing == Framing::Own).await? {
         if row.get::<i64, _>(0) == 0 {
             siblings.extend(sibling(&row));
         } else {
@@ -142,7 +155,7 @@ pub(super) async fn write_group(
             rollups.merge(Rollups::of(&batch.parts));
         }
         pending = rollups.pending();
-        for row in fetch(tx, &pending.lookups()).await? {
+        for row in fetch(conn, &pending.lookups(), false).await? {
             pending.add_stored(&row);
         }
     }
@@ -151,30 +164,39 @@ pub(super) async fn write_group(
         writes.push((UPDATE_ORPHANS.into(), json(&orphans_left)));
     }
     writes.extend(pending.writes());
-    write(tx, group, &writes).await?;
+    write(conn, group, &writes, framing == Framing::Own).await?;
     Ok(stored)
 }
 
-/// Statements sent as one query, one round trip: sqlx binds each `?` in
-/// turn across them. Their rows, in order.
+/// Statements sent as one query, one round trip (after BEGIN IMMEDIATE
+/// if `begin`): sqlx binds each `?` in turn across them. Their rows, in
+/// order.
 async fn fetch(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     statements: &[Statement],
+    begin: bool,
 ) -> std::result::Result<Vec<sqlx::sqlite::SqliteRow>, sqlx::Error> {
-    let sql = joined(statements);
+    let mut sql = if begin {
+        "BEGIN IMMEDIATE;\n".to_string()
+    } else {
+        String::new()
+    };
+    sql.push_str(&joined(statements));
     let mut query = sqlx::query(&sql);
     for (_, rows) in statements {
         query = query.bind(rows.as_str());
     }
-    query.fetch_all(&mut **tx).await
+    query.fetch_all(conn).await
 }
 
 /// The parts (multi-row INSERTs: SQLite reads bound values faster than
-/// JSON) and then `statements`, sent as one query.
+/// JSON) and then `statements` (then COMMIT if `commit`), sent as one
+/// query.
 async fn write(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     group: &[Prepared],
     statements: &[Statement],
+    commit: bool,
 ) -> std::result::Result<(), sqlx::Error> {
     let rows: Vec<(&Part, u64)> = group
         .iter()
@@ -215,10 +237,13 @@ async fn write(
         query.push(after);
         query.push(";\n");
     }
+    if commit {
+        query.push("COMMIT");
+    }
     query
         .build()
         .persistent(false)
-        .execute(&mut **tx)
+        .execute(conn)
         .await
         .map(drop)
 }
