@@ -25,6 +25,17 @@ fn span(trace: u8, id: u8, parent: Option<u8>, start_ms: u64, millis: u64) -> Sp
     }
 }
 
+/// Makes every insert into `table` fail, as a full disk would.
+async fn poison(store: &SpanStore, table: &str) {
+    sqlx::query(&format!(
+        "CREATE TRIGGER poisoned BEFORE INSERT ON {table} \
+         BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END"
+    ))
+    .execute(store.pool())
+    .await
+    .expect("trigger");
+}
+
 fn prod(spans: &[Span]) -> Vec<Attributed> {
     spans
         .iter()
@@ -89,13 +100,7 @@ async fn a_batch_that_fails_midway_leaves_nothing_behind() {
         .expect("open");
     // A write that fails after the parts went in (merging the rollups),
     // as a full disk would.
-    sqlx::query(
-        "CREATE TRIGGER poisoned BEFORE INSERT ON route_minutes \
-         BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END",
-    )
-    .execute(store.pool())
-    .await
-    .expect("trigger");
+    poison(&store, "route_minutes").await;
     let batch = [span(1, 1, None, 0, 10), span(2, 2, None, 0, 5)];
     let err = store
         .insert(prod(&batch), 1)
@@ -677,13 +682,7 @@ async fn a_group_that_fails_fails_each_batch_and_the_next_are_stored() {
     let store = SpanStore::open(&dir.path().join("spans.db"))
         .await
         .expect("open");
-    sqlx::query(
-        "CREATE TRIGGER poisoned BEFORE INSERT ON span_minutes \
-         BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END",
-    )
-    .execute(store.pool())
-    .await
-    .expect("trigger");
+    poison(&store, "span_minutes").await;
     let send = |store: SpanStore, t: u8| {
         tokio::spawn(async move {
             let spans: Vec<Span> = (1..=20u8).map(|i| span(t, i, None, 1_000, 5)).collect();
@@ -699,7 +698,7 @@ async fn a_group_that_fails_fails_each_batch_and_the_next_are_stored() {
     sqlx::query("DROP TRIGGER poisoned")
         .execute(store.pool())
         .await
-        .expect("drop trigger");
+        .expect("cure");
     let stored = send(store.clone(), 11)
         .await
         .expect("task")
