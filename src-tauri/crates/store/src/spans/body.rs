@@ -99,9 +99,14 @@ pub(super) fn encode(spans: &[Span]) -> Result<Vec<u8>, String> {
         spans: out,
     };
     let plain = postcard::to_allocvec(&body).map_err(|e| e.to_string())?;
-    let mut out = Vec::with_capacity(1 + 4 + lz4_flex::block::get_maximum_output_size(plain.len()));
-    out.push(FORMAT);
-    out.extend_from_slice(&lz4_flex::compress_prepend_size(&plain));
+    // The format byte, the plain length (LE u32, as lz4_flex's
+    // size-prepended blocks), then the block, compressed in place.
+    let len = u32::try_from(plain.len()).map_err(|_| "the part is over 4 GiB".to_string())?;
+    let mut out = vec![0; 5 + lz4_flex::block::get_maximum_output_size(plain.len())];
+    out[0] = FORMAT;
+    out[1..5].copy_from_slice(&len.to_le_bytes());
+    let n = lz4_flex::block::compress_into(&plain, &mut out[5..]).map_err(|e| e.to_string())?;
+    out.truncate(5 + n);
     Ok(out)
 }
 

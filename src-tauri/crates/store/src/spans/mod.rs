@@ -113,10 +113,7 @@ impl SpanStore {
     }
 
     fn classify(&self, e: sqlx::Error) -> Error {
-        classify(&self.path, e, |detail| Error::Open {
-            path: self.path.display().to_string(),
-            detail,
-        })
+        classify(&self.path, e, |detail| self.open_error(detail))
     }
 
     #[cfg(test)]

@@ -173,7 +173,8 @@ impl SpanStore {
     }
 
     /// One histogram rollup table's rows for an environment's minutes,
-    /// merged into one.
+    /// merged into one (streamed). A rollup that does not read back is left
+    /// out, not fatal.
     async fn merged(
         &self,
         table: &'static str,
@@ -181,30 +182,9 @@ impl SpanStore {
         first: i64,
         last: i64,
     ) -> Result<LatencyStats> {
-        let mut stats = LatencyStats::default();
-        self.each_rollup(table, "", environment, first, last, |row, buckets| {
-            stats.add_buckets(buckets, count(row, 0), count(row, 1));
-        })
-        .await?;
-        Ok(stats)
-    }
-
-    /// Streams a histogram rollup table's rows for an environment's
-    /// minutes: each row (requests, errors, histogram, then the columns in
-    /// `keys`, e.g. ", service, route") with its buckets. A rollup that
-    /// does not read back is left out, not fatal.
-    async fn each_rollup(
-        &self,
-        table: &'static str,
-        keys: &'static str,
-        environment: &str,
-        first: i64,
-        last: i64,
-        mut add: impl FnMut(&sqlx::sqlite::SqliteRow, Vec<(u64, u64)>),
-    ) -> Result<()> {
         use futures_util::TryStreamExt;
         let sql = format!(
-            "SELECT requests, errors, histogram{keys} FROM {table} \
+            "SELECT requests, errors, histogram FROM {table} \
              WHERE environment = ? AND minute >= ? AND minute <= ?"
         );
         let mut rows = sqlx::query(&sql)
@@ -212,12 +192,13 @@ impl SpanStore {
             .bind(first)
             .bind(last)
             .fetch(&self.pool);
+        let mut stats = LatencyStats::default();
         while let Some(row) = rows.try_next().await.map_err(|e| self.classify(e))? {
             if let Some(buckets) = decode_buckets(row.get::<&[u8], _>(2)) {
-                add(&row, buckets);
+                stats.add_buckets(buckets, count(&row, 0), count(&row, 1));
             }
         }
-        Ok(())
+        Ok(stats)
     }
 
     /// Upstream attempts (CLIENT spans with `gen_ai.*` attributes, or to
