@@ -6,5 +6,7 @@ mod llm;
 mod python;
 mod receive;
 mod remote;
+mod remote_checks;
 mod service;
+mod traceql;
 mod volume;

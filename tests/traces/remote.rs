@@ -26,7 +26,9 @@ use readyroom_sources::otlp::{to_json, to_request};
 use readyroom_sources::trace_query::{Engine, QueryError, Search, TraceQuery};
 use readyroom_tests::TestEnv;
 
-const TOKEN: &str = "tok-3f9a-never-shown";
+use super::traceql;
+
+pub(crate) const TOKEN: &str = "tok-3f9a-never-shown";
 
 fn span(trace: u8, id: u8, parent: Option<u8>, service: &str, start_ms: u64, error: bool) -> Span {
     let mut attributes = Attributes::default();
@@ -85,6 +87,9 @@ struct Seen {
 #[derive(Clone)]
 struct Backend {
     spans: Arc<Vec<Span>>,
+    /// Whether `/api/metrics/query` answers (Tempo with the local-blocks
+    /// processor), or says metrics are not enabled.
+    metrics: bool,
     seen: Arc<Mutex<Seen>>,
     /// Answer every request with this status instead (401, 500...).
     fail: Option<StatusCode>,
@@ -157,15 +162,36 @@ async fn tempo_search(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(failed) = b.note(&headers, q) {
+    if let Some(failed) = b.note(&headers, q.clone()) {
         return failed;
     }
+    let selection = match traceql::parse(q.get("q").map_or("{ }", String::as_str)) {
+        Ok(query) => query.selection,
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("invalid TraceQL: {e}")).into_response()
+        }
+    };
+    let seconds = |key: &str| q.get(key).and_then(|v| v.parse::<u64>().ok());
+    let (from, to) = (
+        seconds("start").unwrap_or(0) * 1_000_000_000,
+        seconds("end").map_or(u64::MAX, |s| s * 1_000_000_000),
+    );
+    let limit = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(20);
+    // A trace is found when one of its spans matches; it is listed by its
+    // root span.
     let mut roots: Vec<&Span> = b
         .spans
         .iter()
         .filter(|s| s.parent_span_id.is_none())
+        .filter(|root| (from..=to).contains(&root.start_unix_nano))
+        .filter(|root| {
+            b.spans
+                .iter()
+                .any(|s| s.trace_id == root.trace_id && selection.matches(s))
+        })
         .collect();
     roots.sort_by_key(|s| std::cmp::Reverse(s.start_unix_nano));
+    roots.truncate(limit);
     let traces: Vec<Value> = roots
         .iter()
         .map(|s| {
@@ -181,6 +207,43 @@ async fn tempo_search(
         .collect();
     axum::Json(serde_json::json!({"traces": traces, "metrics": {"inspectedTraces": 2}}))
         .into_response()
+}
+
+/// `GET /api/metrics/query` (instant): the query evaluated over the
+/// spans that started in `[start, end]`.
+async fn tempo_metrics(
+    State(b): State<Backend>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(failed) = b.note(&headers, q.clone()) {
+        return failed;
+    }
+    if !b.metrics {
+        return (
+            StatusCode::BAD_REQUEST,
+            "localblocks processor not found: TraceQL metrics are not enabled",
+        )
+            .into_response();
+    }
+    let query = match traceql::parse(q.get("q").map_or("", String::as_str)) {
+        Ok(query) if query.stage.is_some() => query,
+        Ok(_) => return (StatusCode::BAD_REQUEST, "not a metrics query").into_response(),
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("invalid TraceQL: {e}")).into_response()
+        }
+    };
+    let seconds = |key: &str| q.get(key).and_then(|v| v.parse::<u64>().ok());
+    let (Some(start), Some(end)) = (seconds("start"), seconds("end")) else {
+        return (StatusCode::BAD_REQUEST, "start and end are required").into_response();
+    };
+    let window = start * 1_000_000_000..=end * 1_000_000_000;
+    let spans: Vec<&Span> = b
+        .spans
+        .iter()
+        .filter(|s| window.contains(&s.start_unix_nano))
+        .collect();
+    axum::Json(traceql::instant(&query, &spans)).into_response()
 }
 
 async fn tempo_trace(
@@ -241,18 +304,32 @@ async fn jaeger_find(
             .into_response();
     };
     let rfc = &time::format_description::well_known::Rfc3339;
-    if time::OffsetDateTime::parse(min, rfc).is_err()
-        || time::OffsetDateTime::parse(max, rfc).is_err()
-    {
+    let (Ok(min), Ok(max)) = (
+        time::OffsetDateTime::parse(min, rfc),
+        time::OffsetDateTime::parse(max, rfc),
+    ) else {
         return (StatusCode::BAD_REQUEST, "malformed parameter").into_response();
-    }
+    };
+    let window = readyroom_core::traces::unix_nanos(min)..=readyroom_core::traces::unix_nanos(max);
+    let limit: usize = q
+        .get("query.num_traces")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20);
     let service = q.get("query.service_name").cloned().unwrap_or_default();
-    let traces: Vec<TraceId> = b
+    // The newest traces with a span of the service in the window.
+    let mut found: Vec<(u64, TraceId)> = b
         .spans
         .iter()
-        .filter(|s| s.service == service)
-        .map(|s| s.trace_id)
+        .filter(|s| s.service == service && window.contains(&s.start_unix_nano))
+        .map(|s| (s.start_unix_nano, s.trace_id))
         .collect();
+    found.sort_by_key(|(start, _)| std::cmp::Reverse(*start));
+    let mut traces: Vec<TraceId> = Vec::new();
+    for (_, id) in found {
+        if !traces.contains(&id) && traces.len() < limit {
+            traces.push(id);
+        }
+    }
     let spans: Vec<Span> = b
         .spans
         .iter()
@@ -290,9 +367,25 @@ async fn jaeger_trace(
     jaeger_result(&spans)
 }
 
-struct Server {
-    url: url::Url,
+pub(crate) struct Server {
+    pub(crate) url: url::Url,
     seen: Arc<Mutex<Seen>>,
+}
+
+impl Server {
+    /// Every TraceQL query (`q`) the server was sent, in order.
+    pub(crate) fn traceql(&self) -> Vec<String> {
+        let seen = self.seen.lock().expect("lock");
+        seen.queries
+            .iter()
+            .filter_map(|q| q.get("q").cloned())
+            .collect()
+    }
+
+    pub(crate) fn all_authorized(&self) -> bool {
+        let seen = self.seen.lock().expect("lock");
+        !seen.authorized.is_empty() && seen.authorized.iter().all(|a| *a)
+    }
 }
 
 async fn serve(fail: Option<StatusCode>) -> Server {
@@ -300,9 +393,21 @@ async fn serve(fail: Option<StatusCode>) -> Server {
 }
 
 async fn serve_with(fail: Option<StatusCode>, json_only: bool) -> Server {
+    serve_spans(stored(), true, fail, json_only).await
+}
+
+/// A Tempo (under `/tempo/`) and a Jaeger (under `/jaeger/`) holding
+/// `spans`; Tempo's TraceQL metrics on or off.
+pub(crate) async fn serve_spans(
+    spans: Vec<Span>,
+    metrics: bool,
+    fail: Option<StatusCode>,
+    json_only: bool,
+) -> Server {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let backend = Backend {
-        spans: Arc::new(stored()),
+        spans: Arc::new(spans),
+        metrics,
         seen: seen.clone(),
         fail,
         json_only,
@@ -310,6 +415,7 @@ async fn serve_with(fail: Option<StatusCode>, json_only: bool) -> Server {
     let router = Router::new()
         .route("/tempo/api/search", get(tempo_search))
         .route("/tempo/api/traces/{id}", get(tempo_trace))
+        .route("/tempo/api/metrics/query", get(tempo_metrics))
         .route("/jaeger/api/v3/traces", get(jaeger_find))
         .route("/jaeger/api/v3/traces/{id}", get(jaeger_trace))
         .route("/jaeger/api/v3/services", get(jaeger_services))
@@ -379,15 +485,10 @@ async fn tempo_search_and_trace_read_through_a_tempo_contract_server() {
         }))
         .await
         .expect("search");
-    // Newest first, ids padded back to 32 hex digits.
+    // Only the trace with an ERROR span, its id padded back to 32 hex
+    // digits.
     let ids: Vec<String> = found.iter().map(|f| f.trace_id.to_string()).collect();
-    assert_eq!(
-        ids,
-        [
-            "00000000000000000000000000000002",
-            "00000000000000000000000000000001"
-        ]
-    );
+    assert_eq!(ids, ["00000000000000000000000000000002"]);
     assert_eq!(found[0].duration_ns, 40_000_000);
     assert_eq!(found[0].root_service.as_deref(), Some("api"));
     {
@@ -405,6 +506,16 @@ async fn tempo_search_and_trace_read_through_a_tempo_contract_server() {
         assert_eq!(seen.authorized, [true]);
         assert_eq!(seen.org, [Some("team-a".to_string())]);
     }
+    // Without conditions, newest first.
+    let all = tempo.search(&window()).await.expect("search");
+    let ids: Vec<String> = all.iter().map(|f| f.trace_id.to_string()).collect();
+    assert_eq!(
+        ids,
+        [
+            "00000000000000000000000000000002",
+            "00000000000000000000000000000001"
+        ]
+    );
 
     // The trace, asked for as protobuf: exactly what was stored.
     let spans = tempo.trace(found[0].trace_id).await.expect("trace");

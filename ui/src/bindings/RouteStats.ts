@@ -4,4 +4,9 @@
  * One service and route over a window, as the overview and the trace
  * checks read it (and the UI, as is).
  */
-export type RouteStats = { service: string, route: string, requests: number, errors: number, errorRatio: number, requestsPerSecond: number, p50Ms: number, p95Ms: number, p99Ms: number, };
+export type RouteStats = { service: string, route: string, requests: number, errors: number, errorRatio: number, 
+/**
+ * Unknown when the requests are a sample's (a remote store without
+ * an aggregate query).
+ */
+requestsPerSecond: number | null, p50Ms: number, p95Ms: number, p99Ms: number, };

@@ -5,7 +5,12 @@ import type { StatsGrouping } from "./StatsGrouping";
 /**
  * Requests per service and route over a window.
  */
-export type TraceStatsView = { environment: string, windowMinutes: number, by: StatsGrouping, 
+export type TraceStatsView = { environment: string, 
+/**
+ * Where the figures come from, and how (the local span store; Tempo's
+ * TraceQL metrics; a sample of traces, with what that means).
+ */
+source: string, windowMinutes: number, by: StatsGrouping, 
 /**
  * Busiest first.
  */

@@ -1,7 +1,8 @@
-//! The trace checks' inputs, from the span store: a source that reads the
-//! local store, like uptime. Every environment has it; one that has sent
-//! no spans gets checks that say how to send them. Besides the window's
-//! counts, the traces with a failed upstream call (newest first, at most
+//! The trace checks' inputs: from the environment's Tempo or Jaeger when
+//! it names one (`remote_evidence`), else from the local span store, like
+//! uptime. Every environment has this source; one that has sent no spans
+//! gets checks that say how to send them. Besides the window's counts,
+//! the traces with a failed upstream call (newest first, at most
 //! `MAX_UPSTREAM_TRACES`) are read back and put through the LLM lens.
 
 use std::path::PathBuf;
@@ -12,8 +13,12 @@ use readyroom_core::traces::{
     from_unix_nanos, unix_nanos, upstream_calls, Absorption, SpanWindow, Trace, UpstreamWindow,
     Upstreams, SPANS, UPSTREAM_CALLS,
 };
-use readyroom_sources::{BoxFuture, Findings, RunContext, Source};
+use readyroom_sources::http::HttpClients;
+use readyroom_sources::trace_query::{self, TraceQuery, QUERY_TIMEOUT};
+use readyroom_sources::{BoxFuture, Findings, RunContext, SecretRef, Source};
 use readyroom_store::{SpanStore, WindowCounts};
+
+use super::remote_evidence;
 use time::OffsetDateTime;
 
 /// How far back the trace checks look unless the environment says
@@ -47,6 +52,28 @@ impl Source for SpanStoreSource {
         true
     }
 
+    fn secrets(&self, env: &Environment) -> Vec<SecretRef> {
+        env.traces
+            .as_ref()
+            .filter(|_| trace_query::configured(env).is_some())
+            .and_then(|t| t.token_secret.clone())
+            .map(|name| SecretRef {
+                key: "traces.token_secret",
+                name,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// A remote store answers a day's metrics and a sample of traces
+    /// (each request with `QUERY_TIMEOUT`); the local store, at once.
+    fn budget(&self, ctx: &RunContext<'_>) -> std::time::Duration {
+        match trace_query::configured(ctx.env) {
+            Some(_) => 2 * QUERY_TIMEOUT.max(ctx.timeout),
+            None => ctx.timeout + std::time::Duration::from_secs(1),
+        }
+    }
+
     fn gather<'a>(&'a self, ctx: &'a RunContext<'a>) -> BoxFuture<'a, Findings> {
         Box::pin(async move {
             let mut findings = Findings::new(ctx);
@@ -64,6 +91,25 @@ impl Source for SpanStoreSource {
                     .map(|t| t.upstream_hosts.clone())
                     .unwrap_or_default(),
             );
+            if trace_query::configured(ctx.env).is_some() {
+                return match remote(ctx) {
+                    Ok(query) => {
+                        let read = remote_evidence::read(&query, now, window, &upstreams).await;
+                        let reached = match (&read.spans, &read.upstreams) {
+                            (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+                            _ => Ok(()),
+                        };
+                        findings.set(&SPANS, read.spans.map_err(unavailable));
+                        findings.set(&UPSTREAM_CALLS, read.upstreams.map_err(unavailable));
+                        findings.seen(query.url(), reached)
+                    }
+                    Err(reason) => {
+                        findings.set(&SPANS, Err(unavailable(reason.clone())));
+                        findings.set(&UPSTREAM_CALLS, Err(unavailable(reason.clone())));
+                        findings.seen(self.label(), Err(reason))
+                    }
+                };
+            }
             // No span store yet: nothing was ever received (and reading
             // does not create the file).
             if !self.path.exists() {
@@ -97,6 +143,35 @@ impl Source for SpanStoreSource {
             findings
         })
     }
+}
+
+/// The environment's Tempo or Jaeger, with its token from the keychain.
+fn remote(ctx: &RunContext<'_>) -> Result<TraceQuery, String> {
+    let (engine, url) = trace_query::configured(ctx.env)
+        .ok_or_else(|| "no tempo_url or jaeger_url is configured".to_string())?;
+    let token = match ctx
+        .env
+        .traces
+        .as_ref()
+        .and_then(|t| t.token_secret.as_ref())
+    {
+        Some(name) => Some(ctx.secret(name).cloned().map_err(|reason| {
+            format!(
+                "cannot read {}'s token (traces.token_secret): {reason}",
+                engine.name()
+            )
+        })?),
+        None => None,
+    };
+    let clients = HttpClients::new(ctx.extra_roots, QUERY_TIMEOUT.max(ctx.timeout))
+        .map_err(|e| e.to_string())?;
+    Ok(TraceQuery::new(
+        engine,
+        url,
+        clients.with_credentials().clone(),
+        token,
+        ctx.env.traces.as_ref().and_then(|t| t.org_id.clone()),
+    ))
 }
 
 async fn read(

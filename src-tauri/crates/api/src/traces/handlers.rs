@@ -8,13 +8,13 @@ use readyroom_core::traces::{
 use readyroom_sources::trace_query::Search;
 use readyroom_store::SpanStore;
 
-use super::remote;
 use super::wire::{
     AttemptRow, ComparedRow, ComparedTrace, SpanChange, SpanRow, StatsGrouping,
     TraceCompareRequest, TraceComparisonView, TraceExport, TraceListRequest, TraceListRow,
     TraceListView, TraceRequest, TraceStatsRequest, TraceStatsView, TraceStatus, TraceView,
     UpstreamCallRow,
 };
+use super::{remote, remote_stats};
 use crate::{context, Api, ApiError, ErrorCode};
 
 const DEFAULT_SINCE_MINUTES: u32 = 60;
@@ -114,31 +114,45 @@ pub(crate) async fn get_trace_stats(
     api: &Api,
     r: TraceStatsRequest,
 ) -> Result<TraceStatsView, ApiError> {
-    let environment = context::resolve_environment(api, r.environment.as_deref())?;
+    let config = context::load_config(api)?.config;
+    let environment = context::environment(&config, r.environment.as_deref())?
+        .0
+        .to_string();
     let minutes = r.since_minutes.unwrap_or(DEFAULT_SINCE_MINUTES).max(1);
     let now = api.now();
     let by = r.by.unwrap_or_default();
+    let (from_ns, to_ns) = (
+        unix_nanos(now - time::Duration::minutes(i64::from(minutes))),
+        unix_nanos(now),
+    );
+    let window_secs = f64::from(minutes) * 60.0;
+    if let Some(remote) = remote::source(api, &config, &environment).await? {
+        let stats = remote_stats::stats(&remote, by, from_ns, to_ns, window_secs).await?;
+        return Ok(TraceStatsView {
+            environment,
+            source: stats.source,
+            window_minutes: minutes,
+            by,
+            routes: stats.routes,
+            attribution_hint: None,
+        });
+    }
     let store = api.span_store().await?;
     let routes = match store {
         None => Vec::new(),
         Some(store) => {
-            let per_route = store
-                .route_stats(
-                    &environment,
-                    unix_nanos(now - time::Duration::minutes(i64::from(minutes))),
-                    unix_nanos(now),
-                )
-                .await?;
+            let per_route = store.route_stats(&environment, from_ns, to_ns).await?;
             let grouped = match by {
                 StatsGrouping::Route => per_route,
                 StatsGrouping::Service => per_route.by_service(),
             };
-            grouped.finish(f64::from(minutes) * 60.0)
+            grouped.finish(window_secs)
         }
     };
     let attribution_hint = attribution_hint(store, &environment, routes.is_empty()).await?;
     Ok(TraceStatsView {
         environment,
+        source: remote::described(None),
         window_minutes: minutes,
         by,
         routes,

@@ -1,10 +1,13 @@
 //! Traces in the application: the OTLP receivers' sink into the span
-//! store, and the trace checks' input read from it. (Commands come next.)
+//! store, the trace checks' inputs (from it, or from the environment's
+//! Tempo or Jaeger) and the traces commands.
 
 pub mod evidence;
 pub(crate) mod handlers;
 pub mod receiver;
 mod remote;
+mod remote_evidence;
+mod remote_stats;
 pub mod service;
 mod wire;
 

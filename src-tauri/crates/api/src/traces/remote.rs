@@ -5,15 +5,11 @@ use std::time::Duration;
 
 use readyroom_core::config::Config;
 use readyroom_sources::http::HttpClients;
-use readyroom_sources::trace_query::{Engine, QueryError, TraceQuery};
+use readyroom_sources::trace_query::{self, QueryError, TraceQuery, QUERY_TIMEOUT};
 use readyroom_sources::trust::ExtraRoots;
 use readyroom_sources::SecretRef;
 
 use crate::{context, Api, ApiError, ErrorCode};
-
-/// A search or a trace of 100,000 spans takes longer than a probe: the
-/// query gets this much or the environment's probe timeout, the longer.
-const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The environment's remote trace store, if `config` names one for it.
 pub(crate) async fn source(
@@ -22,13 +18,11 @@ pub(crate) async fn source(
     environment: &str,
 ) -> Result<Option<TraceQuery>, ApiError> {
     let (_, env) = context::environment(config, Some(environment))?;
-    let Some(traces) = &env.traces else {
+    let Some((engine, url)) = trace_query::configured(env) else {
         return Ok(None);
     };
-    let (engine, url) = match (&traces.tempo_url, &traces.jaeger_url) {
-        (Some(url), _) => (Engine::Tempo, url.clone()),
-        (None, Some(url)) => (Engine::Jaeger, url.clone()),
-        (None, None) => return Ok(None),
+    let Some(traces) = &env.traces else {
+        return Ok(None);
     };
     let roots = match &env.ca_file {
         Some(path) => ExtraRoots::load(path)

@@ -34,6 +34,9 @@ pub enum StatsGrouping {
 #[serde(rename_all = "camelCase")]
 pub struct TraceStatsView {
     pub environment: String,
+    /// Where the figures come from, and how (the local span store; Tempo's
+    /// TraceQL metrics; a sample of traces, with what that means).
+    pub source: String,
     pub window_minutes: u32,
     pub by: StatsGrouping,
     /// Busiest first.

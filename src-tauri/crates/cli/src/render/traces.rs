@@ -53,7 +53,8 @@ pub fn trace_stats(view: &TraceStatsView, format: Format) -> String {
             cell(&r.service, format),
             cell(&r.route, format),
             r.requests.to_string(),
-            format!("{:.2}", r.requests_per_second),
+            r.requests_per_second
+                .map_or_else(|| "-".to_string(), |rate| format!("{rate:.2}")),
             format!("{} ({:.2} %)", r.errors, r.error_ratio * 100.0),
             ms(r.p50_ms),
             ms(r.p95_ms),
@@ -61,8 +62,8 @@ pub fn trace_stats(view: &TraceStatsView, format: Format) -> String {
         ]);
     }
     format!(
-        "{} — last {} min\n{t}\n",
-        view.environment, view.window_minutes
+        "{} — last {} min, from {}\n{t}\n",
+        view.environment, view.window_minutes, view.source
     )
 }
 

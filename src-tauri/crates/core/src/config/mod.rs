@@ -191,8 +191,8 @@ pub struct PgBouncerSource {
 pub struct TracesSource {
     /// Where the team keeps traces: Grafana Tempo's query frontend, or
     /// (when no Tempo is given) Jaeger's query service with `/api/v3`.
-    /// Traces are then listed and shown from there, not from the local
-    /// receiver's store.
+    /// Traces are then listed, shown and scored from there, not from the
+    /// local receiver's store.
     pub tempo_url: Option<Url>,
     pub jaeger_url: Option<Url>,
     /// Keychain entry holding a bearer token for Tempo or Jaeger.

@@ -13,6 +13,7 @@ mod llm;
 mod span;
 mod stats;
 mod summary;
+mod tally;
 
 pub use assembly::{Issue, Trace};
 pub use attribution::{environment_of, how_to_attribute, Attribution, ENVIRONMENT_KEYS};
@@ -31,10 +32,13 @@ pub use stats::{
     http_status, is_failed_request, route_of, LatencyStats, RouteAggregator, RouteStats, ALL_ROUTES,
 };
 pub use summary::{self_time_by_operation, self_times, summarize, SelfTime, TraceSummary};
+pub use tally::{WindowCounts, SETTLE_NS};
 
 #[cfg(test)]
 mod compare_tests;
 #[cfg(test)]
 mod llm_tests;
+#[cfg(test)]
+mod tally_tests;
 #[cfg(test)]
 mod tests;

@@ -113,7 +113,9 @@ pub struct RouteStats {
     #[ts(type = "number")]
     pub errors: u64,
     pub error_ratio: f64,
-    pub requests_per_second: f64,
+    /// Unknown when the requests are a sample's (a remote store without
+    /// an aggregate query).
+    pub requests_per_second: Option<f64>,
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
@@ -224,11 +226,11 @@ impl RouteAggregator {
                 requests: s.requests,
                 errors: s.errors,
                 error_ratio: s.error_ratio().unwrap_or(0.0),
-                requests_per_second: if window_secs > 0.0 {
+                requests_per_second: Some(if window_secs > 0.0 {
                     s.requests as f64 / window_secs
                 } else {
                     0.0
-                },
+                }),
                 p50_ms: s.quantile_ms(0.50).unwrap_or(0.0),
                 p95_ms: s.quantile_ms(0.95).unwrap_or(0.0),
                 p99_ms: s.quantile_ms(0.99).unwrap_or(0.0),

@@ -5,7 +5,7 @@
 use readyroom_core::traces::{Span, TraceId, TraceLine};
 use serde::Deserialize;
 
-use super::{summarize, QueryError, Search, TraceQuery};
+use super::{by_trace, summarize, QueryError, Search, TraceQuery};
 
 /// Services searched at most when no service is given (Jaeger's search
 /// needs one; each is one request).
@@ -47,6 +47,25 @@ pub(super) async fn search(
     search: &Search,
 ) -> Result<Vec<TraceLine>, QueryError> {
     let filter = &search.filter;
+    let found = traces(query, search).await?;
+    Ok(summarize(found, filter.route.as_deref())
+        .into_iter()
+        .filter(|f: &TraceLine| {
+            filter
+                .failed
+                .is_none_or(|failed| (f.error_spans.unwrap_or(0) > 0) == failed)
+                && f.duration_ns >= filter.min_duration_ns
+        })
+        .collect())
+}
+
+/// The traces a search finds, each whole (Jaeger answers with every span
+/// of every trace), each once however many of its services found it.
+pub(super) async fn traces(
+    query: &TraceQuery,
+    search: &Search,
+) -> Result<Vec<Vec<Span>>, QueryError> {
+    let filter = &search.filter;
     let services = match &filter.service {
         Some(service) => vec![service.clone()],
         None => {
@@ -56,7 +75,8 @@ pub(super) async fn search(
             all
         }
     };
-    let mut found = Vec::new();
+    let mut found: Vec<Vec<Span>> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for service in services {
         let mut url = query.endpoint("api/v3/traces");
         {
@@ -77,21 +97,13 @@ pub(super) async fn search(
         let Some((_, body)) = query.get(url, "application/json").await? else {
             continue;
         };
-        let spans = query.spans_from_json(&body)?;
-        found.extend(
-            summarize(spans, filter.route.as_deref())
-                .into_iter()
-                .filter(|f: &TraceLine| {
-                    filter
-                        .failed
-                        .is_none_or(|failed| (f.error_spans.unwrap_or(0) > 0) == failed)
-                        && f.duration_ns >= filter.min_duration_ns
-                }),
-        );
+        // A trace that crosses services is found once per service.
+        for spans in by_trace(query.spans_from_json(&body)?) {
+            if spans.first().is_some_and(|s| seen.insert(s.trace_id)) {
+                found.push(spans);
+            }
+        }
     }
-    // A trace that crosses services is found once per service.
-    found.sort_by_key(|f| f.trace_id);
-    found.dedup_by_key(|f| f.trace_id);
     Ok(found)
 }
 

@@ -7,7 +7,12 @@
 //! and reads at most `MAX_TRACE_BYTES` of an answer.
 
 mod jaeger;
+mod metrics;
+mod sample;
 mod tempo;
+
+pub use metrics::{Instant, Series};
+pub use sample::MAX_SAMPLE_TRACES;
 
 use readyroom_core::traces::{Span, TraceFilter, TraceId, TraceLine};
 use readyroom_core::Sensitive;
@@ -79,6 +84,21 @@ pub enum QueryError {
     #[error("{0}")]
     Unsupported(String),
 }
+
+/// The engine and URL an environment's traces are read from
+/// (`[environments.NAME.traces] tempo_url`, else `jaeger_url`), if any.
+pub fn configured(env: &readyroom_core::config::Environment) -> Option<(Engine, Url)> {
+    let traces = env.traces.as_ref()?;
+    match (&traces.tempo_url, &traces.jaeger_url) {
+        (Some(url), _) => Some((Engine::Tempo, url.clone())),
+        (None, Some(url)) => Some((Engine::Jaeger, url.clone())),
+        (None, None) => None,
+    }
+}
+
+/// A search or a trace of 100,000 spans takes longer than a probe: a
+/// query gets this much or the environment's probe timeout, the longer.
+pub const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A Tempo or Jaeger query endpoint with its credentials.
 #[derive(Clone)]
@@ -239,17 +259,28 @@ impl TraceQuery {
     }
 }
 
-/// Lines for spans that came back together (Jaeger answers a search with
-/// every span of every trace it found), keeping the traces with a request
-/// to `route` when one is given.
-fn summarize(spans: Vec<Span>, route: Option<&str>) -> Vec<TraceLine> {
-    let mut by_trace: std::collections::HashMap<TraceId, Vec<Span>> = Default::default();
+/// Spans grouped by trace, in the order each trace first appears; every
+/// group has at least one span.
+fn by_trace(spans: Vec<Span>) -> Vec<Vec<Span>> {
+    let mut index: std::collections::HashMap<TraceId, usize> = Default::default();
+    let mut groups: Vec<Vec<Span>> = Vec::new();
     for span in spans {
-        by_trace.entry(span.trace_id).or_default().push(span);
+        let i = *index.entry(span.trace_id).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[i].push(span);
     }
-    by_trace
+    groups
+}
+
+/// Lines for whole traces (Jaeger answers a search with every span of
+/// every trace it found), keeping the traces with a request to `route`
+/// when one is given.
+fn summarize(traces: Vec<Vec<Span>>, route: Option<&str>) -> Vec<TraceLine> {
+    traces
         .into_iter()
-        .filter(|(_, spans)| {
+        .filter(|spans| {
             route.is_none_or(|route| {
                 spans.iter().any(|s| {
                     s.kind == readyroom_core::traces::SpanKind::Server
@@ -257,14 +288,15 @@ fn summarize(spans: Vec<Span>, route: Option<&str>) -> Vec<TraceLine> {
                 })
             })
         })
-        .map(|(trace_id, spans)| {
+        .filter_map(|spans| {
+            let trace_id = spans.first()?.trace_id;
             let start = spans.iter().map(|s| s.start_unix_nano).min().unwrap_or(0);
             let end = spans.iter().map(|s| s.end_unix_nano).max().unwrap_or(start);
             let root = spans
                 .iter()
                 .filter(|s| s.parent_span_id.is_none())
                 .min_by_key(|s| s.start_unix_nano);
-            TraceLine {
+            Some(TraceLine {
                 trace_id,
                 start_ns: start,
                 duration_ns: end.saturating_sub(start),
@@ -273,7 +305,7 @@ fn summarize(spans: Vec<Span>, route: Option<&str>) -> Vec<TraceLine> {
                 route: route.map(str::to_string),
                 spans: Some(spans.len() as u64),
                 error_spans: Some(spans.iter().filter(|s| s.is_error()).count() as u64),
-            }
+            })
         })
         .collect()
 }

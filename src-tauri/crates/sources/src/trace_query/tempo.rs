@@ -96,12 +96,30 @@ pub(super) async fn search(
     query: &TraceQuery,
     search: &Search,
 ) -> Result<Vec<TraceLine>, QueryError> {
+    find(
+        query,
+        &traceql(search)?,
+        search.from_ns,
+        search.to_ns,
+        search.filter.limit,
+    )
+    .await
+}
+
+/// The traces TraceQL query `q` finds in `[from_ns, to_ns]`, at most `limit`.
+pub(super) async fn find(
+    query: &TraceQuery,
+    q: &str,
+    from_ns: u64,
+    to_ns: u64,
+    limit: u32,
+) -> Result<Vec<TraceLine>, QueryError> {
     let mut url = query.endpoint("api/search");
     url.query_pairs_mut()
-        .append_pair("q", &traceql(search)?)
-        .append_pair("start", &(search.from_ns / 1_000_000_000).to_string())
-        .append_pair("end", &search.to_ns.div_ceil(1_000_000_000).to_string())
-        .append_pair("limit", &search.filter.limit.to_string());
+        .append_pair("q", q)
+        .append_pair("start", &(from_ns / 1_000_000_000).to_string())
+        .append_pair("end", &to_ns.div_ceil(1_000_000_000).to_string())
+        .append_pair("limit", &limit.to_string());
     let Some((_, body)) = query.get(url, "application/json").await? else {
         return Ok(Vec::new());
     };

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use readyroom_core::traces::{LatencyStats, Span};
+use readyroom_core::traces::Span;
 use sqlx::SqlitePool;
 
 use crate::{classify, migrations, open_database, Error, Result};
@@ -53,29 +53,7 @@ pub struct Removed {
     pub by_size: u64,
 }
 
-/// How long after a span starts its parent is given to arrive before the
-/// span counts as an orphan.
-pub const SETTLE_NS: u64 = 2 * 60 * 1_000_000_000;
-
-/// An environment's spans in a window, counted (see `SpanStore::window`).
-#[derive(Debug, Clone, Default)]
-pub struct WindowCounts {
-    pub last_span_start_ns: Option<u64>,
-    pub spans: u64,
-    /// Spans of parts that started at least `SETTLE_NS` before the
-    /// window's end, and how many of them are orphans.
-    pub settled_spans: u64,
-    pub orphans: u64,
-    pub server_spans: u64,
-    pub root_requests: u64,
-    pub root_failed: u64,
-    pub error_spans: u64,
-    pub error_spans_with_detail: u64,
-    /// SERVER span durations.
-    pub api: LatencyStats,
-    /// Database CLIENT span durations (`db.system` set).
-    pub db: LatencyStats,
-}
+pub use readyroom_core::traces::{WindowCounts, SETTLE_NS};
 
 #[derive(Debug, Clone)]
 pub struct SpanStore {
