@@ -1,7 +1,7 @@
 //! A batch split into trace parts: one per trace and environment it
 //! touches, each with the counts and ids its row keeps.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::sync::Arc;
 
 use readyroom_core::traces::{route_of, Span, SpanId, StatusCode, TraceId};

@@ -2,8 +2,8 @@
 //! into their tables in the batch's transaction: what the trace checks
 //! and per-route statistics read instead of the spans.
 
+use foldhash::HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use readyroom_core::traces::{
     has_error_detail, host_of, is_failed_request, is_llm, route_of, LatencyStats, Span, SpanKind,

@@ -4,7 +4,7 @@
 //! orphans resolved both ways) and the stored rollups it adds to read in
 //! one round trip; the parts and the merged rollups written in another.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use readyroom_core::traces::{SpanId, TraceId};
 use sqlx::{Row, Sqlite, SqliteConnection};
