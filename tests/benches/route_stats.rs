@@ -84,7 +84,7 @@ async fn main() {
                     ]),
                     events: Vec::new(),
                     links: Vec::new(),
-                    resource: Attributes::default(),
+                    resource: Default::default(),
                 }
             })
             .collect();

@@ -63,7 +63,8 @@ fn span(trace: u8, id: u8, parent: Option<u8>, service: &str, start_ms: u64, err
         resource: Attributes(vec![(
             "service.name".into(),
             readyroom_core::traces::Value::String(service.into()),
-        )]),
+        )])
+        .into(),
     }
 }
 

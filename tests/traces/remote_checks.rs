@@ -41,7 +41,7 @@ fn span(trace: u64, id: u8, parent: Option<u8>, start: u64, ms: u64) -> Span {
         attributes: Attributes::default(),
         events: Vec::new(),
         links: Vec::new(),
-        resource: Attributes(vec![text("service.name", "api")]),
+        resource: Attributes(vec![text("service.name", "api")]).into(),
     }
 }
 

@@ -622,7 +622,7 @@ async fn span_retention_keeps_the_configured_days_of_spans() {
         attributes: Attributes::default(),
         events: Vec::new(),
         links: Vec::new(),
-        resource: Attributes::default(),
+        resource: Default::default(),
     };
     let spans = [day(5, 1), day(4, 2), day(2, 3), day(0, 4)];
     {

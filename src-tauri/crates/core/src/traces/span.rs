@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -242,7 +243,10 @@ pub struct Span {
     pub attributes: Attributes,
     pub events: Vec<SpanEvent>,
     pub links: Vec<SpanLink>,
-    pub resource: Attributes,
+    /// Shared by every span of one resource (as OTLP sends them: the
+    /// resource once, then its spans), so a batch holds each resource
+    /// once, not a copy per span.
+    pub resource: Arc<Attributes>,
 }
 
 impl Span {

@@ -25,7 +25,7 @@ pub(super) fn span(n: u32, parent: Option<u32>, start: u64, end: u64) -> Span {
         attributes: Attributes::default(),
         events: Vec::new(),
         links: Vec::new(),
-        resource: Attributes::default(),
+        resource: Default::default(),
     }
 }
 
@@ -497,7 +497,8 @@ fn with_resource(pairs: &[(&str, &str)]) -> Span {
             .iter()
             .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
             .collect(),
-    );
+    )
+    .into();
     s
 }
 

@@ -70,12 +70,13 @@ pub const UNKNOWN_SERVICE: &str = "unknown_service";
 pub fn to_spans(request: ExportTraceServiceRequest) -> Decoded {
     let mut out = Decoded::default();
     for resource_spans in request.resource_spans {
-        let resource = attributes(
+        // One resource for all its spans.
+        let resource = std::sync::Arc::new(attributes(
             resource_spans
                 .resource
                 .map(|r| r.attributes)
                 .unwrap_or_default(),
-        );
+        ));
         let service = resource
             .str("service.name")
             .filter(|s| !s.is_empty())
@@ -93,7 +94,11 @@ pub fn to_spans(request: ExportTraceServiceRequest) -> Decoded {
     out
 }
 
-fn convert(span: otlp::Span, service: &str, resource: &Attributes) -> Result<Span, String> {
+fn convert(
+    span: otlp::Span,
+    service: &str,
+    resource: &std::sync::Arc<Attributes>,
+) -> Result<Span, String> {
     let trace_id = TraceId::from_bytes(&span.trace_id).ok_or_else(|| {
         format!(
             "a span's trace id must be 16 bytes, not all zero (got {} bytes)",

@@ -16,9 +16,9 @@ pub fn to_request(spans: &[Span]) -> ExportTraceServiceRequest {
     let mut groups: Vec<(&Attributes, Vec<otlp::Span>)> = Vec::new();
     for span in spans {
         let encoded = encode(span);
-        match groups.iter_mut().find(|(r, _)| *r == &span.resource) {
+        match groups.iter_mut().find(|(r, _)| **r == *span.resource) {
             Some((_, list)) => list.push(encoded),
-            None => groups.push((&span.resource, vec![encoded])),
+            None => groups.push((&*span.resource, vec![encoded])),
         }
     }
     ExportTraceServiceRequest {

@@ -71,10 +71,15 @@ pub(super) fn encode(spans: &[Span]) -> Result<Vec<u8>, String> {
     let mut resources: Vec<&Attributes> = Vec::new();
     let mut out = Vec::with_capacity(spans.len());
     for span in spans {
-        let resource = match resources.iter().position(|r| *r == &span.resource) {
+        // Spans of one batch share their resource: the pointer says so
+        // before the attributes are compared.
+        let resource = match resources
+            .iter()
+            .position(|r| std::ptr::eq(*r, &*span.resource) || **r == *span.resource)
+        {
             Some(i) => i,
             None => {
-                resources.push(&span.resource);
+                resources.push(&*span.resource);
                 resources.len() - 1
             }
         };
@@ -137,20 +142,17 @@ pub(super) fn decode(trace_id: TraceId, bytes: &[u8]) -> Result<Vec<Span>, Strin
         None => return Err("the body is empty".into()),
     };
     let body: BodyIn = postcard::from_bytes(plain).map_err(|e| e.to_string())?;
+    let resources: Vec<std::sync::Arc<Attributes>> = body
+        .resources
+        .into_iter()
+        .map(std::sync::Arc::new)
+        .collect();
     body.spans
         .into_iter()
         .map(|s| {
-            let resource = body
-                .resources
-                .get(s.resource as usize)
-                .cloned()
-                .ok_or_else(|| {
-                    format!(
-                        "span names resource {} of {}",
-                        s.resource,
-                        body.resources.len()
-                    )
-                })?;
+            let resource = resources.get(s.resource as usize).cloned().ok_or_else(|| {
+                format!("span names resource {} of {}", s.resource, resources.len())
+            })?;
             Ok(Span {
                 trace_id,
                 span_id: SpanId(s.span_id),
@@ -192,7 +194,8 @@ mod tests {
                 attributes: Attributes(vec![("http.route".into(), Value::String("/a".into()))]),
                 events: Vec::new(),
                 links: Vec::new(),
-                resource: Attributes(vec![("service.name".into(), Value::String("api".into()))]),
+                resource: Attributes(vec![("service.name".into(), Value::String("api".into()))])
+                    .into(),
             })
             .collect()
     }

@@ -21,7 +21,7 @@ fn span(trace: u8, id: u8, parent: Option<u8>, start_ms: u64, millis: u64) -> Sp
         attributes: Attributes(vec![("http.route".into(), Value::String("/things".into()))]),
         events: Vec::new(),
         links: Vec::new(),
-        resource: Attributes::default(),
+        resource: Default::default(),
     }
 }
 
