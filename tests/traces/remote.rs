@@ -158,6 +158,17 @@ fn tempo_json(spans: &[Span]) -> Value {
     serde_json::json!({ "batches": resources })
 }
 
+/// The request's TraceQL (`q`, else `default`), or why it is not.
+fn traceql_of(q: &HashMap<String, String>, default: &str) -> Result<traceql::Query, String> {
+    traceql::parse(q.get("q").map_or(default, String::as_str))
+        .map_err(|e| format!("invalid TraceQL: {e}"))
+}
+
+/// A Unix-seconds parameter.
+fn seconds(q: &HashMap<String, String>, key: &str) -> Option<u64> {
+    q.get(key).and_then(|v| v.parse().ok())
+}
+
 async fn tempo_search(
     State(b): State<Backend>,
     headers: HeaderMap,
@@ -166,16 +177,13 @@ async fn tempo_search(
     if let Some(failed) = b.note(&headers, q.clone()) {
         return failed;
     }
-    let selection = match traceql::parse(q.get("q").map_or("{ }", String::as_str)) {
+    let selection = match traceql_of(&q, "{ }") {
         Ok(query) => query.selection,
-        Err(e) => {
-            return (StatusCode::BAD_REQUEST, format!("invalid TraceQL: {e}")).into_response()
-        }
+        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
     };
-    let seconds = |key: &str| q.get(key).and_then(|v| v.parse::<u64>().ok());
     let (from, to) = (
-        seconds("start").unwrap_or(0) * 1_000_000_000,
-        seconds("end").map_or(u64::MAX, |s| s * 1_000_000_000),
+        seconds(&q, "start").unwrap_or(0) * 1_000_000_000,
+        seconds(&q, "end").map_or(u64::MAX, |s| s * 1_000_000_000),
     );
     let limit = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(20);
     // A trace is found when one of its spans matches; it is listed by its
@@ -227,15 +235,12 @@ async fn tempo_metrics(
         )
             .into_response();
     }
-    let query = match traceql::parse(q.get("q").map_or("", String::as_str)) {
+    let query = match traceql_of(&q, "") {
         Ok(query) if query.stage.is_some() => query,
         Ok(_) => return (StatusCode::BAD_REQUEST, "not a metrics query").into_response(),
-        Err(e) => {
-            return (StatusCode::BAD_REQUEST, format!("invalid TraceQL: {e}")).into_response()
-        }
+        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
     };
-    let seconds = |key: &str| q.get(key).and_then(|v| v.parse::<u64>().ok());
-    let (Some(start), Some(end)) = (seconds("start"), seconds("end")) else {
+    let (Some(start), Some(end)) = (seconds(&q, "start"), seconds(&q, "end")) else {
         return (StatusCode::BAD_REQUEST, "start and end are required").into_response();
     };
     let window = start * 1_000_000_000..=end * 1_000_000_000;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use readyroom_core::traces::{RouteAggregator, RouteStats, Trace, ALL_ROUTES};
+use readyroom_core::traces::{busiest_first, RouteAggregator, RouteStats, Trace, ALL_ROUTES};
 use readyroom_sources::trace_query::{Engine, Instant, QueryError, TraceQuery};
 
 use super::wire::StatsGrouping;
@@ -129,11 +129,7 @@ fn rows(groups: Groups, window_secs: f64) -> Vec<RouteStats> {
             }
         })
         .collect();
-    out.sort_by(|a, b| {
-        b.requests
-            .cmp(&a.requests)
-            .then_with(|| (&a.service, &a.route).cmp(&(&b.service, &b.route)))
-    });
+    busiest_first(&mut out);
     out
 }
 

@@ -29,7 +29,8 @@ pub use span::{
     StatusCode, TraceId, Value,
 };
 pub use stats::{
-    http_status, is_failed_request, route_of, LatencyStats, RouteAggregator, RouteStats, ALL_ROUTES,
+    busiest_first, http_status, is_failed_request, route_of, LatencyStats, RouteAggregator,
+    RouteStats, ALL_ROUTES,
 };
 pub use summary::{self_time_by_operation, self_times, summarize, SelfTime, TraceSummary};
 pub use tally::{WindowCounts, SETTLE_NS};

@@ -121,6 +121,16 @@ pub struct RouteStats {
     pub p99_ms: f64,
 }
 
+/// Sorts rows busiest first (then by service and route, so equal rows
+/// keep one order).
+pub fn busiest_first(rows: &mut [RouteStats]) {
+    rows.sort_by(|a, b| {
+        b.requests
+            .cmp(&a.requests)
+            .then_with(|| (&a.service, &a.route).cmp(&(&b.service, &b.route)))
+    });
+}
+
 /// The route of a row that sums all of a service's routes.
 pub const ALL_ROUTES: &str = "*";
 
@@ -236,11 +246,7 @@ impl RouteAggregator {
                 p99_ms: s.quantile_ms(0.99).unwrap_or(0.0),
             })
             .collect();
-        out.sort_by(|a, b| {
-            b.requests
-                .cmp(&a.requests)
-                .then_with(|| (&a.service, &a.route).cmp(&(&b.service, &b.route)))
-        });
+        busiest_first(&mut out);
         out
     }
 }
