@@ -240,20 +240,18 @@ async fn traces_stats_reads_tempo_metrics_per_route_and_a_sample_without_them() 
             "[environments.prod.traces]\ntempo_url = \"{}\"\ntoken_secret = \"prod/traces-token\"\n",
             server.url.join("tempo/").expect("url")
         ));
-        let stats = env
-            .run(&[
-                "--config",
-                config.to_str().expect("utf-8"),
-                "traces",
-                "stats",
-                "--env",
-                "prod",
-                "--since",
-                "3h",
-                "--format",
-                "json",
-            ])
-            .await;
+        let config = config.to_str().expect("utf-8");
+        let stats_as = |format: &'static str| {
+            let env = &env;
+            async move {
+                env.run(&[
+                    "--config", config, "traces", "stats", "--env", "prod", "--since", "3h",
+                    "--format", format,
+                ])
+                .await
+            }
+        };
+        let stats = stats_as("json").await;
         assert_eq!(stats.code, 0, "{}", stats.all_output());
         let view = stats.json();
         let routes = view["routes"].as_array().expect("routes");
@@ -286,18 +284,7 @@ async fn traces_stats_reads_tempo_metrics_per_route_and_a_sample_without_them() 
         } else {
             assert!(source.contains("rates unknown"), "{source}");
             assert!(a["requestsPerSecond"].is_null(), "{a}");
-            let table = env
-                .run(&[
-                    "--config",
-                    config.to_str().expect("utf-8"),
-                    "traces",
-                    "stats",
-                    "--env",
-                    "prod",
-                    "--since",
-                    "3h",
-                ])
-                .await;
+            let table = stats_as("table").await;
             assert!(
                 table.stdout.contains("a sample of the newest 40 traces"),
                 "{}",
