@@ -110,6 +110,24 @@ async fn totals(
     }
 }
 
+/// Where the window's figures came from, in words.
+fn source(place: &str, totals: &Result<Totals, String>, traces: usize) -> String {
+    match totals {
+        Ok(t) => {
+            let partial = if t.partial {
+                " (Tempo said the answer is partial)"
+            } else {
+                ""
+            };
+            format!(
+                "{place}: TraceQL metrics over the window{partial}; \
+                 orphans and error detail from a sample of {traces} traces"
+            )
+        }
+        Err(why) => format!("a sample of the newest {traces} traces from {place} ({why})"),
+    }
+}
+
 /// Whole traces, assembled.
 fn assembled(traces: Vec<Vec<Span>>) -> Vec<Trace> {
     traces.into_iter().filter_map(Trace::assemble).collect()
@@ -195,17 +213,8 @@ async fn gather(
     let detail = error_counts.as_ref().unwrap_or(&counts);
     let last_span_ns = recent.max(counts.last_span_start_ns);
 
-    let sampled = |traces: usize| {
-        match &totals {
-        Ok(t) => format!(
-            "{place}: TraceQL metrics over the window{}; orphans and error detail from a sample of {traces} traces",
-            if t.partial { " (Tempo said the answer is partial)" } else { "" }
-        ),
-        Err(why) => format!("a sample of the newest {traces} traces from {place} ({why})"),
-    }
-    };
     let spans = SpanWindow {
-        source: sampled(sample.len()),
+        source: source(&place, &totals, sample.len()),
         measured_at: now,
         window_hours,
         last_span_at: last_span_ns.and_then(from_unix_nanos),
