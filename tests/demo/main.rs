@@ -420,21 +420,32 @@ async fn the_score_drops_after_the_incident_drill_with_reasons() {
                 tokio::spawn(request)
             })
             .collect();
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        let metrics = client
-            .get(format!("{}/api/metrics", demo.base_url()))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        let gauge = |prefix: &str| {
+        // The burst needs its TLS handshakes before it queues (slow on a
+        // busy machine): the gauges are read until they show the queue,
+        // or for at most 10 s.
+        let read_gauge = |metrics: &str, prefix: &str| {
             metrics
                 .lines()
                 .find_map(|l| l.strip_prefix(prefix))
                 .and_then(|n| n.trim().parse::<u64>().ok())
         };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let metrics = loop {
+            let metrics = client
+                .get(format!("{}/api/metrics", demo.base_url()))
+                .send()
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("text");
+            let queued = read_gauge(&metrics, "demo_db_pool_waiting ").is_some_and(|w| w > 0);
+            if queued || std::time::Instant::now() > deadline {
+                break metrics;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let gauge = |prefix: &str| read_gauge(&metrics, prefix);
         assert_eq!(
             gauge("demo_db_pool_connections{state=\"in_use\"} "),
             Some(5),
