@@ -421,8 +421,8 @@ async fn the_score_drops_after_the_incident_drill_with_reasons() {
             })
             .collect();
         // The burst needs its TLS handshakes before it queues (slow on a
-        // busy machine): the gauges are read until they show the queue,
-        // or for at most 10 s.
+        // busy machine): the gauges are read until they show the pool
+        // saturated, or for at most 10 s.
         let read_gauge = |metrics: &str, prefix: &str| {
             metrics
                 .lines()
@@ -439,8 +439,12 @@ async fn the_score_drops_after_the_incident_drill_with_reasons() {
                 .text()
                 .await
                 .expect("text");
-            let queued = read_gauge(&metrics, "demo_db_pool_waiting ").is_some_and(|w| w > 0);
-            if queued || std::time::Instant::now() > deadline {
+            // Saturated: every connection in use (the pool opens them as
+            // needed, so a waiter can show before that) and some waiting.
+            let saturated = read_gauge(&metrics, "demo_db_pool_connections{state=\"in_use\"} ")
+                == Some(5)
+                && read_gauge(&metrics, "demo_db_pool_waiting ").is_some_and(|w| w > 0);
+            if saturated || std::time::Instant::now() > deadline {
                 break metrics;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
