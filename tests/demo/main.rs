@@ -71,6 +71,27 @@ async fn start(backend: &Backend, failure_rate: f64) -> (Demo, reqwest::Client) 
     (demo, client)
 }
 
+/// The demo's `/api/metrics` exposition.
+async fn metrics_of(demo: &Demo, client: &reqwest::Client) -> String {
+    client
+        .get(format!("{}/api/metrics", demo.base_url()))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text")
+}
+
+/// The value of the sample line starting with `prefix` (name and labels,
+/// then a space), as an integer.
+fn gauge(metrics: &str, prefix: &str) -> Option<u64> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .and_then(|n| n.trim().parse().ok())
+}
+
 fn workspace(demo: &Demo, tier: Tier) -> Workspace {
     demo.workspaces
         .iter()
@@ -235,19 +256,8 @@ async fn the_ai_route_retries_a_flaky_upstream_and_gives_up_clearly() {
                 .contains("failed after 4 attempt(s)"),
             "{problem}"
         );
-        let metrics = client
-            .get(format!("{}/api/metrics", demo.base_url()))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        let retries: u64 = metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("llm_retries_total "))
-            .and_then(|n| n.parse().ok())
-            .expect("llm_retries_total");
+        let metrics = metrics_of(&demo, &client).await;
+        let retries = gauge(&metrics, "llm_retries_total ").expect("llm_retries_total");
         assert!(retries >= 3, "{name}: {metrics}");
         demo.shutdown();
     }
@@ -423,40 +433,26 @@ async fn the_score_drops_after_the_incident_drill_with_reasons() {
         // The burst needs its TLS handshakes before it queues (slow on a
         // busy machine): the gauges are read until they show the pool
         // saturated, or for at most 10 s.
-        let read_gauge = |metrics: &str, prefix: &str| {
-            metrics
-                .lines()
-                .find_map(|l| l.strip_prefix(prefix))
-                .and_then(|n| n.trim().parse::<u64>().ok())
-        };
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         let metrics = loop {
-            let metrics = client
-                .get(format!("{}/api/metrics", demo.base_url()))
-                .send()
-                .await
-                .expect("metrics")
-                .text()
-                .await
-                .expect("text");
+            let metrics = metrics_of(&demo, &client).await;
             // Saturated: every connection in use (the pool opens them as
             // needed, so a waiter can show before that) and some waiting.
-            let saturated = read_gauge(&metrics, "demo_db_pool_connections{state=\"in_use\"} ")
+            let saturated = gauge(&metrics, "demo_db_pool_connections{state=\"in_use\"} ")
                 == Some(5)
-                && read_gauge(&metrics, "demo_db_pool_waiting ").is_some_and(|w| w > 0);
+                && gauge(&metrics, "demo_db_pool_waiting ").is_some_and(|w| w > 0);
             if saturated || std::time::Instant::now() > deadline {
                 break metrics;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        let gauge = |prefix: &str| read_gauge(&metrics, prefix);
         assert_eq!(
-            gauge("demo_db_pool_connections{state=\"in_use\"} "),
+            gauge(&metrics, "demo_db_pool_connections{state=\"in_use\"} "),
             Some(5),
             "{name}: the pool is saturated: {metrics}"
         );
         assert!(
-            gauge("demo_db_pool_waiting ").is_some_and(|w| w > 0),
+            gauge(&metrics, "demo_db_pool_waiting ").is_some_and(|w| w > 0),
             "{name}: requests wait for a connection: {metrics}"
         );
         for request in burst {

@@ -14,7 +14,9 @@ use readyroom_core::traces::{
     from_unix_nanos, unix_nanos, upstream_calls, Absorption, Span, SpanWindow, Trace, TraceFilter,
     UpstreamWindow, Upstreams, WindowCounts,
 };
-use readyroom_sources::trace_query::{Engine, Instant, QueryError, Search, TraceQuery};
+use readyroom_sources::trace_query::{
+    Engine, Instant, QueryError, Search, TraceQuery, FAILED_REQUEST,
+};
 use time::OffsetDateTime;
 
 /// How recent a span must be for the traces to count as flowing
@@ -45,12 +47,11 @@ struct Totals {
     partial: bool,
 }
 
-const SERVER: &str = "{ kind = server }";
-const ROOTS: &str = "{ kind = server && nestedSetParent < 0 }";
-/// A failed request, as `is_failed_request` says: status ERROR, or an
-/// HTTP status of 500 or more by either convention.
-const ROOTS_FAILED: &str = "{ kind = server && nestedSetParent < 0 && (status = error || span.http.response.status_code >= 500 || span.http.status_code >= 500) }";
-const DATABASE: &str = "{ kind = client && span.db.system != nil }";
+/// Selections the totals count (inside a TraceQL `{ }`).
+const SERVER: &str = "kind = server";
+const ROOTS: &str = "kind = server && nestedSetParent < 0";
+const DATABASE: &str = "kind = client && span.db.system != nil";
+/// Selections the focused samples read.
 const ERRORS: &str = "{ status = error }";
 const FAILED_CLIENTS: &str = "{ kind = client && status = error }";
 const ANY: &str = "{ }";
@@ -71,20 +72,20 @@ async fn totals(
     from_ns: u64,
     to_ns: u64,
 ) -> Result<Totals, Result<String, QueryError>> {
-    let counted = |q: &'static str| {
-        let q = format!("{q} | count_over_time()");
+    let counted = |selection: String| {
+        let q = format!("{{ {selection} }} | count_over_time()");
         async move { query.instant(&q, from_ns, to_ns).await }
     };
-    let p95 = |q: &'static str| {
-        let q = format!("{q} | quantile_over_time(duration, .95)");
+    let p95 = |selection: &str| {
+        let q = format!("{{ {selection} }} | quantile_over_time(duration, .95)");
         async move { query.instant(&q, from_ns, to_ns).await }
     };
     let answers = tokio::try_join!(
-        counted(SERVER),
-        counted(ROOTS),
-        counted(ROOTS_FAILED),
+        counted(SERVER.into()),
+        counted(ROOTS.into()),
+        counted(format!("{ROOTS} && {FAILED_REQUEST}")),
         p95(SERVER),
-        counted(DATABASE),
+        counted(DATABASE.into()),
         p95(DATABASE),
     );
     match answers {
@@ -99,13 +100,7 @@ async fn totals(
             db_spans: count(&db),
             db_p95_ms: p95_ms(&db_p95).filter(|_| count(&db) > 0),
         }),
-        // Metrics switched off, an older Tempo, an answer that does not
-        // read: a sample still can.
-        Err(
-            e @ (QueryError::Status { .. }
-            | QueryError::Malformed { .. }
-            | QueryError::Unsupported(_)),
-        ) => Err(Ok(e.to_string())),
+        Err(e) if e.no_aggregate() => Err(Ok(e.to_string())),
         Err(e) => Err(Err(e)),
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use readyroom_core::traces::{busiest_first, RouteAggregator, RouteStats, Trace, ALL_ROUTES};
-use readyroom_sources::trace_query::{Engine, Instant, QueryError, TraceQuery};
+use readyroom_sources::trace_query::{Engine, Instant, QueryError, TraceQuery, FAILED_REQUEST};
 
 use super::wire::StatsGrouping;
 
@@ -22,10 +22,10 @@ pub(crate) struct RemoteStats {
 const SERVICE: &str = "resource.service.name";
 
 /// A TraceQL selection of request spans, and the labels naming its groups
-/// (service, then route when grouped by route).
+/// (service, then route when grouped by route). Its failed requests are
+/// the same selection `&& FAILED_REQUEST`.
 struct Selection {
     spans: &'static str,
-    failed: &'static str,
     by: &'static [&'static str],
 }
 
@@ -34,19 +34,16 @@ struct Selection {
 const BY_ROUTE: [Selection; 2] = [
     Selection {
         spans: "kind = server && span.http.route != nil",
-        failed: "kind = server && span.http.route != nil && (status = error || span.http.response.status_code >= 500 || span.http.status_code >= 500)",
         by: &[SERVICE, "span.http.route"],
     },
     Selection {
         spans: "kind = server && span.http.route = nil",
-        failed: "kind = server && span.http.route = nil && (status = error || span.http.response.status_code >= 500 || span.http.status_code >= 500)",
         by: &[SERVICE, "name"],
     },
 ];
 
 const BY_SERVICE: [Selection; 1] = [Selection {
     spans: "kind = server",
-    failed: "kind = server && (status = error || span.http.response.status_code >= 500 || span.http.status_code >= 500)",
     by: &[SERVICE],
 }];
 
@@ -155,8 +152,8 @@ async fn metrics(
                 selection.spans
             )),
             ask(format!(
-                "{{ {} }} | count_over_time() by ({by_clause})",
-                selection.failed
+                "{{ {} && {FAILED_REQUEST} }} | count_over_time() by ({by_clause})",
+                selection.spans
             )),
             ask(format!(
                 "{{ {} }} | quantile_over_time(duration, .5, .95, .99) by ({by_clause})",
@@ -219,11 +216,7 @@ pub(crate) async fn stats(
                     source: format!("{place} (TraceQL metrics)"),
                 })
             }
-            Err(
-                e @ (QueryError::Status { .. }
-                | QueryError::Malformed { .. }
-                | QueryError::Unsupported(_)),
-            ) => format!("TraceQL metrics unavailable: {e}"),
+            Err(e) if e.no_aggregate() => format!("TraceQL metrics unavailable: {e}"),
             Err(e) => return Err(e),
         },
         Engine::Jaeger => "Jaeger has no aggregate query".to_string(),

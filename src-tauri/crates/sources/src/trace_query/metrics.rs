@@ -11,6 +11,24 @@ use serde::Deserialize;
 
 use super::{QueryError, TraceQuery};
 
+/// A failed request in TraceQL, as `is_failed_request` says: status
+/// ERROR, or an HTTP status of 500 or more by either convention.
+pub const FAILED_REQUEST: &str =
+    "(status = error || span.http.response.status_code >= 500 || span.http.status_code >= 500)";
+
+impl QueryError {
+    /// Tempo could not answer an aggregate query, but a sample of traces
+    /// still can: metrics switched off, an older Tempo, an answer that
+    /// does not read, or Jaeger. (Unreachable or refused: a sample would
+    /// meet the same.)
+    pub fn no_aggregate(&self) -> bool {
+        matches!(
+            self,
+            QueryError::Status { .. } | QueryError::Malformed { .. } | QueryError::Unsupported(_)
+        )
+    }
+}
+
 /// One series of an instant answer: its labels (strings; numbers as
 /// their text) and its value.
 #[derive(Debug, Clone, PartialEq)]

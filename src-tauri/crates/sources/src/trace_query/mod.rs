@@ -11,7 +11,7 @@ mod metrics;
 mod sample;
 mod tempo;
 
-pub use metrics::{Instant, Series};
+pub use metrics::{Instant, Series, FAILED_REQUEST};
 pub use sample::MAX_SAMPLE_TRACES;
 
 use readyroom_core::traces::{Span, TraceFilter, TraceId, TraceLine};
