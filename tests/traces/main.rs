@@ -10,3 +10,4 @@ mod remote_checks;
 mod service;
 mod traceql;
 mod volume;
+mod waterfall;

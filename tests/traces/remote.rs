@@ -17,7 +17,7 @@ use axum::Router;
 use base64::Engine as _;
 use prost::Message;
 use readyroom_core::traces::{
-    Attributes, Span, SpanId, SpanKind, StatusCode as Status, TraceFilter, TraceId,
+    AttributeMatch, Attributes, Span, SpanId, SpanKind, StatusCode as Status, TraceFilter, TraceId,
 };
 use readyroom_core::Sensitive;
 use serde_json::Value;
@@ -512,6 +512,28 @@ async fn tempo_search_and_trace_read_through_a_tempo_contract_server() {
         assert_eq!(seen.authorized, [true]);
         assert_eq!(seen.org, [Some("team-a".to_string())]);
     }
+    // A duration range and an attribute: a number is tried as a number
+    // and as text (TraceQL compares typed values).
+    tempo
+        .search(&window_with(TraceFilter {
+            max_duration_ns: Some(45_000_000),
+            attribute: Some(
+                AttributeMatch::parse("http.response.status_code=500").expect("key=value"),
+            ),
+            ..TraceFilter::default()
+        }))
+        .await
+        .expect("search");
+    assert_eq!(
+        server
+            .seen
+            .lock()
+            .expect("lock")
+            .queries
+            .last()
+            .expect("a query")["q"],
+        r#"{ trace:duration <= 45000us && (.http.response.status_code = "500" || .http.response.status_code = 500) }"#
+    );
     // Without conditions, newest first.
     let all = tempo.search(&window()).await.expect("search");
     let ids: Vec<String> = all.iter().map(|f| f.trace_id.to_string()).collect();
@@ -611,6 +633,18 @@ async fn jaeger_search_and_trace_read_through_a_jaeger_contract_server() {
             "no tenant header for Jaeger"
         );
     }
+
+    // Jaeger answers with whole traces: an attribute (here on a resource)
+    // is matched on them as the local store does.
+    let on_worker = jaeger
+        .search(&window_with(TraceFilter {
+            attribute: Some(AttributeMatch::parse("service.name=worker").expect("key=value")),
+            ..TraceFilter::default()
+        }))
+        .await
+        .expect("search");
+    assert_eq!(on_worker.len(), 1);
+    assert_eq!(on_worker[0].trace_id, stored()[2].trace_id);
 
     let spans = jaeger.trace(stored()[2].trace_id).await.expect("trace");
     assert_eq!(spans, stored()[2..].to_vec());

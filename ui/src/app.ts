@@ -7,11 +7,12 @@ import type { AppInfo } from './bindings/AppInfo';
 import { StatusBar } from './components/statusbar';
 import { Coming } from './views/coming';
 import { ScorecardView } from './views/scorecard';
+import { TracesView } from './views/traces';
 import { Settings } from './views/settings';
 
 export const AREAS = [
   { id: 'scorecard', label: 'Scorecard', ready: true },
-  { id: 'traces', label: 'Traces', ready: false },
+  { id: 'traces', label: 'Traces', ready: true },
   { id: 'pools', label: 'Pools', ready: false },
   { id: 'quotas', label: 'Quotas', ready: false },
   { id: 'deploys', label: 'Deploys', ready: false },
@@ -20,7 +21,8 @@ export const AREAS = [
 type AreaId = (typeof AREAS)[number]['id'];
 
 function routeFromHash(): AreaId {
-  const id = window.location.hash.replace(/^#\/?/, '');
+  // `#/traces?status=error`: the area, then the view's own state.
+  const id = window.location.hash.replace(/^#\/?/, '').split('?')[0];
   return (AREAS.find((a) => a.id === id)?.id ?? 'scorecard') as AreaId;
 }
 
@@ -103,6 +105,8 @@ export function App() {
     </section>`;
   } else if (!env) {
     view = html`<section class="panel"><h2>No environments</h2><p>Add an <code>[environments.NAME]</code> table to ${info.configPath}.</p></section>`;
+  } else if (area === 'traces') {
+    view = html`<${TracesView} environment=${env} theme=${theme} />`;
   } else {
     view = html`<${ScorecardView} environment=${env} theme=${theme} />`;
   }

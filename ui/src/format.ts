@@ -30,3 +30,15 @@ export function num(v: number): string {
 export function signed(v: number): string {
   return `${v > 0 ? '+' : ''}${num(v)}`;
 }
+
+/** A duration in microseconds as an operator reads it: µs, ms or s. */
+export function micros(us: number): string {
+  if (us < 1000) return `${Math.round(us)} µs`;
+  if (us < 1_000_000) return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)} ms`;
+  return `${(us / 1_000_000).toFixed(2)} s`;
+}
+
+/** The same from milliseconds. */
+export function millis(ms: number): string {
+  return micros(ms * 1000);
+}

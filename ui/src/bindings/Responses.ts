@@ -2,14 +2,18 @@
 import type { AppInfo } from "./AppInfo";
 import type { Chart } from "./Chart";
 import type { HistoryView } from "./HistoryView";
+import type { ReceiverStatus } from "./ReceiverStatus";
 import type { ScorecardView } from "./ScorecardView";
 import type { SecretRemoved } from "./SecretRemoved";
 import type { SecretSet } from "./SecretSet";
 import type { SecretsView } from "./SecretsView";
 import type { SourcesView } from "./SourcesView";
+import type { SpanDetail } from "./SpanDetail";
+import type { TraceColumns } from "./TraceColumns";
 import type { TraceComparisonView } from "./TraceComparisonView";
 import type { TraceExport } from "./TraceExport";
 import type { TraceListView } from "./TraceListView";
+import type { TraceSearchView } from "./TraceSearchView";
 import type { TraceStatsView } from "./TraceStatsView";
 import type { TraceView } from "./TraceView";
 
@@ -25,8 +29,12 @@ export interface Responses {
   set_secret: SecretSet;
   remove_secret: SecretRemoved;
   get_trace_stats: TraceStatsView;
+  get_receiver_status: ReceiverStatus;
   list_traces: TraceListView;
   get_trace: TraceView;
+  get_trace_columns: TraceColumns;
+  get_span: SpanDetail;
+  search_trace: TraceSearchView;
   export_trace: TraceExport;
   compare_traces: TraceComparisonView;
 }

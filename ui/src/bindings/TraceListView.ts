@@ -7,11 +7,16 @@ export type TraceListView = { environment: string,
  */
 source: string, windowMinutes: number, 
 /**
- * Newest first.
+ * Newest (or slowest) first.
  */
 traces: Array<TraceListRow>, 
 /**
  * When nothing is here but spans arrived without an environment: how
  * to attribute them.
  */
-attributionHint: string | null, };
+attributionHint: string | null, 
+/**
+ * What the list may leave out, when it may (an attribute filter
+ * that stopped reading).
+ */
+note: string | null, };

@@ -13,8 +13,9 @@ use crate::scorecard::{
 use crate::secrets::{self, SecretRemoved, SecretSet, SecretsView, SetSecretRequest};
 use crate::settings::{self, AppInfo};
 use crate::traces::{
-    self, TraceCompareRequest, TraceComparisonView, TraceExport, TraceListRequest, TraceListView,
-    TraceRequest, TraceStatsRequest, TraceStatsView, TraceView,
+    self, ReceiverStatus, SpanDetail, SpanRequest, TraceColumns, TraceCompareRequest,
+    TraceComparisonView, TraceExport, TraceListRequest, TraceListView, TraceRequest,
+    TraceSearchRequest, TraceSearchView, TraceStatsRequest, TraceStatsView, TraceView,
 };
 
 define_commands! {
@@ -39,10 +40,19 @@ define_commands! {
     remove_secret => RemoveSecret(SecretName) -> SecretRemoved = secrets::remove_secret;
     /// Requests per service and route over a window: rate, errors, p50/p95/p99.
     get_trace_stats => GetTraceStats(TraceStatsRequest) -> TraceStatsView = traces::handlers::get_trace_stats;
+    /// Where the OTLP receiver listens, or why it does not.
+    get_receiver_status => GetReceiverStatus(Empty) -> ReceiverStatus = traces::receiver_status::get_receiver_status;
     /// Traces of an environment, newest first, filtered.
     list_traces => ListTraces(TraceListRequest) -> TraceListView = traces::handlers::list_traces;
     /// One trace as a tree with its critical path.
     get_trace => GetTrace(TraceRequest) -> TraceView = traces::handlers::get_trace;
+    /// One trace for the waterfall: columns in tree order, laid out once.
+    get_trace_columns => GetTraceColumns(TraceRequest) -> TraceColumns = traces::handlers::get_trace_columns;
+    /// One span in full: attributes, events, links, resource.
+    get_span => GetSpan(SpanRequest) -> SpanDetail = traces::span_detail::get_span;
+    /// The spans of one trace whose name, attributes, events or resource
+    /// mention a text.
+    search_trace => SearchTrace(TraceSearchRequest) -> TraceSearchView = traces::search::search_trace;
     /// One trace as OTLP/JSON, for other tools.
     export_trace => ExportTrace(TraceRequest) -> TraceExport = traces::handlers::export_trace;
     /// Two traces of one operation side by side: matched spans with their

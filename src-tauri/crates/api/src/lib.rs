@@ -91,6 +91,7 @@ struct Inner {
     spans: tokio::sync::OnceCell<readyroom_store::SpanStore>,
     scorecard: scorecard::State,
     services: services::Services,
+    receiver: traces::receiver_status::StatusCell,
 }
 
 impl Api {
@@ -108,6 +109,7 @@ impl Api {
                 spans: tokio::sync::OnceCell::new(),
                 scorecard: scorecard::State::default(),
                 services: services::Services::default(),
+                receiver: Default::default(),
             }),
         }
     }
@@ -131,6 +133,10 @@ impl Api {
 
     fn now(&self) -> OffsetDateTime {
         (self.inner.host.clock)()
+    }
+
+    fn receiver_status(&self) -> &traces::receiver_status::StatusCell {
+        &self.inner.receiver
     }
 
     fn emit(&self, event: Event) {

@@ -111,13 +111,29 @@ pub struct TraceListArgs {
     /// Only traces lasting at least this long: 500ms, 2s.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub min_duration: Option<std::time::Duration>,
+    /// Only traces lasting at most this long.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub max_duration: Option<std::time::Duration>,
+    /// Only traces with a span carrying this attribute (on the span, an
+    /// event or its resource): http.response.status_code=500.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub attribute: Option<String>,
     /// How far back: 30m, 1h, 1d.
     #[arg(long, default_value = "1h", value_parser = parse_since)]
     pub since: std::time::Duration,
+    /// Newest first (start) or slowest first (duration).
+    #[arg(long, value_enum, default_value_t = SortArg::Start)]
+    pub sort: SortArg,
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub limit: u32,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortArg {
+    Start,
+    Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use spans::{Attributed, Removed, SpanStore, Stored, WindowCounts, SETTLE_NS};
+pub use spans::{
+    Attributed, Listed, Removed, SpanStore, Stored, WindowCounts, ATTRIBUTE_SCAN, SETTLE_NS,
+};
 
 use readyroom_core::evidence::UptimeHistory;
 use readyroom_core::scorecard::{Grade, Scorecard};

@@ -2,17 +2,18 @@
 
 use readyroom_core::traces::{
     compare, critical_path, critical_time, from_unix_nanos, how_to_attribute, self_times,
-    summarize, unix_nanos, upstream_calls, Issue, Span, SpanKind, Trace, TraceFilter, TraceId,
-    UpstreamCall, Upstreams,
+    summarize, unix_nanos, upstream_calls, AttributeMatch, Issue, Span, SpanKind, Trace,
+    TraceFilter, TraceId, TraceOrder, UpstreamCall, Upstreams,
 };
 use readyroom_sources::trace_query::Search;
-use readyroom_store::SpanStore;
+use readyroom_store::{Listed, SpanStore};
 
+use super::waterfall::{columns, TraceColumns};
 use super::wire::{
     AttemptRow, ComparedRow, ComparedTrace, SpanChange, SpanRow, StatsGrouping,
     TraceCompareRequest, TraceComparisonView, TraceExport, TraceListRequest, TraceListRow,
-    TraceListView, TraceRequest, TraceStatsRequest, TraceStatsView, TraceStatus, TraceView,
-    UpstreamCallRow,
+    TraceListView, TraceRequest, TraceSort, TraceStatsRequest, TraceStatsView, TraceStatus,
+    TraceView, UpstreamCallRow,
 };
 use super::{remote, remote_stats};
 use crate::{context, Api, ApiError, ErrorCode};
@@ -21,7 +22,7 @@ const DEFAULT_SINCE_MINUTES: u32 = 60;
 const DEFAULT_LIST_LIMIT: u32 = 50;
 const MAX_LIST_LIMIT: u32 = 10_000;
 
-fn rfc3339(nanos: u64) -> String {
+pub(super) fn rfc3339(nanos: u64) -> String {
     from_unix_nanos(nanos)
         .and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)
@@ -37,13 +38,28 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
         .to_string();
     let minutes = r.since_minutes.unwrap_or(DEFAULT_SINCE_MINUTES).max(1);
     let now = api.now();
+    let attribute = r
+        .attribute
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            AttributeMatch::parse(a)
+                .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, shown(&e)))
+        })
+        .transpose()?;
+    let nanos = |ms: f64| (ms.max(0.0) * 1_000_000.0) as u64;
     let filter = TraceFilter {
         service: r.service,
         route: r.route,
         failed: r.status.map(|s| s == TraceStatus::Error),
-        min_duration_ns: r
-            .min_duration_ms
-            .map_or(0, |ms| (ms.max(0.0) * 1_000_000.0) as u64),
+        min_duration_ns: r.min_duration_ms.map_or(0, nanos),
+        max_duration_ns: r.max_duration_ms.map(nanos),
+        attribute,
+        order: match r.sort {
+            Some(TraceSort::Duration) => TraceOrder::Slowest,
+            _ => TraceOrder::Newest,
+        },
         limit: r
             .limit
             .unwrap_or(DEFAULT_LIST_LIMIT)
@@ -55,19 +71,27 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
     );
     let remote = remote::source(api, &config, &environment).await?;
     let store = api.span_store().await?;
-    let lines = match (&remote, store) {
-        (Some(remote), _) => {
-            remote
+    let listed = match (&remote, store) {
+        (Some(remote), _) => Listed {
+            lines: remote
                 .search(&Search {
                     from_ns,
                     to_ns,
                     filter,
                 })
-                .await?
-        }
+                .await?,
+            scan_stopped_at: None,
+        },
         (None, Some(store)) => store.traces(&environment, from_ns, to_ns, &filter).await?,
-        (None, None) => Vec::new(),
+        (None, None) => Listed {
+            lines: Vec::new(),
+            scan_stopped_at: None,
+        },
     };
+    let note = listed.scan_stopped_at.map(|n| {
+        format!("the attribute filter read the spans of the first {n} traces in this order and stopped there; narrow the window or add another filter to reach the rest")
+    });
+    let lines = listed.lines;
     let traces: Vec<TraceListRow> = lines
         .into_iter()
         .map(|t| TraceListRow {
@@ -90,6 +114,7 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
         window_minutes: minutes,
         traces,
         attribution_hint,
+        note,
     })
 }
 
@@ -106,7 +131,7 @@ async fn attribution_hint(
     Ok((unattributed > 0).then(|| how_to_attribute(environment, unattributed)))
 }
 
-fn ms(nanos: u64) -> f64 {
+pub(super) fn ms(nanos: u64) -> f64 {
     nanos as f64 / 1_000_000.0
 }
 
@@ -163,7 +188,10 @@ pub(crate) async fn get_trace_stats(
 /// Every span of the trace a request names: from the local store, else
 /// from the environment's Tempo or Jaeger (the named environment, or the
 /// default one when there is one).
-async fn stored_trace(api: &Api, r: &TraceRequest) -> Result<(TraceId, Vec<Span>), ApiError> {
+pub(super) async fn stored_trace(
+    api: &Api,
+    r: &TraceRequest,
+) -> Result<(TraceId, Vec<Span>), ApiError> {
     let id: TraceId = r.trace_id.trim().parse().map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidRequest,
@@ -217,6 +245,16 @@ pub(crate) async fn get_trace(api: &Api, r: TraceRequest) -> Result<TraceView, A
     let trace = Trace::assemble(spans)
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "a stored trace had no spans"))?;
     Ok(view(&trace, &upstreams(api)))
+}
+
+pub(crate) async fn get_trace_columns(
+    api: &Api,
+    r: TraceRequest,
+) -> Result<TraceColumns, ApiError> {
+    let (_, spans) = stored_trace(api, &r).await?;
+    let trace = Trace::assemble(spans)
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "a stored trace had no spans"))?;
+    Ok(columns(&trace, &upstreams(api)))
 }
 
 pub(crate) async fn compare_traces(
@@ -291,12 +329,12 @@ pub(crate) async fn export_trace(api: &Api, r: TraceRequest) -> Result<TraceExpo
 }
 
 /// Input echoed in an error: printable, and not a page of it.
-fn shown(text: &str) -> String {
+pub(super) fn shown(text: &str) -> String {
     let text: String = text.chars().take(64).collect();
     readyroom_core::format::printable(&text)
 }
 
-fn kind_name(kind: SpanKind) -> &'static str {
+pub(super) fn kind_name(kind: SpanKind) -> &'static str {
     match kind {
         SpanKind::Unspecified => "unspecified",
         SpanKind::Internal => "internal",
@@ -307,7 +345,7 @@ fn kind_name(kind: SpanKind) -> &'static str {
     }
 }
 
-fn issue_text(issue: &Issue) -> String {
+pub(super) fn issue_text(issue: &Issue) -> String {
     match issue {
         Issue::DuplicateSpanId { span_id, copies } => {
             format!("span {span_id} arrived {copies} times; the first copy is shown")
@@ -330,7 +368,7 @@ fn issue_text(issue: &Issue) -> String {
 
 /// LLM calls, and the hosts any environment names as upstreams (a trace
 /// is read without choosing an environment).
-fn upstreams(api: &Api) -> Upstreams {
+pub(super) fn upstreams(api: &Api) -> Upstreams {
     let hosts = context::load_config(api)
         .map(|parsed| {
             parsed
@@ -345,7 +383,7 @@ fn upstreams(api: &Api) -> Upstreams {
     Upstreams::new(hosts)
 }
 
-fn call_row(trace: &Trace, call: &UpstreamCall) -> UpstreamCallRow {
+pub(super) fn call_row(trace: &Trace, call: &UpstreamCall) -> UpstreamCallRow {
     UpstreamCallRow {
         name: call.name.clone(),
         upstream: call.upstream.clone(),

@@ -5,17 +5,25 @@
 pub mod evidence;
 pub(crate) mod handlers;
 pub mod receiver;
+pub(crate) mod receiver_status;
 mod remote;
 mod remote_evidence;
 mod remote_stats;
+pub(crate) mod search;
 pub mod service;
+pub(crate) mod span_detail;
+mod waterfall;
 mod wire;
 
+pub use receiver_status::{Listening, ReceiverState, ReceiverStatus};
+pub use search::{TraceSearchRequest, TraceSearchView};
+pub use span_detail::{KeyValue, SpanDetail, SpanEventRow, SpanLinkRow, SpanRequest};
+pub use waterfall::TraceColumns;
 pub use wire::{
     AttemptRow, ComparedRow, ComparedTrace, SpanChange, SpanRow, StatsGrouping,
     TraceCompareRequest, TraceComparisonView, TraceExport, TraceListRequest, TraceListRow,
-    TraceListView, TraceRequest, TraceStatsRequest, TraceStatsView, TraceStatus, TraceView,
-    UpstreamCallRow,
+    TraceListView, TraceRequest, TraceSort, TraceStatsRequest, TraceStatsView, TraceStatus,
+    TraceView, UpstreamCallRow,
 };
 
 /// The span store's file, beside the run store's.

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use super::receiver::{
     attribution, open_sink, start_receivers, stop_all, Arrivals, Endpoint, ReceiverLimits,
 };
+use super::receiver_status::{Listening, ReceiverState, ReceiverStatus};
 use crate::events::Event;
 use crate::services::Service;
 use crate::Api;
@@ -37,6 +38,10 @@ impl Service for OtlpReceiver {
                 .unwrap_or_default();
             if !settings.enabled {
                 tracing::info!("the OTLP receiver is off ([settings.otlp] enabled = false)");
+                api.receiver_status().set(ReceiverStatus {
+                    state: ReceiverState::Off,
+                    ..ReceiverStatus::default()
+                });
                 return;
             }
             let rules = config.as_ref().map(attribution).unwrap_or_default();
@@ -46,6 +51,11 @@ impl Service for OtlpReceiver {
                 Ok(sink) => sink,
                 Err(message) => {
                     tracing::warn!("the OTLP receiver cannot open the span store: {message}");
+                    api.receiver_status().set(ReceiverStatus {
+                        state: ReceiverState::Failed,
+                        listening: Vec::new(),
+                        problems: vec![format!("the span store cannot be opened: {message}")],
+                    });
                     return;
                 }
             };
@@ -71,12 +81,27 @@ impl Service for OtlpReceiver {
                 limits,
             )
             .await;
-            for message in failed {
+            for message in &failed {
                 tracing::warn!("{message}");
             }
             for r in &running {
                 tracing::info!(address = %r.addr, "receiving {} traces", r.protocol());
             }
+            api.receiver_status().set(ReceiverStatus {
+                state: if running.is_empty() {
+                    ReceiverState::Failed
+                } else {
+                    ReceiverState::Running
+                },
+                listening: running
+                    .iter()
+                    .map(|r| Listening {
+                        protocol: r.protocol().to_string(),
+                        address: r.addr.to_string(),
+                    })
+                    .collect(),
+                problems: failed,
+            });
             if running.is_empty() {
                 return;
             }
@@ -90,6 +115,7 @@ impl Service for OtlpReceiver {
                     api.emit(Event::SpansReceived { environment, spans });
                 }
             }
+            api.receiver_status().set(ReceiverStatus::default());
             if let Err(e) = stop_all(running).await {
                 tracing::warn!("{e}");
             }

@@ -156,14 +156,33 @@ pub struct TraceListRequest {
     #[serde(default)]
     #[ts(optional)]
     pub min_duration_ms: Option<f64>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub max_duration_ms: Option<f64>,
+    /// `key=value`: only traces with a span (its attributes, events or
+    /// resource) carrying that attribute.
+    #[serde(default)]
+    #[ts(optional)]
+    pub attribute: Option<String>,
     /// How far back, in minutes (default 60).
     #[serde(default)]
     #[ts(optional)]
     pub since_minutes: Option<u32>,
+    /// `start` (newest first, the default) or `duration` (slowest first).
+    #[serde(default)]
+    #[ts(optional)]
+    pub sort: Option<TraceSort>,
     /// At most this many (default 50).
     #[serde(default)]
     #[ts(optional)]
     pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum TraceSort {
+    Start,
+    Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
@@ -180,11 +199,14 @@ pub struct TraceListView {
     /// Where the traces were read: "the local span store", or "Tempo at URL".
     pub source: String,
     pub window_minutes: u32,
-    /// Newest first.
+    /// Newest (or slowest) first.
     pub traces: Vec<TraceListRow>,
     /// When nothing is here but spans arrived without an environment: how
     /// to attribute them.
     pub attribution_hint: Option<String>,
+    /// What the list may leave out, when it may (an attribute filter
+    /// that stopped reading).
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -1,13 +1,13 @@
 //! `readyroom traces list|stats|show|compare`: the traces Readyroom received.
 
 use readyroom_api::traces::{
-    StatsGrouping, TraceCompareRequest, TraceListRequest, TraceRequest, TraceStatsRequest,
-    TraceStatus,
+    StatsGrouping, TraceCompareRequest, TraceListRequest, TraceRequest, TraceSort,
+    TraceStatsRequest, TraceStatus,
 };
 
 use crate::args::{
-    ByArg, Format, Global, ShowFormat, StatusArg, TraceCompareArgs, TraceListArgs, TraceShowArgs,
-    TraceStatsArgs,
+    ByArg, Format, Global, ShowFormat, SortArg, StatusArg, TraceCompareArgs, TraceListArgs,
+    TraceShowArgs, TraceStatsArgs,
 };
 use crate::exit::{self, Failure};
 use crate::{app, render};
@@ -24,7 +24,13 @@ pub async fn list(global: &Global, args: TraceListArgs) -> Result<u8, Failure> {
                 StatusArg::Error => TraceStatus::Error,
             }),
             min_duration_ms: args.min_duration.map(|d| d.as_secs_f64() * 1_000.0),
+            max_duration_ms: args.max_duration.map(|d| d.as_secs_f64() * 1_000.0),
+            attribute: args.attribute,
             since_minutes: Some(u32::try_from(args.since.as_secs() / 60).unwrap_or(u32::MAX)),
+            sort: Some(match args.sort {
+                SortArg::Start => TraceSort::Start,
+                SortArg::Duration => TraceSort::Duration,
+            }),
             limit: Some(args.limit),
         })
         .await?;

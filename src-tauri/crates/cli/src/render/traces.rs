@@ -232,8 +232,11 @@ pub fn trace_list(view: &TraceListView, format: Format) -> String {
                 view.environment, view.window_minutes, view.source
             ),
             None => format!(
-                "No traces from {} in the last {} min match in {}.\n",
-                view.environment, view.window_minutes, view.source
+                "No traces from {} in the last {} min match in {}.\n{}",
+                view.environment,
+                view.window_minutes,
+                view.source,
+                note(view)
             ),
         };
     }
@@ -267,9 +270,17 @@ pub fn trace_list(view: &TraceListView, format: Format) -> String {
         ]);
     }
     format!(
-        "Traces of {} from {}:\n{t}\n",
-        view.environment, view.source
+        "Traces of {} from {}:\n{t}\n{}",
+        view.environment,
+        view.source,
+        note(view)
     )
+}
+
+fn note(view: &TraceListView) -> String {
+    view.note
+        .as_ref()
+        .map_or_else(String::new, |n| format!("Note: {n}.\n"))
 }
 
 /// A count the source may not give (Tempo's search does not count spans).

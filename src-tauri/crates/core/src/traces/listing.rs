@@ -1,7 +1,7 @@
 //! What a trace list asks for and answers with, the same whether the
 //! traces come from the local span store or from Tempo or Jaeger.
 
-use super::TraceId;
+use super::{Span, TraceId};
 
 /// Which traces a list shows.
 #[derive(Debug, Clone, Default)]
@@ -13,7 +13,65 @@ pub struct TraceFilter {
     /// `Some(true)`: only traces with an ERROR span; `Some(false)`: only without.
     pub failed: Option<bool>,
     pub min_duration_ns: u64,
+    pub max_duration_ns: Option<u64>,
+    /// Only traces with a span carrying this attribute (on the span, one
+    /// of its events or its resource), the value compared as text.
+    pub attribute: Option<AttributeMatch>,
+    pub order: TraceOrder,
     pub limit: u32,
+}
+
+impl TraceFilter {
+    /// Whether a trace's duration is inside the filter's range.
+    pub fn duration_fits(&self, duration_ns: u64) -> bool {
+        duration_ns >= self.min_duration_ns
+            && self.max_duration_ns.is_none_or(|max| duration_ns <= max)
+    }
+}
+
+/// `key=value`: an attribute equal to a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeMatch {
+    pub key: String,
+    pub value: String,
+}
+
+impl AttributeMatch {
+    /// `key=value` (the first `=` splits; spaces around the key are trimmed).
+    pub fn parse(text: &str) -> Result<AttributeMatch, String> {
+        match text.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => Ok(AttributeMatch {
+                key: key.trim().to_string(),
+                value: value.to_string(),
+            }),
+            _ => Err(format!(
+                "'{text}' is not an attribute filter: write key=value, for example http.response.status_code=500"
+            )),
+        }
+    }
+
+    /// Whether any of `spans` carries the attribute.
+    pub fn any(&self, spans: &[Span]) -> bool {
+        let equal = |attributes: &super::Attributes| {
+            attributes
+                .0
+                .iter()
+                .any(|(k, v)| *k == self.key && v.to_string() == self.value)
+        };
+        spans.iter().any(|s| {
+            equal(&s.attributes)
+                || equal(&s.resource)
+                || s.events.iter().any(|e| equal(&e.attributes))
+        })
+    }
+}
+
+/// Which traces a limited list keeps, and its order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TraceOrder {
+    #[default]
+    Newest,
+    Slowest,
 }
 
 /// A trace in one line.

@@ -20,7 +20,7 @@ pub use attribution::{environment_of, how_to_attribute, Attribution, ENVIRONMENT
 pub use compare::{compare, ComparedSpan, Comparison};
 pub use critical_path::{critical_path, critical_time, Segment};
 pub use evidence::{has_error_detail, SpanWindow, UpstreamWindow, SPANS, UPSTREAM_CALLS};
-pub use listing::{TraceFilter, TraceLine};
+pub use listing::{AttributeMatch, TraceFilter, TraceLine, TraceOrder};
 pub use llm::{
     host_of, is_llm, upstream_calls, Absorption, Attempt, AttemptOutcome, UpstreamCall, Upstreams,
 };

@@ -189,6 +189,40 @@ impl Value {
     }
 }
 
+/// As an operator reads it: strings bare, arrays and maps in brackets,
+/// bytes in hex.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::String(s) => f.write_str(s),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Double(d) => write!(f, "{d}"),
+            Value::Bytes(b) => write_hex(b, f),
+            Value::Array(items) => {
+                f.write_str("[")?;
+                for (n, item) in items.iter().enumerate() {
+                    if n > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Map(entries) => {
+                f.write_str("{")?;
+                for (n, (key, value)) in entries.iter().enumerate() {
+                    if n > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{key}: {value}")?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
+
 /// Key-value pairs in their received order (OTLP allows repeats; the first
 /// wins on lookup, as the specification's SDKs keep the first).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -558,3 +558,76 @@ fn route_aggregators_merge_as_if_they_had_seen_every_request() {
     even.merge(odd);
     assert_eq!(even.finish(60.0), all.finish(60.0));
 }
+
+#[test]
+fn an_attribute_filter_is_key_equals_value_compared_as_text_on_spans_events_and_resources() {
+    let parsed = AttributeMatch::parse(" http.response.status_code =500").expect("parses");
+    assert_eq!(
+        (parsed.key.as_str(), parsed.value.as_str()),
+        ("http.response.status_code", "500")
+    );
+    // The first `=` splits: a value may hold more.
+    assert_eq!(AttributeMatch::parse("q=a=b").expect("parses").value, "a=b");
+    for bad in ["no equals", "=value", "  =x"] {
+        let err = AttributeMatch::parse(bad).expect_err(bad);
+        assert!(err.contains("key=value"), "{err}");
+    }
+
+    let mut on_span = span(1, None, 0, 10);
+    on_span.attributes = Attributes(vec![("http.response.status_code".into(), Value::Int(500))]);
+    let mut on_event = span(2, None, 0, 10);
+    on_event.events = vec![SpanEvent {
+        time_unix_nano: 5,
+        name: "exception".into(),
+        attributes: Attributes(vec![(
+            "exception.type".into(),
+            Value::String("Timeout".into()),
+        )]),
+    }];
+    let mut on_resource = span(3, None, 0, 10);
+    on_resource.resource = std::sync::Arc::new(Attributes(vec![(
+        "cloud.region".into(),
+        Value::String("eu-west-1".into()),
+    )]));
+    let matches = |text: &str, s: &Span| {
+        AttributeMatch::parse(text)
+            .expect("parses")
+            .any(std::slice::from_ref(s))
+    };
+    assert!(matches("http.response.status_code=500", &on_span));
+    assert!(!matches("http.response.status_code=50", &on_span));
+    assert!(matches("exception.type=Timeout", &on_event));
+    assert!(matches("cloud.region=eu-west-1", &on_resource));
+    assert!(!matches("cloud.region=eu-west-1", &on_span));
+}
+
+#[test]
+fn values_read_as_an_operator_writes_them() {
+    let shown = Value::Map(vec![
+        ("ok".into(), Value::Bool(true)),
+        (
+            "list".into(),
+            Value::Array(vec![
+                Value::Int(1),
+                Value::Double(2.5),
+                Value::String("x".into()),
+            ]),
+        ),
+        ("raw".into(), Value::Bytes(vec![0xde, 0xad])),
+    ])
+    .to_string();
+    assert_eq!(shown, "{ok: true, list: [1, 2.5, x], raw: dead}");
+}
+
+#[test]
+fn a_duration_range_includes_both_ends() {
+    let filter = TraceFilter {
+        min_duration_ns: 10,
+        max_duration_ns: Some(20),
+        ..TraceFilter::default()
+    };
+    assert!(!filter.duration_fits(9));
+    assert!(filter.duration_fits(10) && filter.duration_fits(20));
+    assert!(!filter.duration_fits(21));
+    assert!(TraceFilter::default().duration_fits(u64::MAX));
+}

@@ -47,14 +47,19 @@ pub(super) async fn search(
     search: &Search,
 ) -> Result<Vec<TraceLine>, QueryError> {
     let filter = &search.filter;
-    let found = traces(query, search).await?;
+    let mut found = traces(query, search).await?;
+    // Jaeger's tag search is per span and exact on strings; the spans are
+    // here whole, so the attribute is matched as the local store does.
+    if let Some(attribute) = &filter.attribute {
+        found.retain(|spans| attribute.any(spans));
+    }
     Ok(summarize(found, filter.route.as_deref())
         .into_iter()
         .filter(|f: &TraceLine| {
             filter
                 .failed
                 .is_none_or(|failed| (f.error_spans.unwrap_or(0) > 0) == failed)
-                && f.duration_ns >= filter.min_duration_ns
+                && filter.duration_fits(f.duration_ns)
         })
         .collect())
 }

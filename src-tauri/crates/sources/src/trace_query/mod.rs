@@ -14,7 +14,7 @@ mod tempo;
 pub use metrics::{Instant, Series, FAILED_REQUEST};
 pub use sample::MAX_SAMPLE_TRACES;
 
-use readyroom_core::traces::{Span, TraceFilter, TraceId, TraceLine};
+use readyroom_core::traces::{Span, TraceFilter, TraceId, TraceLine, TraceOrder};
 use readyroom_core::Sensitive;
 use url::Url;
 
@@ -150,13 +150,23 @@ impl TraceQuery {
         self.base.as_str()
     }
 
-    /// Traces matching `search`, newest first, at most `search.filter.limit`.
+    /// Traces matching `search`, newest (or slowest) first, at most
+    /// `search.filter.limit`. Slowest is among the traces the engine
+    /// answers with, which are its newest.
     pub async fn search(&self, search: &Search) -> Result<Vec<TraceLine>, QueryError> {
         let mut found = match self.engine {
             Engine::Tempo => tempo::search(self, search).await?,
             Engine::Jaeger => jaeger::search(self, search).await?,
         };
-        found.sort_by_key(|t| std::cmp::Reverse(t.start_ns));
+        match search.filter.order {
+            TraceOrder::Newest => found.sort_by_key(|t| std::cmp::Reverse(t.start_ns)),
+            TraceOrder::Slowest => found.sort_by_key(|t| {
+                (
+                    std::cmp::Reverse(t.duration_ns),
+                    std::cmp::Reverse(t.start_ns),
+                )
+            }),
+        }
         found.truncate(search.filter.limit as usize);
         Ok(found)
     }

@@ -70,10 +70,34 @@ pub(super) fn traceql(search: &Search) -> Result<String, QueryError> {
             filter.min_duration_ns.div_ceil(1_000)
         ));
     }
+    if let Some(max) = filter.max_duration_ns {
+        conditions.push(format!("trace:duration <= {}us", max / 1_000));
+    }
+    if let Some(attribute) = &filter.attribute {
+        conditions.push(attribute_condition(&attribute.key, &attribute.value)?);
+    }
     Ok(if conditions.is_empty() {
         "{}".into()
     } else {
         format!("{{ {} }}", conditions.join(" && "))
+    })
+}
+
+/// `.key = value` on a span or its resource: TraceQL compares typed
+/// values, so a number or a boolean is also tried as such.
+fn attribute_condition(key: &str, value: &str) -> Result<String, QueryError> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':');
+    if !key.chars().all(plain) {
+        return Err(QueryError::Unsupported(format!(
+            "the attribute '{key}' cannot be searched in Tempo: TraceQL attribute names here are letters, digits and . _ - / :"
+        )));
+    }
+    let text = format!(".{key} = {}", quoted(value));
+    let typed = value.parse::<f64>().is_ok_and(f64::is_finite) || matches!(value, "true" | "false");
+    Ok(if typed {
+        format!("({text} || .{key} = {value})")
+    } else {
+        text
     })
 }
 

@@ -53,6 +53,7 @@ pub struct Removed {
     pub by_size: u64,
 }
 
+pub use read::{Listed, ATTRIBUTE_SCAN};
 pub use readyroom_core::traces::{WindowCounts, SETTLE_NS};
 
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! from the rollups (whole minutes: a window's edges are rounded out to
 //! the minute) and the integrity counts from the parts' covering index.
 
-use readyroom_core::traces::{LatencyStats, Span, TraceFilter, TraceId, TraceLine};
+use readyroom_core::traces::{LatencyStats, Span, TraceFilter, TraceId, TraceLine, TraceOrder};
 use sqlx::Row;
 
 use super::rollups::{decode_buckets, minute_of};
@@ -22,6 +22,18 @@ pub(super) fn minutes(from_ns: u64, to_ns: u64) -> (i64, i64) {
 /// many hosts).
 fn hosts_json(hosts: &[String]) -> String {
     serde_json::Value::from(hosts.to_vec()).to_string()
+}
+
+/// The most candidate traces an attribute filter reads the spans of.
+pub const ATTRIBUTE_SCAN: u32 = 5_000;
+
+/// A trace list, and where an attribute filter stopped reading.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub lines: Vec<TraceLine>,
+    /// Set when the attribute filter read this many traces' spans and
+    /// found fewer than the limit: older (or quicker) ones were not read.
+    pub scan_stopped_at: Option<u32>,
 }
 
 impl SpanStore {
@@ -46,16 +58,61 @@ impl SpanStore {
         Ok(spans)
     }
 
-    /// Traces with parts starting in `[from_ns, to_ns)`, newest first,
-    /// with their entry span (the earliest span without a parent).
+    /// Traces with parts starting in `[from_ns, to_ns)`, newest (or
+    /// slowest) first, with their entry span (the earliest span without a
+    /// parent). No index holds attributes: an attribute filter reads the
+    /// spans of the candidates in order until `limit` match, at most
+    /// [`ATTRIBUTE_SCAN`] of them, and says when it stopped there.
     pub async fn traces(
         &self,
         environment: &str,
         from_ns: u64,
         to_ns: u64,
         filter: &TraceFilter,
+    ) -> Result<Listed> {
+        let Some(attribute) = &filter.attribute else {
+            let lines = self
+                .trace_lines(environment, from_ns, to_ns, filter, filter.limit)
+                .await?;
+            return Ok(Listed {
+                lines,
+                scan_stopped_at: None,
+            });
+        };
+        let candidates = self
+            .trace_lines(environment, from_ns, to_ns, filter, ATTRIBUTE_SCAN)
+            .await?;
+        let mut lines = Vec::new();
+        for line in &candidates {
+            if attribute.any(&self.trace(line.trace_id).await?) {
+                lines.push(line.clone());
+                if lines.len() >= filter.limit as usize {
+                    break;
+                }
+            }
+        }
+        let full =
+            candidates.len() >= ATTRIBUTE_SCAN as usize && lines.len() < filter.limit as usize;
+        Ok(Listed {
+            lines,
+            scan_stopped_at: full.then_some(ATTRIBUTE_SCAN),
+        })
+    }
+
+    async fn trace_lines(
+        &self,
+        environment: &str,
+        from_ns: u64,
+        to_ns: u64,
+        filter: &TraceFilter,
+        limit: u32,
     ) -> Result<Vec<TraceLine>> {
-        let rows = sqlx::query(
+        // The order is one of two fixed clauses, never text from a request.
+        let order = match filter.order {
+            TraceOrder::Newest => "t.start_ns DESC",
+            TraceOrder::Slowest => "t.end_ns - t.start_ns DESC, t.start_ns DESC",
+        };
+        let sql = format!(
             "WITH t AS ( \
                SELECT trace_id, min(start_ns) AS start_ns, max(end_ns) AS end_ns, \
                       sum(spans) AS spans, sum(error_spans) AS errors \
@@ -68,22 +125,27 @@ impl SpanStore {
                AND x.entry_start_ns IS NOT NULL ORDER BY x.entry_start_ns LIMIT 1) \
              WHERE (? IS NULL OR r.entry_service = ?) AND (? IS NULL OR r.entry_route = ?) \
                AND (? IS NULL OR (t.errors > 0) = ?) AND t.end_ns - t.start_ns >= ? \
-             ORDER BY t.start_ns DESC LIMIT ?",
-        )
-        .bind(environment)
-        .bind(nanos(from_ns))
-        .bind(nanos(to_ns))
-        .bind(filter.service.as_deref())
-        .bind(filter.service.as_deref())
-        .bind(filter.route.as_deref())
-        .bind(filter.route.as_deref())
-        .bind(filter.failed)
-        .bind(filter.failed)
-        .bind(nanos(filter.min_duration_ns))
-        .bind(i64::from(filter.limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| self.classify(e))?;
+               AND (? IS NULL OR t.end_ns - t.start_ns <= ?) \
+             ORDER BY {order} LIMIT ?"
+        );
+        let max = filter.max_duration_ns.map(nanos);
+        let rows = sqlx::query(&sql)
+            .bind(environment)
+            .bind(nanos(from_ns))
+            .bind(nanos(to_ns))
+            .bind(filter.service.as_deref())
+            .bind(filter.service.as_deref())
+            .bind(filter.route.as_deref())
+            .bind(filter.route.as_deref())
+            .bind(filter.failed)
+            .bind(filter.failed)
+            .bind(nanos(filter.min_duration_ns))
+            .bind(max)
+            .bind(max)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.classify(e))?;
         Ok(rows
             .iter()
             .filter_map(|row| {

@@ -258,7 +258,7 @@ async fn a_window_counts_what_the_trace_checks_read() {
 
 #[tokio::test]
 async fn traces_are_listed_newest_first_with_their_entry_span_and_filters() {
-    use readyroom_core::traces::TraceFilter;
+    use readyroom_core::traces::{AttributeMatch, TraceFilter, TraceOrder};
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SpanStore::open(&dir.path().join("spans.db"))
         .await
@@ -291,6 +291,7 @@ async fn traces_are_listed_newest_first_with_their_entry_span_and_filters() {
                 )
                 .await
                 .expect("list")
+                .lines
                 .into_iter()
                 .map(|t| t.trace_id.0[0])
                 .collect::<Vec<u8>>()
@@ -308,7 +309,8 @@ async fn traces_are_listed_newest_first_with_their_entry_span_and_filters() {
             },
         )
         .await
-        .expect("list");
+        .expect("list")
+        .lines;
     let first = all.iter().find(|t| t.trace_id.0[0] == 1).expect("trace 1");
     assert_eq!((first.spans, first.error_spans), (Some(2), Some(1)));
     assert_eq!(first.duration_ns, 900 * 1_000_000);
@@ -366,7 +368,54 @@ async fn traces_are_listed_newest_first_with_their_entry_span_and_filters() {
         )
         .await
         .expect("list");
-    assert_eq!(one.len(), 1);
+    assert_eq!(one.lines.len(), 1);
+    assert_eq!(one.scan_stopped_at, None);
+    assert_eq!(
+        list(TraceFilter {
+            max_duration_ns: Some(50 * 1_000_000),
+            ..Default::default()
+        })
+        .await,
+        vec![3, 2]
+    );
+    assert_eq!(
+        list(TraceFilter {
+            order: TraceOrder::Slowest,
+            ..Default::default()
+        })
+        .await,
+        vec![1, 2, 3]
+    );
+    // Trace 2's entry span has http.route "/"; the others "/things".
+    let route = |value: &str| AttributeMatch {
+        key: "http.route".into(),
+        value: value.into(),
+    };
+    assert_eq!(
+        list(TraceFilter {
+            attribute: Some(route("/")),
+            ..Default::default()
+        })
+        .await,
+        vec![2]
+    );
+    assert_eq!(
+        list(TraceFilter {
+            attribute: Some(route("/things")),
+            order: TraceOrder::Slowest,
+            ..Default::default()
+        })
+        .await,
+        vec![1, 3]
+    );
+    assert_eq!(
+        list(TraceFilter {
+            attribute: Some(route("/nowhere")),
+            ..Default::default()
+        })
+        .await,
+        Vec::<u8>::new()
+    );
 }
 
 /// Requests per route come from per-minute rollups kept at insert time:
@@ -468,7 +517,8 @@ async fn a_trace_over_several_batches_is_one_trace_and_late_parents_resolve_orph
             },
         )
         .await
-        .expect("list");
+        .expect("list")
+        .lines;
     let one = listed
         .iter()
         .find(|t| t.trace_id == TraceId([1; 16]))

@@ -1,0 +1,171 @@
+// The trace list: filters (kept in the URL), newest or slowest first, and
+// new traces arriving live without moving the rows under the pointer.
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { call, CommandError, onEvent } from '../../backend';
+import type { TraceListRequest } from '../../bindings/TraceListRequest';
+import type { TraceListView } from '../../bindings/TraceListView';
+import { ago, millis, stamp } from '../../format';
+import { NoTraces } from './empty';
+import type { TracesState } from './state';
+
+export const WINDOWS: [number, string][] = [
+  [15, 'last 15 min'],
+  [60, 'last hour'],
+  [360, 'last 6 h'],
+  [1440, 'last 24 h'],
+  [10080, 'last 7 days'],
+];
+
+function request(environment: string, s: TracesState): TraceListRequest {
+  const number = (text: string) => (text.trim() && Number.isFinite(Number(text)) ? Number(text) : undefined);
+  return {
+    environment,
+    service: s.service.trim() || undefined,
+    route: s.route.trim() || undefined,
+    status: s.status || undefined,
+    minDurationMs: number(s.minMs),
+    maxDurationMs: number(s.maxMs),
+    attribute: s.attr.trim() || undefined,
+    sinceMinutes: s.since,
+    sort: s.sort,
+    limit: 200,
+  };
+}
+
+export function TraceList({
+  environment,
+  state,
+  onChange,
+  onOpen,
+}: {
+  environment: string;
+  state: TracesState;
+  onChange: (next: TracesState) => void;
+  onOpen: (traceId: string) => void;
+}) {
+  const [view, setView] = useState<TraceListView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [pending, setPending] = useState(0);
+  const hovering = useRef(false);
+  const latest = useRef(0);
+
+  // Text filters apply a moment after typing stops; the rest at once.
+  const key = JSON.stringify(request(environment, state));
+  const load = (replace: boolean) => {
+    const ticket = ++latest.current;
+    setLoading(true);
+    call('list_traces', JSON.parse(key) as TraceListRequest)
+      .then((v) => {
+        if (ticket !== latest.current) return;
+        setView(v);
+        setError(null);
+        if (replace) setPending(0);
+      })
+      .catch((e) => ticket === latest.current && setError(e instanceof CommandError ? e.message : String(e)))
+      .finally(() => ticket === latest.current && setLoading(false));
+  };
+  useEffect(() => {
+    const timer = setTimeout(() => load(true), 250);
+    return () => clearTimeout(timer);
+  }, [key]);
+
+  // Spans arriving for this environment: refresh, unless the pointer is on
+  // the list (then say how many arrived and let the operator show them).
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = onEvent((e) => {
+      if (e.type !== 'spansReceived' || (e.environment !== environment && e.environment !== null)) return;
+      if (hovering.current) {
+        setPending((n) => n + e.spans);
+        return;
+      }
+      clearTimeout(timer);
+      timer = setTimeout(() => load(true), 500);
+    });
+    return () => {
+      stop();
+      clearTimeout(timer);
+    };
+  }, [key, environment]);
+
+  const set = (patch: Partial<TracesState>) => onChange({ ...state, ...patch });
+  const longest = Math.max(1, ...(view?.traces.map((t) => t.durationMs) ?? [1]));
+  const filtered = Boolean(state.service || state.route || state.status || state.minMs || state.maxMs || state.attr);
+
+  return html`
+    <section class="trace-list" aria-busy=${loading}>
+      <form class="filters panel" role="search" aria-label="Trace filters" onSubmit=${(e: Event) => e.preventDefault()}>
+        <label>Service<input name="service" value=${state.service} placeholder="any" onInput=${(e: Event) => set({ service: (e.target as HTMLInputElement).value })} /></label>
+        <label>Route or operation<input name="route" value=${state.route} placeholder="any" onInput=${(e: Event) => set({ route: (e.target as HTMLInputElement).value })} /></label>
+        <label>Status
+          <select name="status" value=${state.status} onChange=${(e: Event) => set({ status: (e.target as HTMLSelectElement).value as TracesState['status'] })}>
+            <option value="">any</option><option value="error">with errors</option><option value="ok">without errors</option>
+          </select>
+        </label>
+        <label>Duration (ms)
+          <span class="range">
+            <input name="min" inputmode="decimal" aria-label="At least (ms)" placeholder="min" value=${state.minMs} onInput=${(e: Event) => set({ minMs: (e.target as HTMLInputElement).value })} />
+            <input name="max" inputmode="decimal" aria-label="At most (ms)" placeholder="max" value=${state.maxMs} onInput=${(e: Event) => set({ maxMs: (e.target as HTMLInputElement).value })} />
+          </span>
+        </label>
+        <label>Attribute<input name="attr" value=${state.attr} placeholder="key=value" onInput=${(e: Event) => set({ attr: (e.target as HTMLInputElement).value })} /></label>
+        <label>Time
+          <select name="since" value=${String(state.since)} onChange=${(e: Event) => set({ since: Number((e.target as HTMLSelectElement).value) })}>
+            ${WINDOWS.map(([m, label]) => html`<option value=${String(m)}>${label}</option>`)}
+            ${!WINDOWS.some(([m]) => m === state.since) && html`<option value=${String(state.since)}>last ${state.since} min</option>`}
+          </select>
+        </label>
+        <label>Sort
+          <select name="sort" value=${state.sort} onChange=${(e: Event) => set({ sort: (e.target as HTMLSelectElement).value as TracesState['sort'] })}>
+            <option value="start">newest first</option><option value="duration">slowest first</option>
+          </select>
+        </label>
+        ${filtered && html`<button type="button" class="ghost" onClick=${() => set({ service: '', route: '', status: '', minMs: '', maxMs: '', attr: '' })}>Clear filters</button>`}
+      </form>
+      ${error && html`<div class="panel error" role="alert"><h2>The traces cannot be listed</h2><p>${error}</p></div>`}
+      ${view &&
+      html`<p class="muted list-meta">
+        <span data-testid="trace-count">${view.traces.length} trace${view.traces.length === 1 ? '' : 's'}</span> from ${view.source}
+        ${loading && ' · updating…'}
+        ${pending > 0 && html` · <button class="pill" onClick=${() => load(true)}>${pending} new span${pending === 1 ? '' : 's'} arrived — show</button>`}
+      </p>`}
+      ${view?.note && html`<p class="panel warning" role="note">${view.note}</p>`}
+      ${view && view.traces.length === 0 && !error && html`<${NoTraces} view=${view} filtered=${filtered} />`}
+      ${view && view.traces.length > 0 &&
+      html`<table
+        class="traces"
+        onMouseEnter=${() => (hovering.current = true)}
+        onMouseLeave=${() => {
+          hovering.current = false;
+        }}
+      >
+        <thead>
+          <tr><th>Started</th><th>Service</th><th>Entry</th><th class="num">Duration</th><th class="num">Spans</th><th class="num">Errors</th></tr>
+        </thead>
+        <tbody>
+          ${view.traces.map(
+            (t) => html`<tr class=${t.errorSpans ? 'failed' : ''} data-trace=${t.traceId}>
+              <td title=${stamp(t.start)}>${ago(t.start)}</td>
+              <td>${t.rootService ?? '?'}</td>
+              <td>
+                <a href=${`#/traces?trace=${t.traceId}`} onClick=${(e: MouseEvent) => {
+                  if (e.ctrlKey || e.metaKey || e.shiftKey) return;
+                  e.preventDefault();
+                  onOpen(t.traceId);
+                }}>${t.route ?? t.rootName ?? '(no entry span)'}</a>
+              </td>
+              <td class="num duration">
+                <span class="bar" style=${{ width: `${Math.max(2, (t.durationMs / longest) * 100)}%` }}></span>
+                <span>${millis(t.durationMs)}</span>
+              </td>
+              <td class="num">${t.spans ?? '—'}</td>
+              <td class=${`num ${t.errorSpans ? 'error-text' : ''}`}>${t.errorSpans ?? '—'}</td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>`}
+    </section>
+  `;
+}
