@@ -3,25 +3,29 @@
 // critical path, errors, search and collapse work from the keyboard; and
 // screenshots are kept in light and dark (tests/e2e/artifacts/).
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { launchChromium, startServe, startTargets, stop, tempDir } from './harness.mjs';
 import { checkout, newTraceId, otlpJson, send, spanIdOf } from './otlp.mjs';
 
-let targets, server, browser, page;
+let targets, server, browser, page, dataDir;
 const pageErrors = [];
 const cspViolations = [];
 const traceId = newTraceId();
+// The same checkout, its payment slower: the trace compared with the first.
+const slowerId = newTraceId();
 const artifacts = new URL('./artifacts/', import.meta.url).pathname;
 
 before(async () => {
-  const dataDir = tempDir();
+  dataDir = tempDir();
   targets = await startTargets(dataDir);
   server = await startServe(targets.config, dataDir);
   // The demo receives OTLP itself on the ports its config names.
   const http = /\[settings\.otlp\][^[]*?http = "([^"]+)"/.exec(readFileSync(targets.config, 'utf8'));
   assert.ok(http, 'the demo config names its OTLP/HTTP receiver');
   await send(`http://${http[1]}`, otlpJson(traceId, 'demo', Date.now() - 5_000, checkout()));
+  await send(`http://${http[1]}`, otlpJson(slowerId, 'demo', Date.now() - 20_000, checkout({ slowPayments: true })));
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -96,7 +100,7 @@ test('jumps between errors and shows the exception stack trace', async () => {
 test('searches names and attributes, next and previous match', async () => {
   await page.keyboard.press('/');
   await page.keyboard.type('charge card');
-  await page.locator('[data-testid=match-count]').filter({ hasText: /^2 matches$/ }).waitFor();
+  await page.locator('[data-testid=match-count]').filter({ hasText: /^(2 matches|\d of 2)$/ }).waitFor();
   await page.keyboard.press('Enter');
   assert.equal(await selectedSpan(), spanIdOf('pay2'));
   await page.keyboard.press('Enter');
@@ -124,7 +128,80 @@ test('collapses and expands a subtree from the keyboard', async () => {
   assert.equal(await waterfall().getAttribute('data-zoomed'), '0');
 });
 
+test('the LLM lens collapses the retried AI call into one call with its attempts, wait and tokens', async () => {
+  await page.getByRole('tab', { name: 'LLM calls (1)' }).click();
+  const lens = page.locator('[data-testid=llm-lens]');
+  await lens.waitFor();
+  const text = await lens.innerText();
+  assert.match(text, /1 call, 2 attempts \(1 retry\)/);
+  assert.match(text, /tokens 420 in, 96 out/);
+  assert.match(text, /attempt 1:\s*rate limited \(429\)/);
+  assert.match(text, /waited 100\.0 ms \(Retry-After asked 0\.1 s\)/);
+  assert.match(text, /attempt 2:\s*ok after 180\.0 ms — final/);
+  await page.screenshot({ path: `${artifacts}trace-llm-lens-${await theme()}.png` });
+  // An attempt opens in the waterfall.
+  await lens.getByRole('link', { name: 'attempt 1' }).click();
+  await page.locator('.wf-canvas[data-painted="1"]').waitFor();
+  assert.equal(await selectedSpan(), spanIdOf('llm1'));
+});
+
+test('compares two traces of one operation: matched spans aligned, the slower payment coloured', async () => {
+  await page.getByRole('tab', { name: 'Compare' }).click();
+  await page.locator(`[data-candidate="${slowerId}"]`).click();
+  const comparison = page.locator('[data-testid=comparison]');
+  await comparison.waitFor();
+  assert.match(page.url(), new RegExp(`compare=${slowerId}`));
+  assert.match(await page.locator('[data-testid=comparison-counts]').innerText(), /^8 matched · 0 missing in B · 0 extra in B/);
+  // The second charge took 300 ms longer: marked slower, strongly.
+  const slower = comparison.locator('tr.slower[data-weight=strong]');
+  assert.ok((await slower.count()) >= 2, 'the charge and its INSERT are slower');
+  assert.match(await slower.first().innerText(), /\+300\.0 ms/);
+  await page.screenshot({ path: `${artifacts}trace-compare-${await theme()}.png` });
+});
+
+test('the overview shows rates, errors and percentiles per route and clicks through to failing traces', async () => {
+  await page.goto(`${server.url.split('#')[0]}#/traces?tab=overview`);
+  const row = page.locator('tr[data-route="checkout /api/checkout"]');
+  await row.waitFor({ timeout: 30_000 });
+  const cells = await row.locator('td').allInnerTexts();
+  assert.equal(cells[2], '2', 'two requests');
+  assert.match(cells[4], /%/);
+  await page.screenshot({ path: `${artifacts}traces-overview-${await theme()}.png` });
+  await row.getByRole('button', { name: 'Slowest' }).click();
+  await page.waitForFunction(() => /sort=duration/.test(window.location.hash) && /route=%2Fapi%2Fcheckout/.test(window.location.hash));
+  // Slowest first: the slower checkout heads the list.
+  await page.locator(`table.traces tbody tr:first-child[data-trace="${slowerId}"]`).waitFor();
+});
+
+test('opens an OTLP/JSON file read-only in the same view', async () => {
+  const fileTrace = newTraceId();
+  const path = join(dataDir, 'shared-trace.json');
+  writeFileSync(path, JSON.stringify(otlpJson(fileTrace, 'elsewhere', Date.now() - 60_000, checkout())));
+  await page.locator('[data-testid=trace-file]').setInputFiles(path);
+  await page.locator('.wf-canvas[data-painted="1"]').waitFor();
+  assert.match(await page.locator('.trace-head').innerText(), /read-only · opened from shared-trace\.json/i);
+  assert.match(page.url(), new RegExp(`trace=${fileTrace}`));
+  await page.locator('.wf-scroll').focus();
+  await page.keyboard.press('e');
+  await page.locator('pre.stack').filter({ hasText: 'at charge (payments.js:42)' }).waitFor();
+  // Not stored: the list does not have it.
+  const listed = await page.evaluate(async (id) => {
+    const token = sessionStorage.getItem('readyroom.token');
+    const r = await fetch('/api/rpc', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ cmd: 'get_trace_columns', payload: { traceId: id } }) });
+    return r.status;
+  }, fileTrace);
+  assert.equal(listed, 404);
+  // A file that is not a trace says so.
+  const bad = join(dataDir, 'not-a-trace.json');
+  writeFileSync(bad, '{"hello": "world"}');
+  await page.getByRole('link', { name: '← Traces' }).click();
+  await page.locator('[data-testid=trace-file]').setInputFiles(bad);
+  assert.match(await page.getByRole('alert').innerText(), /not-a-trace\.json.*(OTLP|span)/);
+});
+
 test('screenshots in both themes, without page errors', async () => {
+  await page.goto(`${server.url.split('#')[0]}#/traces?trace=${traceId}`);
+  await page.locator('.wf-canvas[data-painted="1"]').waitFor();
   await page.locator('.wf-scroll').focus();
   await page.keyboard.press('e');
   await page.locator('pre.stack').waitFor();

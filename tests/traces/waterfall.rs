@@ -43,9 +43,14 @@ struct Client {
 
 impl Client {
     async fn call(&self, cmd: &str, payload: Value) -> (u16, Value) {
+        self.post("rpc", cmd, payload).await
+    }
+
+    /// `POST /api/PATH` with a command.
+    async fn post(&self, path: &str, cmd: &str, payload: Value) -> (u16, Value) {
         let response = self
             .http
-            .post(format!("{}/api/rpc", self.base))
+            .post(format!("{}/api/{path}", self.base))
             .header("authorization", format!("Bearer {}", self.token))
             .header("content-type", "application/json")
             .body(json!({ "cmd": cmd, "payload": payload }).to_string())
@@ -342,6 +347,113 @@ async fn the_list_filters_by_attribute_and_duration_range_and_sorts_slowest_firs
             .contains("key=value"),
         "{problem}"
     );
+
+    serving.interrupt();
+    assert_eq!(serving.exited(Instant::now()).await.code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exported_trace_file_opens_read_only_through_the_upload_route() {
+    let env = TestEnv::new();
+    let (serving, client) = serve(&env).await;
+    let endpoint = receiver(&client).await;
+    send(&endpoint, checkout(now_ns() - 10_000_000_000), "checkout").await;
+    let trace_id = "01".repeat(16);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let stored = loop {
+        let (status, body) = client
+            .call("get_trace_columns", json!({ "traceId": trace_id }))
+            .await;
+        if status == 200 {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "never stored: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let export = client
+        .ok("export_trace", json!({ "traceId": trace_id }))
+        .await;
+    let content = export["otlpJson"].as_str().expect("otlpJson").to_string();
+
+    // Padded past the command limit (256 KiB): only /api/upload takes it.
+    let padded = format!("{content}{}", " ".repeat(512 * 1024));
+    let payload = json!({ "name": "checkout.json", "content": padded });
+    let (status, _) = client.call("open_trace_file", payload.clone()).await;
+    assert_eq!(status, 413, "/api/rpc keeps its command-sized limit");
+    let (status, refused) = client.post("upload", "get_app_info", json!({})).await;
+    assert_eq!(
+        status, 400,
+        "/api/upload takes only commands carrying a file: {refused}"
+    );
+    let (status, opened) = client.post("upload", "open_trace_file", payload).await;
+    assert_eq!(status, 200, "{opened}");
+    assert_eq!(opened["name"], "checkout.json");
+    assert_eq!(opened["traces"][0]["traceId"], trace_id);
+    assert_eq!(opened["traces"][0]["spans"], 4);
+    let file = opened["file"].as_str().expect("handle").to_string();
+
+    // The same trace, read from the file: the same columns, span and search.
+    let from_file = client
+        .ok(
+            "get_trace_columns",
+            json!({ "traceId": trace_id, "file": file }),
+        )
+        .await;
+    assert_eq!(from_file, stored);
+    let span = client
+        .ok(
+            "get_span",
+            json!({ "traceId": trace_id, "spanId": "02".repeat(8), "file": file }),
+        )
+        .await;
+    assert_eq!(span["statusMessage"], "card declined");
+    let hits = client
+        .ok(
+            "search_trace",
+            json!({ "traceId": trace_id, "query": "db.system=postgresql", "file": file }),
+        )
+        .await;
+    assert_eq!(hits["spanIds"], "04".repeat(8));
+
+    // A file that is not a trace, and a handle no longer open, say so.
+    let (status, bad) = client
+        .post(
+            "upload",
+            "open_trace_file",
+            json!({ "name": "notes.json", "content": "{\"hello\": 1}" }),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        bad["detail"]
+            .as_str()
+            .expect("detail")
+            .starts_with("notes.json"),
+        "{bad}"
+    );
+    let (status, bad) = client
+        .post(
+            "upload",
+            "open_trace_file",
+            json!({ "name": "half.json", "content": "{\"resourceSpans\": [" }),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        bad["detail"].as_str().expect("detail").contains("not JSON"),
+        "{bad}"
+    );
+    let (status, gone) = client
+        .call(
+            "get_trace_columns",
+            json!({ "traceId": trace_id, "file": "file-999" }),
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert!(gone["detail"]
+        .as_str()
+        .expect("detail")
+        .contains("open it again"));
 
     serving.interrupt();
     assert_eq!(serving.exited(Instant::now()).await.code, 0);

@@ -33,6 +33,7 @@ export function signed(v: number): string {
 
 /** A duration in microseconds as an operator reads it: µs, ms or s. */
 export function micros(us: number): string {
+  if (us < 0) return `−${micros(-us)}`;
   if (us < 1000) return `${Math.round(us)} µs`;
   if (us < 1_000_000) return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)} ms`;
   return `${(us / 1_000_000).toFixed(2)} s`;

@@ -24,7 +24,8 @@ export function httpTransport(): Transport {
     async call(cmd, payload) {
       let response: Response;
       try {
-        response = await fetch('/api/rpc', {
+        // A command carrying a file goes where the body limit is a file's.
+        response = await fetch(cmd === 'open_trace_file' ? '/api/upload' : '/api/rpc', {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
           body: JSON.stringify({ cmd, payload }),

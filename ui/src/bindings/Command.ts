@@ -3,6 +3,7 @@ import type { Empty } from "./Empty";
 import type { EnvironmentFilter } from "./EnvironmentFilter";
 import type { EnvironmentRequest } from "./EnvironmentRequest";
 import type { HistoryRequest } from "./HistoryRequest";
+import type { OpenTraceFileRequest } from "./OpenTraceFileRequest";
 import type { SecretName } from "./SecretName";
 import type { SetSecretRequest } from "./SetSecretRequest";
 import type { SpanRequest } from "./SpanRequest";
@@ -17,4 +18,4 @@ import type { TrendChartRequest } from "./TrendChartRequest";
  * A command and its request. On the wire:
  * `{ "cmd": "run_scorecard", "payload": { ... } }`, camelCase.
  */
-export type Command = { "cmd": "get_app_info", "payload": Empty } | { "cmd": "get_scorecard", "payload": EnvironmentRequest } | { "cmd": "run_scorecard", "payload": EnvironmentRequest } | { "cmd": "list_history", "payload": HistoryRequest } | { "cmd": "get_trend_chart", "payload": TrendChartRequest } | { "cmd": "get_source_status", "payload": EnvironmentRequest } | { "cmd": "list_secrets", "payload": EnvironmentFilter } | { "cmd": "set_secret", "payload": SetSecretRequest } | { "cmd": "remove_secret", "payload": SecretName } | { "cmd": "get_trace_stats", "payload": TraceStatsRequest } | { "cmd": "get_receiver_status", "payload": Empty } | { "cmd": "list_traces", "payload": TraceListRequest } | { "cmd": "get_trace", "payload": TraceRequest } | { "cmd": "get_trace_columns", "payload": TraceRequest } | { "cmd": "get_span", "payload": SpanRequest } | { "cmd": "search_trace", "payload": TraceSearchRequest } | { "cmd": "export_trace", "payload": TraceRequest } | { "cmd": "compare_traces", "payload": TraceCompareRequest };
+export type Command = { "cmd": "get_app_info", "payload": Empty } | { "cmd": "get_scorecard", "payload": EnvironmentRequest } | { "cmd": "run_scorecard", "payload": EnvironmentRequest } | { "cmd": "list_history", "payload": HistoryRequest } | { "cmd": "get_trend_chart", "payload": TrendChartRequest } | { "cmd": "get_source_status", "payload": EnvironmentRequest } | { "cmd": "list_secrets", "payload": EnvironmentFilter } | { "cmd": "set_secret", "payload": SetSecretRequest } | { "cmd": "remove_secret", "payload": SecretName } | { "cmd": "get_trace_stats", "payload": TraceStatsRequest } | { "cmd": "get_receiver_status", "payload": Empty } | { "cmd": "list_traces", "payload": TraceListRequest } | { "cmd": "get_trace", "payload": TraceRequest } | { "cmd": "get_trace_columns", "payload": TraceRequest } | { "cmd": "get_span", "payload": SpanRequest } | { "cmd": "search_trace", "payload": TraceSearchRequest } | { "cmd": "open_trace_file", "payload": OpenTraceFileRequest } | { "cmd": "export_trace", "payload": TraceRequest } | { "cmd": "compare_traces", "payload": TraceCompareRequest };

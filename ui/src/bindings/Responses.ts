@@ -2,6 +2,7 @@
 import type { AppInfo } from "./AppInfo";
 import type { Chart } from "./Chart";
 import type { HistoryView } from "./HistoryView";
+import type { OpenedFile } from "./OpenedFile";
 import type { ReceiverStatus } from "./ReceiverStatus";
 import type { ScorecardView } from "./ScorecardView";
 import type { SecretRemoved } from "./SecretRemoved";
@@ -35,6 +36,7 @@ export interface Responses {
   get_trace_columns: TraceColumns;
   get_span: SpanDetail;
   search_trace: TraceSearchView;
+  open_trace_file: OpenedFile;
   export_trace: TraceExport;
   compare_traces: TraceComparisonView;
 }

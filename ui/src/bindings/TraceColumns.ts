@@ -7,6 +7,11 @@ import type { UpstreamCallRow } from "./UpstreamCallRow";
  */
 export type TraceColumns = { traceId: string, rootService: string, rootName: string, 
 /**
+ * The entry span's route (`http.route`, else its name), as the trace
+ * list filters by.
+ */
+rootRoute: string | null, 
+/**
  * RFC 3339.
  */
 start: string, 

@@ -9,4 +9,9 @@ traceId: string,
  * Whose Tempo or Jaeger to ask when the local store does not have
  * it (default: the default environment).
  */
-environment?: string, };
+environment?: string, 
+/**
+ * Read the trace from this opened file (`open_trace_file`'s handle)
+ * instead of the store.
+ */
+file?: string, };

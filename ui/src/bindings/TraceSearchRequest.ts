@@ -12,4 +12,8 @@ query: string,
 /**
  * As in `TraceRequest`.
  */
-environment?: string, };
+environment?: string, 
+/**
+ * As in `TraceRequest`.
+ */
+file?: string, };

@@ -13,9 +13,10 @@ use crate::scorecard::{
 use crate::secrets::{self, SecretRemoved, SecretSet, SecretsView, SetSecretRequest};
 use crate::settings::{self, AppInfo};
 use crate::traces::{
-    self, ReceiverStatus, SpanDetail, SpanRequest, TraceColumns, TraceCompareRequest,
-    TraceComparisonView, TraceExport, TraceListRequest, TraceListView, TraceRequest,
-    TraceSearchRequest, TraceSearchView, TraceStatsRequest, TraceStatsView, TraceView,
+    self, OpenTraceFileRequest, OpenedFile, ReceiverStatus, SpanDetail, SpanRequest, TraceColumns,
+    TraceCompareRequest, TraceComparisonView, TraceExport, TraceListRequest, TraceListView,
+    TraceRequest, TraceSearchRequest, TraceSearchView, TraceStatsRequest, TraceStatsView,
+    TraceView,
 };
 
 define_commands! {
@@ -53,6 +54,10 @@ define_commands! {
     /// The spans of one trace whose name, attributes, events or resource
     /// mention a text.
     search_trace => SearchTrace(TraceSearchRequest) -> TraceSearchView = traces::search::search_trace;
+    /// Reads an OTLP/JSON trace file into memory (not the store) and lists
+    /// its traces; they open read-only through the commands above with
+    /// `file` set to the answer's handle.
+    open_trace_file => OpenTraceFile(OpenTraceFileRequest) -> OpenedFile = traces::opened::open_trace_file;
     /// One trace as OTLP/JSON, for other tools.
     export_trace => ExportTrace(TraceRequest) -> TraceExport = traces::handlers::export_trace;
     /// Two traces of one operation side by side: matched spans with their

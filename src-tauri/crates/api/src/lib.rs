@@ -92,6 +92,7 @@ struct Inner {
     scorecard: scorecard::State,
     services: services::Services,
     receiver: traces::receiver_status::StatusCell,
+    opened: traces::opened::OpenedFiles,
 }
 
 impl Api {
@@ -110,6 +111,7 @@ impl Api {
                 scorecard: scorecard::State::default(),
                 services: services::Services::default(),
                 receiver: Default::default(),
+                opened: Default::default(),
             }),
         }
     }
@@ -137,6 +139,10 @@ impl Api {
 
     fn receiver_status(&self) -> &traces::receiver_status::StatusCell {
         &self.inner.receiver
+    }
+
+    fn opened_files(&self) -> &traces::opened::OpenedFiles {
+        &self.inner.opened
     }
 
     fn emit(&self, event: Event) {

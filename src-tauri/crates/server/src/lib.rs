@@ -43,6 +43,11 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// Largest request body accepted (a command is small).
 const MAX_BODY: usize = 256 * 1024;
 
+/// Largest upload (`/api/upload`: a trace file opened in the view), with
+/// room for JSON escaping around the file's content.
+const MAX_UPLOAD: usize =
+    readyroom_api::traces::MAX_FILE_BYTES + readyroom_api::traces::MAX_FILE_BYTES / 4;
+
 #[derive(Clone)]
 pub struct ServerState {
     pub api: Api,
@@ -62,6 +67,12 @@ pub fn router(state: ServerState) -> Router {
         .route(
             "/rpc",
             post(rpc::handle).layer(from_fn_with_state(state.clone(), guard::require_token)),
+        )
+        .route(
+            "/upload",
+            post(rpc::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD))
+                .layer(from_fn_with_state(state.clone(), guard::require_token)),
         )
         .route(
             "/events",

@@ -53,6 +53,8 @@ export function TraceList({
 
   // Text filters apply a moment after typing stops; the rest at once.
   const key = JSON.stringify(request(environment, state));
+  const typedKey = [state.service, state.route, state.minMs, state.maxMs, state.attr].join('\u0000');
+  const lastTyped = useRef(typedKey);
   const load = (replace: boolean) => {
     const ticket = ++latest.current;
     setLoading(true);
@@ -67,6 +69,12 @@ export function TraceList({
       .finally(() => ticket === latest.current && setLoading(false));
   };
   useEffect(() => {
+    const typed = typedKey !== lastTyped.current;
+    lastTyped.current = typedKey;
+    if (!typed) {
+      load(true);
+      return;
+    }
     const timer = setTimeout(() => load(true), 250);
     return () => clearTimeout(timer);
   }, [key]);

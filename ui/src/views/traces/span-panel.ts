@@ -16,8 +16,8 @@ export interface SpanSource {
   detail: (spanId: string) => Promise<SpanDetail>;
 }
 
-export function storedSpans(traceId: string, environment: string): SpanSource {
-  return { detail: (id) => call('get_span', { traceId, spanId: id, environment }) };
+export function storedSpans(traceId: string, environment: string, file?: string): SpanSource {
+  return { detail: (id) => call('get_span', { traceId, spanId: id, environment, file }) };
 }
 
 export function SpanPanel({ layout: l, row, source, onLink }: { layout: Layout; row: number; source: SpanSource; onLink: (traceId: string, spanId: string) => void }) {

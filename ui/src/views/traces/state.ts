@@ -23,6 +23,8 @@ export interface TracesState {
   span: string;
   /** The trace compared with the open one. */
   compare: string;
+  /** The opened file the trace is read from ('' for the store). */
+  file: string;
 }
 
 export const DEFAULTS: TracesState = {
@@ -38,6 +40,7 @@ export const DEFAULTS: TracesState = {
   trace: '',
   span: '',
   compare: '',
+  file: '',
 };
 
 export function readState(hash: string = window.location.hash): TracesState {
@@ -58,6 +61,7 @@ export function readState(hash: string = window.location.hash): TracesState {
     trace: p.get('trace') ?? '',
     span: p.get('span') ?? '',
     compare: p.get('compare') ?? '',
+    file: p.get('file') ?? '',
   };
 }
 
@@ -78,6 +82,7 @@ export function stateHash(s: TracesState): string {
   put('trace', s.trace, '');
   put('span', s.span, '');
   put('compare', s.compare, '');
+  put('file', s.file, '');
   const query = p.toString();
   return `#/traces${query ? `?${query}` : ''}`;
 }

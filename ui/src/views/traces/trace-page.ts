@@ -6,7 +6,9 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { call, CommandError } from '../../backend';
 import type { TraceColumns } from '../../bindings/TraceColumns';
 import { micros, stamp } from '../../format';
+import { Comparison, ComparePicker } from './compare';
 import { layout, nameMatches, type Layout } from './layout';
+import { LlmLens } from './llm-lens';
 import { SpanPanel, storedSpans, type SpanSource } from './span-panel';
 import { Waterfall } from './waterfall';
 
@@ -19,11 +21,14 @@ export interface TraceSource {
   label?: string;
 }
 
-export function storedTrace(traceId: string, environment: string): TraceSource {
+/** A trace from the store (or the environment's Tempo or Jaeger), or from an opened file. */
+export function traceSource(traceId: string, environment: string, file?: { handle: string; name: string }): TraceSource {
+  const handle = file?.handle;
   return {
-    columns: () => call('get_trace_columns', { traceId, environment }),
-    spans: storedSpans(traceId, environment),
-    search: (query) => call('search_trace', { traceId, query, environment }).then((r) => r.spanIds),
+    columns: () => call('get_trace_columns', { traceId, environment, file: handle }),
+    spans: storedSpans(traceId, environment, handle),
+    search: (query) => call('search_trace', { traceId, query, environment, file: handle }).then((r) => r.spanIds),
+    label: file ? `read-only · opened from ${file.name}` : undefined,
   };
 }
 
@@ -37,23 +42,33 @@ function rowsById(l: Layout): Map<string, number> {
   return map;
 }
 
+type Tab = 'waterfall' | 'llm' | 'compare';
+
 export function TracePage({
   source,
+  environment,
   traceId,
   theme,
   spanId,
+  compareId,
   onSpan,
   onBack,
   onOpenTrace,
+  onCompare,
 }: {
   source: TraceSource;
+  environment: string;
   traceId: string;
   theme: 'dark' | 'light';
   spanId: string;
+  /** The trace compared with this one ('' when none). */
+  compareId: string;
   onSpan: (spanId: string) => void;
   onBack: () => void;
   onOpenTrace: (traceId: string) => void;
+  onCompare: (otherId: string) => void;
 }) {
+  const [tab, setTab] = useState<Tab>(compareId ? 'compare' : 'waterfall');
   const [cols, setCols] = useState<TraceColumns | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [query, setQuery] = useState('');
@@ -137,7 +152,41 @@ export function TracePage({
         <summary>${cols.issues.length} problem${cols.issues.length === 1 ? '' : 's'} in how this trace arrived</summary>
         <ul>${cols.issues.slice(0, 50).map((i) => html`<li>${i}</li>`)}</ul>
       </details>`}
-      <div class="trace-body">
+      <nav class="tabs" role="tablist" aria-label="Trace views">
+        ${(
+          [
+            ['waterfall', 'Waterfall'],
+            ['llm', `LLM calls (${cols.upstreamCalls.length})`],
+            ['compare', 'Compare'],
+          ] as [Tab, string][]
+        ).map(
+          ([id, label]) => html`<button role="tab" aria-selected=${tab === id} class=${tab === id ? 'active' : ''} onClick=${() => setTab(id)}>
+            ${label}
+          </button>`,
+        )}
+      </nav>
+      ${tab === 'llm' &&
+      html`<${LlmLens}
+        calls=${cols.upstreamCalls}
+        onSpan=${(id: string) => {
+          onSpan(id);
+          setTab('waterfall');
+        }}
+      />`}
+      ${tab === 'compare' &&
+      (compareId
+        ? html`<${Comparison} environment=${environment} a=${traceId} b=${compareId} onClear=${() => onCompare('')} />`
+        : source.label
+          ? html`<p class="panel muted">Traces opened from a file are not compared here: comparing reads both traces from the store or the environment's Tempo or Jaeger.</p>`
+          : html`<${ComparePicker}
+              environment=${environment}
+              traceId=${traceId}
+              service=${cols.rootService}
+              route=${cols.rootRoute}
+              onPick=${onCompare}
+            />`)}
+      ${tab === 'waterfall' &&
+      html`<div class="trace-body">
         <${Waterfall}
           layout=${l}
           theme=${theme}
@@ -156,7 +205,7 @@ export function TracePage({
             else onOpenTrace(linkTrace);
           }}
         />
-      </div>
+      </div>`}
     </section>
   `;
 }

@@ -185,8 +185,9 @@ pub(crate) async fn get_trace_stats(
     })
 }
 
-/// Every span of the trace a request names: from the local store, else
-/// from the environment's Tempo or Jaeger (the named environment, or the
+/// Every span of the trace a request names: from an opened file when it
+/// names one; else from the local store, else from the environment's
+/// Tempo or Jaeger (the named environment, or the
 /// default one when there is one).
 pub(super) async fn stored_trace(
     api: &Api,
@@ -198,6 +199,21 @@ pub(super) async fn stored_trace(
             format!("'{}' is not a trace id: {e}", shown(&r.trace_id)),
         )
     })?;
+    if let Some(file) = &r.file {
+        let spans = api.opened_files().trace(file, id).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!("the file '{}' is no longer open (Readyroom keeps the last few opened files): open it again", shown(file)),
+            )
+        })?;
+        if spans.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("the opened file has no span of trace {id}"),
+            ));
+        }
+        return Ok((id, spans.as_ref().clone()));
+    }
     if let Some(store) = api.span_store().await? {
         let spans = store.trace(id).await?;
         if !spans.is_empty() {
@@ -268,6 +284,7 @@ pub(crate) async fn compare_traces(
     let request = |trace_id| TraceRequest {
         trace_id,
         environment: r.environment.clone(),
+        file: None,
     };
     let (_, a_spans) = stored_trace(api, &request(r.a.clone())).await?;
     let (_, b_spans) = stored_trace(api, &request(r.b.clone())).await?;

@@ -4,6 +4,7 @@
 
 pub mod evidence;
 pub(crate) mod handlers;
+pub(crate) mod opened;
 pub mod receiver;
 pub(crate) mod receiver_status;
 mod remote;
@@ -15,6 +16,7 @@ pub(crate) mod span_detail;
 mod waterfall;
 mod wire;
 
+pub use opened::{OpenTraceFileRequest, OpenedFile, OpenedTrace, MAX_FILE_BYTES};
 pub use receiver_status::{Listening, ReceiverState, ReceiverStatus};
 pub use search::{TraceSearchRequest, TraceSearchView};
 pub use span_detail::{KeyValue, SpanDetail, SpanEventRow, SpanLinkRow, SpanRequest};

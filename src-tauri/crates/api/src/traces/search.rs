@@ -27,6 +27,10 @@ pub struct TraceSearchRequest {
     #[serde(default)]
     #[ts(optional)]
     pub environment: Option<String>,
+    /// As in `TraceRequest`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -71,6 +75,7 @@ pub(crate) async fn search_trace(
     let request = TraceRequest {
         trace_id: r.trace_id,
         environment: r.environment,
+        file: r.file,
     };
     let (_, spans) = stored_trace(api, &request).await?;
     let mut seen = HashSet::new();

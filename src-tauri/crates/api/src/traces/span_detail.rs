@@ -21,6 +21,10 @@ pub struct SpanRequest {
     #[serde(default)]
     #[ts(optional)]
     pub environment: Option<String>,
+    /// As in `TraceRequest`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -139,6 +143,7 @@ pub(crate) async fn get_span(api: &Api, r: SpanRequest) -> Result<SpanDetail, Ap
     let request = TraceRequest {
         trace_id: r.trace_id,
         environment: r.environment,
+        file: r.file,
     };
     let (trace_id, spans) = stored_trace(api, &request).await?;
     // The first copy, as the waterfall shows it.

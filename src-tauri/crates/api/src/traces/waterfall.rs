@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use readyroom_core::traces::{
-    critical_path, critical_time, self_times, summarize, upstream_calls, Trace, Upstreams,
+    critical_path, critical_time, route_of, self_times, summarize, upstream_calls, Trace, Upstreams,
 };
 use serde::Serialize;
 use ts_rs::TS;
@@ -25,6 +25,9 @@ pub struct TraceColumns {
     pub trace_id: String,
     pub root_service: String,
     pub root_name: String,
+    /// The entry span's route (`http.route`, else its name), as the trace
+    /// list filters by.
+    pub root_route: Option<String>,
     /// RFC 3339.
     pub start: String,
     /// The trace's duration.
@@ -111,6 +114,10 @@ pub(crate) fn columns(trace: &Trace, upstreams: &Upstreams) -> TraceColumns {
         trace_id: trace.trace_id.to_string(),
         root_service: summary.root_service,
         root_name: summary.root_name,
+        root_route: trace
+            .roots
+            .first()
+            .map(|r| route_of(&trace.spans[*r]).to_string()),
         start: rfc3339(summary.start_unix_nano),
         total_us: micros(summary.duration_nanos),
         error_spans: summary.error_spans as u64,

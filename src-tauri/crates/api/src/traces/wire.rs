@@ -56,6 +56,11 @@ pub struct TraceRequest {
     #[serde(default)]
     #[ts(optional)]
     pub environment: Option<String>,
+    /// Read the trace from this opened file (`open_trace_file`'s handle)
+    /// instead of the store.
+    #[serde(default)]
+    #[ts(optional)]
+    pub file: Option<String>,
 }
 
 /// One trace as a tree, in waterfall order, with its critical path.

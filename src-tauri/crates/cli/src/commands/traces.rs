@@ -62,6 +62,7 @@ pub async fn show(global: &Global, args: TraceShowArgs) -> Result<u8, Failure> {
     let request = TraceRequest {
         trace_id: args.trace_id,
         environment: args.env,
+        file: None,
     };
     let format = match args.format {
         ShowFormat::OtlpJson => {

@@ -1,0 +1,275 @@
+// The Traces view's benchmark (issue 10), in Chromium against
+// `readyroom serve`: a 50,000- and a 200,000-span trace and 100,000 small
+// traces are sent to serve's own OTLP receiver; then
+//   - click → first painted waterfall (performance marks in the page),
+//   - scrolling and zooming: frame times from requestAnimationFrame,
+//   - the page's JS heap with each big trace open (CDP Performance metrics),
+//   - the list's response to a filter change over 100,000 stored traces.
+// Usage: node bench-traces-view.mjs [--rounds N]   (READYROOM_BIN: the binary)
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchChromium, tempDir } from './harness.mjs';
+
+const BIN = process.env.READYROOM_BIN;
+if (!BIN) throw new Error('READYROOM_BIN must name the readyroom binary');
+const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
+
+const hex = (n, width) => n.toString(16).padStart(width, '0');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+
+function start() {
+  const dir = tempDir('readyroom-bench-view-');
+  const config = join(dir, 'config.toml');
+  writeFileSync(config, '[settings.otlp]\nhttp = "127.0.0.1:0"\ngrpc = "127.0.0.1:0"\nmax_body_bytes = 67108864\n\n[environments.bench]\n');
+  const child = spawn(BIN, ['--config', config, 'serve', '--format', 'json'], {
+    env: { ...process.env, READYROOM_DATA_DIR: dir, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    child.stdout.on('data', (c) => {
+      seen += c;
+      const line = seen.split('\n')[0];
+      if (seen.includes('\n')) {
+        try {
+          const { url, address } = JSON.parse(line);
+          resolve({ child, url, base: `http://${address}`, token: url.split('#token=')[1] });
+        } catch (e) {
+          reject(e);
+        }
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+  });
+}
+
+async function rpc(server, cmd, payload) {
+  const r = await fetch(`${server.base}/api/rpc`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
+    body: JSON.stringify({ cmd, payload }),
+  });
+  if (!r.ok) throw new Error(`${cmd}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+const SERVICES = ['gateway', 'orders', 'payments', 'inventory', 'search', 'llm-agent', 'billing', 'notify'];
+const NAMES = ['GET /api/items', 'SELECT items', 'call payments', 'render', 'cache get', 'chat gpt-4o', 'enqueue', 'score'];
+
+/** OTLP/JSON resourceSpans for spans [{ id, parent, service, name, start, dur, error }] (ns offsets). */
+function body(traceHex, environment, t0, spans) {
+  const byService = new Map();
+  for (const s of spans) {
+    if (!byService.has(s.service)) byService.set(s.service, []);
+    byService.get(s.service).push({
+      traceId: traceHex,
+      spanId: hex(s.id, 16),
+      parentSpanId: s.parent === null ? '' : hex(s.parent, 16),
+      name: s.name,
+      kind: s.parent === null ? 2 : 1,
+      startTimeUnixNano: String(t0 + BigInt(s.start)),
+      endTimeUnixNano: String(t0 + BigInt(s.start + s.dur)),
+      attributes: s.parent === null ? [{ key: 'http.route', value: { stringValue: s.name } }] : [{ key: 'row', value: { intValue: String(s.id) } }],
+      status: s.error ? { code: 2, message: 'failed' } : {},
+    });
+  }
+  return {
+    resourceSpans: [...byService].map(([service, list]) => ({
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }, { key: 'deployment.environment.name', value: { stringValue: environment } }] },
+      scopeSpans: [{ spans: list }],
+    })),
+  };
+}
+
+async function post(receiver, json) {
+  const r = await fetch(`${receiver}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) });
+  if (!r.ok) throw new Error(`receiver: ${r.status} ${await r.text()}`);
+}
+
+/** A batch job: a root, fan-out children, each with a run of steps; 1 % fail. */
+async function sendBigTrace(receiver, n, traceHex, service) {
+  const t0 = BigInt(Date.now() - 120_000) * 1_000_000n;
+  const fan = Math.round(Math.sqrt(n));
+  const spans = [{ id: 1, parent: null, service, name: `batch ${n}`, start: 0, dur: 60e9, error: false }];
+  for (let i = 2; i <= n; i++) {
+    const child = i <= fan + 1;
+    const parent = child ? 1 : 2 + ((i - fan - 2) % fan);
+    const start = child ? (i - 2) * (55e9 / fan) : ((i * 7919) % 1000) * 5e7;
+    spans.push({
+      id: i,
+      parent,
+      service: SERVICES[i % SERVICES.length],
+      name: NAMES[i % NAMES.length],
+      start: Math.round(start),
+      dur: child ? Math.round(55e9 / fan) : 1e6 + ((i * 104729) % 50) * 1e6,
+      error: i % 100 === 0,
+    });
+  }
+  for (let i = 0; i < spans.length; i += 20_000) await post(receiver, body(traceHex, 'bench', t0, spans.slice(i, i + 20_000)));
+}
+
+async function sendManyTraces(receiver, count) {
+  const now = BigInt(Date.now() - 10 * 60_000) * 1_000_000n;
+  for (let b = 0; b < count; b += 5_000) {
+    const resourceSpans = [];
+    for (let t = b; t < Math.min(count, b + 5_000); t++) {
+      const service = SERVICES[t % SERVICES.length];
+      const spans = [
+        { id: 1, parent: null, service, name: NAMES[t % 3], start: 0, dur: 2e6 + (t % 997) * 1e5, error: t % 50 === 0 },
+        { id: 2, parent: 1, service, name: 'SELECT items', start: 1e5, dur: 1e6, error: false },
+        { id: 3, parent: 1, service, name: 'cache get', start: 1.2e6, dur: 2e5, error: false },
+      ];
+      resourceSpans.push(...body(`${hex(t + 1, 8)}${'ab'.repeat(12)}`, 'bench', now + BigInt(t) * 5_000_000n, spans).resourceSpans);
+    }
+    await post(receiver, { resourceSpans });
+  }
+}
+
+/** rAF deltas while `step` runs once per frame for `ms`. */
+async function frames(page, kind, ms) {
+  return page.evaluate(
+    ({ kind, ms }) =>
+      new Promise((resolve) => {
+        const scroll = document.querySelector('.wf-scroll');
+        const canvas = document.querySelector('.wf-canvas');
+        const rect = canvas.getBoundingClientRect();
+        const deltas = [];
+        let last = performance.now();
+        const begin = last;
+        let dir = 1;
+        let i = 0;
+        const tick = (now) => {
+          deltas.push(now - last);
+          last = now;
+          if (kind === 'scroll') {
+            const max = scroll.scrollHeight - scroll.clientHeight;
+            if (scroll.scrollTop + 400 * dir > max || scroll.scrollTop + 400 * dir < 0) dir = -dir;
+            scroll.scrollTop += 400 * dir;
+          } else {
+            // Zoom in for a while, then out, around the middle of the timeline.
+            dir = Math.floor(i / 30) % 2 === 0 ? -1 : 1;
+            canvas.dispatchEvent(new WheelEvent('wheel', { deltaY: 60 * dir, ctrlKey: true, clientX: rect.left + rect.width * 0.7, clientY: rect.top + 100, bubbles: true, cancelable: true }));
+          }
+          i++;
+          if (now - begin < ms) requestAnimationFrame(tick);
+          else resolve(deltas.slice(2));
+        };
+        requestAnimationFrame(tick);
+      }),
+    { kind, ms },
+  );
+}
+
+async function openTrace(page, server, traceHex, service) {
+  await page.goto(`${server.url.split('#')[0]}#/traces?service=${service}&since=1440`);
+  const link = page.locator(`tr[data-trace="${traceHex}"] a`);
+  await link.waitFor({ timeout: 120_000 });
+  await page.evaluate(() => {
+    performance.clearMarks();
+    document.addEventListener('click', () => performance.mark('bench:click'), { capture: true, once: true });
+  });
+  await link.click();
+  await page.locator('.wf-canvas[data-painted="1"]').waitFor({ timeout: 120_000 });
+  return page.evaluate(() => {
+    const click = performance.getEntriesByName('bench:click')[0].startTime;
+    const painted = performance.getEntriesByName('readyroom:waterfall-painted')[0].startTime;
+    return painted - click;
+  });
+}
+
+async function heapMiB(cdp) {
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  return metrics.find((m) => m.name === 'JSHeapUsedSize').value / 1024 / 1024;
+}
+
+async function main() {
+  const server = await start();
+  try {
+    // The receiver takes a free port; the status command says which.
+    let receiver;
+    for (let i = 0; i < 100 && !receiver; i++) {
+      const s = await rpc(server, 'get_receiver_status', {});
+      const http = s.listening.find((l) => l.protocol === 'OTLP/HTTP');
+      if (http) receiver = `http://${http.address}`;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    const t50 = `${'5a'.repeat(16)}`;
+    const t200 = `${'c8'.repeat(16)}`;
+    let t = Date.now();
+    await sendBigTrace(receiver, 50_000, t50, 'big50k');
+    await sendBigTrace(receiver, 200_000, t200, 'big200k');
+    await sendManyTraces(receiver, 100_000);
+    console.error(`sent 250,000 + 300,000 spans in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+    const columns = async (id) => {
+      const t0 = performance.now();
+      const r = await fetch(`${server.base}/api/rpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
+        body: JSON.stringify({ cmd: 'get_trace_columns', payload: { traceId: id } }),
+      });
+      const text = await r.text();
+      return { ms: performance.now() - t0, bytes: text.length };
+    };
+
+    const browser = await launchChromium();
+    const results = { open50k: [], open200k: [], scroll50k: [], zoom50k: [], scroll200k: [], filter: {}, heap: {}, columns: {} };
+    for (const [name, id] of [['50k', t50], ['200k', t200]]) {
+      const c = await columns(id);
+      results.columns[name] = { ms: Math.round(c.ms), mib: +(c.bytes / 1024 / 1024).toFixed(1) };
+    }
+    for (let round = 0; round < rounds; round++) {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Performance.enable');
+      results.open50k.push(await openTrace(page, server, t50, 'big50k'));
+      results.heap['50k'] = await heapMiB(cdp);
+      const scroll = await frames(page, 'scroll', 3000);
+      const zoom = await frames(page, 'zoom', 3000);
+      results.scroll50k.push(median(scroll), pct(scroll, 0.95));
+      results.zoom50k.push(median(zoom), pct(zoom, 0.95));
+      results.open200k.push(await openTrace(page, server, t200, 'big200k'));
+      results.heap['200k'] = await heapMiB(cdp);
+      const scroll200 = await frames(page, 'scroll', 3000);
+      results.scroll200k.push(median(scroll200), pct(scroll200, 0.95));
+
+      // The list over 100,000 stored traces: a select changes the filter at once.
+      await page.goto(`${server.url.split('#')[0]}#/traces?since=1440`);
+      await page.locator('[data-testid=trace-count]').waitFor({ timeout: 120_000 });
+      const change = async (what, act) => {
+        const started = performance.now();
+        const answered = page.waitForResponse((r) => r.url().endsWith('/api/rpc') && (r.request().postData() ?? '').includes('list_traces'));
+        await act();
+        await answered;
+        await page.waitForFunction(() => !document.querySelector('.trace-list[aria-busy="true"]'));
+        (results.filter[what] ??= []).push(performance.now() - started);
+      };
+      await change('status=error', () => page.getByLabel('Status').selectOption('error'));
+      await change('sort=duration', () => page.getByLabel('Sort').selectOption('duration'));
+      await change('status=any', () => page.getByLabel('Status').selectOption(''));
+      await change('window 6 h', () => page.getByLabel('Time').selectOption('360'));
+      await change('sort=start', () => page.getByLabel('Sort').selectOption('start'));
+      await page.close();
+    }
+    await browser.close();
+    const ms = (x) => `${Math.round(x)} ms`;
+    const out = {
+      'get_trace_columns (HTTP, uncompressed)': results.columns,
+      'click → first painted waterfall, 50k spans (per round)': results.open50k.map(ms),
+      'click → first painted waterfall, 200k spans (per round)': results.open200k.map(ms),
+      'scroll 50k: median / p95 frame (per round)': results.scroll50k.map((x) => x.toFixed(1)),
+      'zoom 50k: median / p95 frame (per round)': results.zoom50k.map((x) => x.toFixed(1)),
+      'scroll 200k: median / p95 frame (per round)': results.scroll200k.map((x) => x.toFixed(1)),
+      'JS heap with the trace open (MiB, last round)': Object.fromEntries(Object.entries(results.heap).map(([k, v]) => [k, +v.toFixed(1)])),
+      'list filter change over 100,000 traces → rendered (per round)': Object.fromEntries(Object.entries(results.filter).map(([k, v]) => [k, v.map(ms)])),
+    };
+    console.log(JSON.stringify(out, null, 2));
+  } finally {
+    server.child.kill('SIGINT');
+  }
+}
+
+await main();
