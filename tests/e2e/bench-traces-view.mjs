@@ -7,7 +7,7 @@
 //   - the list's response to a filter change over 100,000 stored traces.
 // Usage: node bench-traces-view.mjs [--rounds N]   (READYROOM_BIN: the binary)
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchChromium, tempDir } from './harness.mjs';
 
@@ -179,6 +179,19 @@ async function openTrace(page, server, traceHex, service) {
   });
 }
 
+/** The renderer processes' proportional set size (Linux), MiB. */
+async function rendererPssMiB(browserCdp) {
+  const { processInfo } = await browserCdp.send('SystemInfo.getProcessInfo');
+  let kib = 0;
+  for (const p of processInfo.filter((p) => p.type === 'renderer')) {
+    try {
+      const rollup = readFileSync(`/proc/${p.id}/smaps_rollup`, 'utf8');
+      kib += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+    } catch {}
+  }
+  return kib / 1024;
+}
+
 async function heapMiB(cdp) {
   await cdp.send('HeapProfiler.collectGarbage');
   const { metrics } = await cdp.send('Performance.getMetrics');
@@ -203,6 +216,10 @@ async function main() {
     await sendBigTrace(receiver, 200_000, t200, 'big200k');
     await sendManyTraces(receiver, 100_000);
     console.error(`sent 250,000 + 300,000 spans in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    for (const [service, id] of [['big50k', t50], ['big200k', t200]]) {
+      const listed = await rpc(server, 'list_traces', { service, sinceMinutes: 1440 });
+      if (!listed.traces.some((x) => x.traceId === id)) throw new Error(`${id} is not listed: ${JSON.stringify(listed).slice(0, 600)}`);
+    }
 
     const columns = async (id) => {
       const t0 = performance.now();
@@ -216,23 +233,31 @@ async function main() {
     };
 
     const browser = await launchChromium();
-    const results = { open50k: [], open200k: [], scroll50k: [], zoom50k: [], scroll200k: [], filter: {}, heap: {}, columns: {} };
+    const browserCdp = await browser.newBrowserCDPSession();
+    const results = { open50k: [], open200k: [], scroll50k: [], zoom50k: [], scroll200k: [], filter: {}, heap: {}, pss: {}, columns: {} };
     for (const [name, id] of [['50k', t50], ['200k', t200]]) {
       const c = await columns(id);
       results.columns[name] = { ms: Math.round(c.ms), mib: +(c.bytes / 1024 / 1024).toFixed(1) };
     }
     for (let round = 0; round < rounds; round++) {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      // The launch URL carries the token (kept for the tab).
+      await page.goto(server.url);
+      await page.getByRole('navigation', { name: 'Areas' }).waitFor();
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Performance.enable');
+      await heapMiB(cdp);
+      results.pss.before = await rendererPssMiB(browserCdp);
       results.open50k.push(await openTrace(page, server, t50, 'big50k'));
       results.heap['50k'] = await heapMiB(cdp);
+      results.pss['50k'] = await rendererPssMiB(browserCdp);
       const scroll = await frames(page, 'scroll', 3000);
       const zoom = await frames(page, 'zoom', 3000);
       results.scroll50k.push(median(scroll), pct(scroll, 0.95));
       results.zoom50k.push(median(zoom), pct(zoom, 0.95));
       results.open200k.push(await openTrace(page, server, t200, 'big200k'));
       results.heap['200k'] = await heapMiB(cdp);
+      results.pss['200k'] = await rendererPssMiB(browserCdp);
       const scroll200 = await frames(page, 'scroll', 3000);
       results.scroll200k.push(median(scroll200), pct(scroll200, 0.95));
 
@@ -263,7 +288,8 @@ async function main() {
       'scroll 50k: median / p95 frame (per round)': results.scroll50k.map((x) => x.toFixed(1)),
       'zoom 50k: median / p95 frame (per round)': results.zoom50k.map((x) => x.toFixed(1)),
       'scroll 200k: median / p95 frame (per round)': results.scroll200k.map((x) => x.toFixed(1)),
-      'JS heap with the trace open (MiB, last round)': Object.fromEntries(Object.entries(results.heap).map(([k, v]) => [k, +v.toFixed(1)])),
+      'JS heap with the trace open, after GC (MiB, last round; typed arrays are outside it)': Object.fromEntries(Object.entries(results.heap).map(([k, v]) => [k, +v.toFixed(1)])),
+      'renderer process PSS (MiB, last round): the app shell, then with each trace open': Object.fromEntries(Object.entries(results.pss).map(([k, v]) => [k, +v.toFixed(1)])),
       'list filter change over 100,000 traces → rendered (per round)': Object.fromEntries(Object.entries(results.filter).map(([k, v]) => [k, v.map(ms)])),
     };
     console.log(JSON.stringify(out, null, 2));

@@ -1,12 +1,14 @@
 // The real desktop app under Xvfb, driven through tauri-driver and
 // WebKitWebDriver (TESTING.md): it starts, shows the scorecard, runs it,
-// and a screenshot is saved to tests/e2e/artifacts/desktop.png.
+// opens the Traces view on a trace sent to the demo's receiver, and
+// screenshots are saved to tests/e2e/artifacts/desktop*.png.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTargets, stop, tempDir } from './harness.mjs';
+import { checkout, newTraceId, otlpJson, send, spanIdOf } from './otlp.mjs';
 
 const APP = process.env.READYROOM_DESKTOP_BIN;
 const DRIVER = process.env.TAURI_DRIVER ?? 'tauri-driver';
@@ -14,6 +16,7 @@ const PORT = 4444 + (process.pid % 500);
 const BASE = `http://127.0.0.1:${PORT}`;
 
 let targets, driver, session;
+const traceId = newTraceId();
 
 async function wd(method, path, body) {
   // The driver's proxy can drop a connection right after a session ends:
@@ -58,13 +61,17 @@ before(async () => {
   assert.ok(process.env.DISPLAY, 'run under Xvfb (scripts/test does: xvfb-run)');
   const dataDir = tempDir();
   targets = await startTargets(dataDir);
+  // The demo receives OTLP itself into this data dir's span store, which
+  // the app reads (its own receiver finds the demo's ports taken).
+  const http = /\[settings\.otlp\][^[]*?http = "([^"]+)"/.exec(readFileSync(targets.config, 'utf8'));
+  await send(`http://${http[1]}`, otlpJson(traceId, 'demo', Date.now() - 5_000, checkout()));
   const home = join(dataDir, 'home');
   mkdirSync(home, { recursive: true });
   driver = spawn(DRIVER, ['--port', String(PORT), '--native-port', String(PORT + 1)], {
     env: {
       ...process.env,
       READYROOM_CONFIG: targets.config,
-      READYROOM_DATA_DIR: join(dataDir, 'desktop-data'),
+      READYROOM_DATA_DIR: dataDir,
       XDG_CONFIG_HOME: join(home, '.config'),
       XDG_DATA_HOME: join(home, '.local/share'),
       XDG_CACHE_HOME: join(home, '.cache'),
@@ -130,4 +137,26 @@ test('the desktop app starts, shows the scorecard, runs it, and is screenshotted
   const dir = new URL('./artifacts/', import.meta.url).pathname;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'desktop.png'), bytes);
+});
+
+test('the Traces view in the real window: the list, a waterfall, the next error', async () => {
+  const exec = (script) => wd('POST', `/session/${session}/execute/sync`, { script, args: [] });
+  await exec('window.location.hash = "#/traces?service=checkout"');
+  const link = await waitFor(() => find(`tr[data-trace="${traceId}"] a`), 'the sent trace in the list');
+  await wd('POST', `/session/${session}/element/${link}/click`, {});
+  await waitFor(() => find('.wf-canvas[data-painted="1"]'), 'the painted waterfall');
+  assert.equal(await exec('return document.querySelector("[data-testid=waterfall]").dataset.rows'), '8');
+  const scroll = await find('.wf-scroll');
+  await wd('POST', `/session/${session}/element/${scroll}/click`, {});
+  await wd('POST', `/session/${session}/actions`, {
+    actions: [{ type: 'key', id: 'keyboard', actions: [{ type: 'keyDown', value: 'e' }, { type: 'keyUp', value: 'e' }] }],
+  });
+  await waitFor(
+    async () => (await exec('return document.querySelector("[data-testid=waterfall]").dataset.selected')) === spanIdOf('pay1'),
+    'the first error selected',
+  );
+  await waitFor(() => find('pre.stack'), 'the exception stack trace');
+  const png = Buffer.from(await wd('GET', `/session/${session}/screenshot`), 'base64');
+  assert.equal(png.subarray(1, 4).toString(), 'PNG');
+  writeFileSync(join(new URL('./artifacts/', import.meta.url).pathname, 'desktop-traces.png'), png);
 });

@@ -839,3 +839,48 @@ async fn the_cli_lists_and_shows_traces_from_a_tempo_contract_server() {
         );
     }
 }
+
+/// Tempo down: `traces list` says since when and lists what the local
+/// span store holds, rather than failing the whole view.
+#[tokio::test]
+async fn an_unreachable_tempo_lists_the_local_store_and_says_since_when() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port");
+    let env = TestEnv::new();
+    let config = env.config(&format!(
+        "[environments.prod]\n[environments.prod.traces]\ntempo_url = \"http://{closed}/\"\n"
+    ));
+    let config = config.to_str().expect("path");
+    let list = env
+        .run(&["--config", config, "traces", "list", "--format", "json"])
+        .await;
+    assert_eq!(list.code, 0, "{}", list.all_output());
+    let view = list.json();
+    assert_eq!(view["source"], "the local span store");
+    let down = &view["remoteDown"];
+    assert_eq!(down["source"], format!("Tempo at http://{closed}/"));
+    assert!(
+        time::OffsetDateTime::parse(
+            down["since"].as_str().expect("since"),
+            &time::format_description::well_known::Rfc3339
+        )
+        .is_ok(),
+        "{down}"
+    );
+    assert!(
+        down["error"]
+            .as_str()
+            .expect("error")
+            .contains("connection refused"),
+        "{down}"
+    );
+    let table = env.run(&["--config", config, "traces", "list"]).await;
+    assert_eq!(table.code, 0, "{}", table.all_output());
+    assert!(
+        table.stdout.contains("has not answered since")
+            && table.stdout.contains("local span store"),
+        "{}",
+        table.stdout
+    );
+}

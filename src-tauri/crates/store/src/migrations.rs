@@ -48,6 +48,11 @@ pub(crate) const SPANS: Migrations = &[
         "trace parts",
         include_str!("../migrations/spans/0004_trace_parts.sql"),
     ),
+    (
+        5,
+        "trace index",
+        include_str!("../migrations/spans/0005_trace_index.sql"),
+    ),
 ];
 
 /// The newest schema version of a set this build knows.

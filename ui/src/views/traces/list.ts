@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, CommandError, onEvent } from '../../backend';
 import type { TraceListRequest } from '../../bindings/TraceListRequest';
 import type { TraceListView } from '../../bindings/TraceListView';
-import { ago, millis, stamp } from '../../format';
+import { ago, clock, millis, stamp } from '../../format';
 import { NoTraces } from './empty';
 import type { TracesState } from './state';
 
@@ -139,6 +139,11 @@ export function TraceList({
         ${loading && ' · updating…'}
         ${pending > 0 && html` · <button class="pill" onClick=${() => load(true)}>${pending} new span${pending === 1 ? '' : 's'} arrived — show</button>`}
       </p>`}
+      ${view?.remoteDown &&
+      html`<div class="panel warning" role="alert" data-testid="remote-down">
+        <b>${view.remoteDown.source} has not answered since ${clock(view.remoteDown.since)}</b> (${view.remoteDown.error}).
+        Showing what the local span store holds; it retries with every refresh.
+      </div>`}
       ${view?.note && html`<p class="panel warning" role="note">${view.note}</p>`}
       ${view && view.traces.length === 0 && !error && html`<${NoTraces} view=${view} filtered=${filtered} />`}
       ${view && view.traces.length > 0 &&

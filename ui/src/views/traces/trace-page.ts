@@ -32,14 +32,28 @@ export function traceSource(traceId: string, environment: string, file?: { handl
   };
 }
 
-/** Rows by span id, built on first use (a search answer names spans by id). */
-function rowsById(l: Layout): Map<string, number> {
-  const map = new Map<string, number>();
-  for (let i = 0; i < l.n; i++) {
-    const id = l.cols.spanIds.slice(i * 16, i * 16 + 16);
-    if (!map.has(id)) map.set(id, i);
+/** Rows by span id (a search answer names spans by id), built on first use. */
+function rowsById(l: Layout): () => Map<string, number> {
+  let map: Map<string, number> | null = null;
+  return () => {
+    if (!map) {
+      map = new Map();
+      for (let i = 0; i < l.n; i++) {
+        const id = l.cols.spanIds.slice(i * 16, i * 16 + 16);
+        if (!map.has(id)) map.set(id, i);
+      }
+    }
+    return map;
+  };
+}
+
+/** The row of one span id: a search of the ids' string, no index needed. */
+function rowOf(l: Layout, id: string): number {
+  if (id.length !== 16) return -1;
+  for (let at = l.cols.spanIds.indexOf(id); at >= 0; at = l.cols.spanIds.indexOf(id, at + 1)) {
+    if (at % 16 === 0) return at / 16;
   }
-  return map;
+  return -1;
 }
 
 type Tab = 'waterfall' | 'llm' | 'compare';
@@ -90,7 +104,7 @@ export function TracePage({
 
   const l = useMemo(() => (cols ? layout(cols) : null), [cols]);
   const byId = useMemo(() => (l ? rowsById(l) : null), [l]);
-  const selected = spanId && byId ? (byId.get(spanId) ?? -1) : -1;
+  const selected = useMemo(() => (l && spanId ? rowOf(l, spanId) : -1), [l, spanId]);
 
   // Names and services match at once; attributes, events and resources
   // are searched by the backend, a moment after typing stops.
@@ -106,7 +120,7 @@ export function TracePage({
           if (!live) return;
           const rows: number[] = [];
           for (let i = 0; i + 16 <= ids.length; i += 16) {
-            const row = byId.get(ids.slice(i, i + 16));
+            const row = byId().get(ids.slice(i, i + 16));
             if (row !== undefined) rows.push(row);
           }
           setRemoteMatches(rows);

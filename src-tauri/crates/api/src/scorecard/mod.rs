@@ -37,6 +37,23 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// Records one sighting of a source outside a scorecard run (the
+    /// traces commands reading Tempo or Jaeger) and returns its status,
+    /// `since` kept across sightings.
+    pub(crate) fn sighted(
+        &self,
+        environment: &str,
+        now: time::OffsetDateTime,
+        label: &'static str,
+        sighting: readyroom_sources::Sighting,
+    ) -> Option<SourceStatus> {
+        self.status.record(environment, now, &[(label, sighting)]);
+        self.status
+            .get(environment)
+            .into_iter()
+            .find(|s| s.source == label)
+    }
+
     fn rounds_for(&self, environment: &str) -> Arc<rounds::Rounds> {
         let mut all = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
         all.entry(environment.to_string()).or_default().clone()

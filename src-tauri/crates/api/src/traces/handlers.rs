@@ -5,12 +5,12 @@ use readyroom_core::traces::{
     summarize, unix_nanos, upstream_calls, AttributeMatch, Issue, Span, SpanKind, Trace,
     TraceFilter, TraceId, TraceOrder, UpstreamCall, Upstreams,
 };
-use readyroom_sources::trace_query::Search;
+use readyroom_sources::trace_query::{QueryError, Search};
 use readyroom_store::{Listed, SpanStore};
 
 use super::waterfall::{columns, TraceColumns};
 use super::wire::{
-    AttemptRow, ComparedRow, ComparedTrace, SpanChange, SpanRow, StatsGrouping,
+    AttemptRow, ComparedRow, ComparedTrace, RemoteDown, SpanChange, SpanRow, StatsGrouping,
     TraceCompareRequest, TraceComparisonView, TraceExport, TraceListRequest, TraceListRow,
     TraceListView, TraceRequest, TraceSort, TraceStatsRequest, TraceStatsView, TraceStatus,
     TraceView, UpstreamCallRow,
@@ -71,18 +71,65 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
     );
     let remote = remote::source(api, &config, &environment).await?;
     let store = api.span_store().await?;
+    let search = Search {
+        from_ns,
+        to_ns,
+        filter,
+    };
+    let mut remote_down = None;
     let listed = match (&remote, store) {
-        (Some(remote), _) => Listed {
-            lines: remote
-                .search(&Search {
-                    from_ns,
-                    to_ns,
-                    filter,
-                })
-                .await?,
-            scan_stopped_at: None,
-        },
-        (None, Some(store)) => store.traces(&environment, from_ns, to_ns, &filter).await?,
+        (Some(query), store) => {
+            let found = query.search(&search).await;
+            let sighting = |result: Result<(), String>| readyroom_sources::Sighting {
+                target: query.url().to_string(),
+                result,
+            };
+            match found {
+                Ok(lines) => {
+                    api.inner
+                        .scorecard
+                        .sighted(&environment, now, "spans", sighting(Ok(())));
+                    Listed {
+                        lines,
+                        scan_stopped_at: None,
+                    }
+                }
+                // A search the engine cannot answer is the request's fault.
+                Err(e @ QueryError::Unsupported(_)) => return Err(e.into()),
+                // Tempo or Jaeger down: say so, and show what is stored here.
+                Err(e) => {
+                    let status = api.inner.scorecard.sighted(
+                        &environment,
+                        now,
+                        "spans",
+                        sighting(Err(e.to_string())),
+                    );
+                    remote_down = Some(RemoteDown {
+                        source: remote::described(Some(query)),
+                        since: status
+                            .and_then(|s| s.since)
+                            .map_or_else(String::new, |t| rfc3339(unix_nanos(t))),
+                        error: e.to_string(),
+                    });
+                    match store {
+                        Some(store) => {
+                            store
+                                .traces(&environment, from_ns, to_ns, &search.filter)
+                                .await?
+                        }
+                        None => Listed {
+                            lines: Vec::new(),
+                            scan_stopped_at: None,
+                        },
+                    }
+                }
+            }
+        }
+        (None, Some(store)) => {
+            store
+                .traces(&environment, from_ns, to_ns, &search.filter)
+                .await?
+        }
         (None, None) => Listed {
             lines: Vec::new(),
             scan_stopped_at: None,
@@ -106,11 +153,17 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
         })
         .collect();
     // Unattributed spans are the local receiver's; a remote store has none.
-    let store = store.filter(|_| remote.is_none());
+    let read_remote = remote.is_some() && remote_down.is_none();
+    let store = store.filter(|_| !read_remote);
     let attribution_hint = attribution_hint(store, &environment, traces.is_empty()).await?;
     Ok(TraceListView {
         environment,
-        source: remote::described(remote.as_ref()),
+        source: if read_remote {
+            remote::described(remote.as_ref())
+        } else {
+            remote::described(None)
+        },
+        remote_down,
         window_minutes: minutes,
         traces,
         attribution_hint,

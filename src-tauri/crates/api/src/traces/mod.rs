@@ -22,7 +22,7 @@ pub use search::{TraceSearchRequest, TraceSearchView};
 pub use span_detail::{KeyValue, SpanDetail, SpanEventRow, SpanLinkRow, SpanRequest};
 pub use waterfall::TraceColumns;
 pub use wire::{
-    AttemptRow, ComparedRow, ComparedTrace, SpanChange, SpanRow, StatsGrouping,
+    AttemptRow, ComparedRow, ComparedTrace, RemoteDown, SpanChange, SpanRow, StatsGrouping,
     TraceCompareRequest, TraceComparisonView, TraceExport, TraceListRequest, TraceListRow,
     TraceListView, TraceRequest, TraceSort, TraceStatsRequest, TraceStatsView, TraceStatus,
     TraceView, UpstreamCallRow,

@@ -111,7 +111,18 @@ impl Service for OtlpReceiver {
                     _ = tokio::time::sleep(ANNOUNCE_EVERY) => {}
                     _ = stop.changed() => break,
                 }
-                for (environment, spans) in arrivals.take() {
+                let arrived = arrivals.take();
+                if arrived.is_empty() {
+                    continue;
+                }
+                // The trace list's index, kept current off the receivers'
+                // path (a list folds what is left before it reads).
+                if let Ok(Some(store)) = api.span_store().await {
+                    if let Err(e) = store.fold_trace_index().await {
+                        tracing::debug!("folding the trace index: {e}");
+                    }
+                }
+                for (environment, spans) in arrived {
                     api.emit(Event::SpansReceived { environment, spans });
                 }
             }

@@ -212,6 +212,20 @@ pub struct TraceListView {
     /// What the list may leave out, when it may (an attribute filter
     /// that stopped reading).
     pub note: Option<String>,
+    /// Set when the environment's Tempo or Jaeger did not answer: the
+    /// list is then what the local span store holds.
+    pub remote_down: Option<RemoteDown>,
+}
+
+/// A remote trace store that did not answer, and since when.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteDown {
+    /// "Tempo at URL".
+    pub source: String,
+    /// RFC 3339: the first of the failures in a row.
+    pub since: String,
+    pub error: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

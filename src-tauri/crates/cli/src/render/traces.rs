@@ -228,8 +228,11 @@ pub fn trace_list(view: &TraceListView, format: Format) -> String {
     if view.traces.is_empty() {
         return match &view.attribution_hint {
             Some(hint) => format!(
-                "No traces from {} in the last {} min in {}.\n{hint}\n",
-                view.environment, view.window_minutes, view.source
+                "No traces from {} in the last {} min in {}.\n{hint}\n{}",
+                view.environment,
+                view.window_minutes,
+                view.source,
+                note(view)
             ),
             None => format!(
                 "No traces from {} in the last {} min match in {}.\n{}",
@@ -278,9 +281,17 @@ pub fn trace_list(view: &TraceListView, format: Format) -> String {
 }
 
 fn note(view: &TraceListView) -> String {
-    view.note
-        .as_ref()
-        .map_or_else(String::new, |n| format!("Note: {n}.\n"))
+    let mut out = String::new();
+    if let Some(down) = &view.remote_down {
+        out.push_str(&format!(
+            "Note: {} has not answered since {} ({}); this is what the local span store holds.\n",
+            down.source, down.since, down.error
+        ));
+    }
+    if let Some(n) = &view.note {
+        out.push_str(&format!("Note: {n}.\n"));
+    }
+    out
 }
 
 /// A count the source may not give (Tempo's search does not count spans).

@@ -24,6 +24,7 @@ mod read;
 mod retention;
 mod rollups;
 mod routes;
+mod trace_index;
 mod write;
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ impl SpanStore {
         Ok(spans)
     }
 
-    /// Traces with parts starting in `[from_ns, to_ns)`, newest (or
+    /// Traces starting in `[from_ns, to_ns)`, newest (or
     /// slowest) first, with their entry span (the earliest span without a
     /// parent). No index holds attributes: an attribute filter reads the
     /// spans of the candidates in order until `limit` match, at most
@@ -70,6 +70,8 @@ impl SpanStore {
         to_ns: u64,
         filter: &TraceFilter,
     ) -> Result<Listed> {
+        // Parts stored since the last fold (by any process) count too.
+        self.fold_trace_index().await?;
         let Some(attribute) = &filter.attribute else {
             let lines = self
                 .trace_lines(environment, from_ns, to_ns, filter, filter.limit)
@@ -112,20 +114,15 @@ impl SpanStore {
             TraceOrder::Newest => "t.start_ns DESC",
             TraceOrder::Slowest => "t.end_ns - t.start_ns DESC, t.start_ns DESC",
         };
+        // `trace_index` holds each trace's parts summed (migration 0005).
         let sql = format!(
-            "WITH t AS ( \
-               SELECT trace_id, min(start_ns) AS start_ns, max(end_ns) AS end_ns, \
-                      sum(spans) AS spans, sum(error_spans) AS errors \
-               FROM trace_parts WHERE environment = ? AND start_ns >= ? AND start_ns < ? \
-               GROUP BY trace_id) \
-             SELECT t.trace_id, t.start_ns, t.end_ns - t.start_ns, t.spans, t.errors, \
-                    r.entry_service, r.entry_name, r.entry_route \
-             FROM t LEFT JOIN trace_parts r ON r.id = ( \
-               SELECT x.id FROM trace_parts x WHERE x.trace_id = t.trace_id \
-               AND x.entry_start_ns IS NOT NULL ORDER BY x.entry_start_ns LIMIT 1) \
-             WHERE (? IS NULL OR r.entry_service = ?) AND (? IS NULL OR r.entry_route = ?) \
-               AND (? IS NULL OR (t.errors > 0) = ?) AND t.end_ns - t.start_ns >= ? \
-               AND (? IS NULL OR t.end_ns - t.start_ns <= ?) \
+            "SELECT trace_id, start_ns, end_ns - start_ns, spans, error_spans, \
+                    entry_service, entry_name, entry_route \
+             FROM trace_index t \
+             WHERE environment = ? AND start_ns >= ? AND start_ns < ? \
+               AND (? IS NULL OR entry_service = ?) AND (? IS NULL OR entry_route = ?) \
+               AND (? IS NULL OR (error_spans > 0) = ?) AND end_ns - start_ns >= ? \
+               AND (? IS NULL OR end_ns - start_ns <= ?) \
              ORDER BY {order} LIMIT ?"
         );
         let max = filter.max_duration_ns.map(nanos);

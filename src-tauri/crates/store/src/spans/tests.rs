@@ -837,3 +837,68 @@ async fn route_statistics_over_several_hours_add_up_every_slice() {
         .finish(3_600.0);
     assert_eq!(first_hour[0].requests, 30);
 }
+
+/// The trace index (one row per trace, kept by triggers) follows its
+/// parts: a later part widens the trace and brings an earlier entry;
+/// retention removing a part sums the rest again, and the last part
+/// takes the row with it.
+#[tokio::test]
+async fn the_trace_list_follows_parts_arriving_in_pieces_and_leaving_with_retention() {
+    use readyroom_core::traces::TraceFilter;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    let list = |store: SpanStore| async move {
+        store
+            .traces(
+                "prod",
+                0,
+                u64::MAX,
+                &TraceFilter {
+                    limit: 10,
+                    ..TraceFilter::default()
+                },
+            )
+            .await
+            .expect("list")
+            .lines
+    };
+    // First a child (its parent not yet here, an orphan) with an error...
+    let mut child = span(1, 2, Some(1), 5_000, 100);
+    child.status = StatusCode::Error;
+    store.insert(prod(&[child]), 1).await.expect("insert");
+    let one = list(store.clone()).await;
+    assert_eq!((one[0].spans, one[0].error_spans), (Some(1), Some(1)));
+    assert_eq!(one[0].root_name, None, "no entry span yet");
+    // ...then the root, earlier and longer: the entry, the start, the end.
+    let mut root = span(1, 1, None, 4_000, 2_000);
+    root.service = "web".into();
+    store.insert(prod(&[root]), 2).await.expect("insert");
+    let both = list(store.clone()).await;
+    assert_eq!(both.len(), 1);
+    let t = &both[0];
+    assert_eq!((t.spans, t.error_spans), (Some(2), Some(1)));
+    assert_eq!(t.start_ns, 4_000 * 1_000_000);
+    assert_eq!(t.duration_ns, 2_000 * 1_000_000);
+    assert_eq!(
+        (t.root_service.as_deref(), t.root_name.as_deref()),
+        (Some("web"), Some("span 1"))
+    );
+    // Retention by age takes the root's part (it started first): the
+    // child's part is what is left, and so is what the list says.
+    store
+        .apply_retention(4_500 * 1_000_000, u64::MAX)
+        .await
+        .expect("retention");
+    let left = list(store.clone()).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!((left[0].spans, left[0].error_spans), (Some(1), Some(1)));
+    assert_eq!(left[0].start_ns, 5_000 * 1_000_000);
+    assert_eq!(left[0].root_name, None);
+    store
+        .apply_retention(6_000 * 1_000_000, u64::MAX)
+        .await
+        .expect("retention");
+    assert!(list(store.clone()).await.is_empty());
+}
