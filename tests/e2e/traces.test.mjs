@@ -17,15 +17,39 @@ const traceId = newTraceId();
 const slowerId = newTraceId();
 const artifacts = new URL('./artifacts/', import.meta.url).pathname;
 
+/** Where serve's own OTLP/HTTP receiver listens (it takes free ports here). */
+async function serveReceiver() {
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(`http://${server.address}/api/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
+      body: JSON.stringify({ cmd: 'get_receiver_status', payload: {} }),
+    });
+    const status = await r.json();
+    const http = status.listening?.find((l) => l.protocol === 'OTLP/HTTP');
+    if (http) return `http://${http.address}`;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('serve\'s OTLP receiver did not start');
+}
+
+let receiver;
+
 before(async () => {
   dataDir = tempDir();
   targets = await startTargets(dataDir);
-  server = await startServe(targets.config, dataDir);
-  // The demo receives OTLP itself on the ports its config names.
-  const http = /\[settings\.otlp\][^[]*?http = "([^"]+)"/.exec(readFileSync(targets.config, 'utf8'));
-  assert.ok(http, 'the demo config names its OTLP/HTTP receiver');
-  await send(`http://${http[1]}`, otlpJson(traceId, 'demo', Date.now() - 5_000, checkout()));
-  await send(`http://${http[1]}`, otlpJson(slowerId, 'demo', Date.now() - 20_000, checkout({ slowPayments: true })));
+  // The demo's config names the ports its own receiver holds; serve gets
+  // free ones, so the spans sent here arrive through serve and announce
+  // themselves to the page (both store into the same span store).
+  const config = join(dataDir, 'traces-e2e.toml');
+  writeFileSync(
+    config,
+    readFileSync(targets.config, 'utf8').replace(/(\[settings\.otlp\]\s*\nhttp = )"[^"]+"(\s*\ngrpc = )"[^"]+"/, '$1"127.0.0.1:0"$2"127.0.0.1:0"'),
+  );
+  server = await startServe(config, dataDir);
+  receiver = await serveReceiver();
+  await send(receiver, otlpJson(traceId, 'demo', Date.now() - 5_000, checkout()));
+  await send(receiver, otlpJson(slowerId, 'demo', Date.now() - 20_000, checkout({ slowPayments: true })));
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -66,6 +90,26 @@ test('the list filters by service and keeps the filters in the URL', async () =>
   assert.equal(await page.getByLabel('Attribute').inputValue(), 'card.last4=4242');
   await row.waitFor();
   await page.screenshot({ path: `${artifacts}traces-list-${await theme()}.png` });
+});
+
+test('new traces appear live; with the pointer on the list they wait behind a pill', async () => {
+  await page.goto(`${server.url.split('#')[0]}#/traces?service=checkout`);
+  await page.locator(`tr[data-trace="${traceId}"]`).waitFor();
+  await page.mouse.move(5, 5);
+  const live = newTraceId();
+  await send(receiver, otlpJson(live, 'demo', Date.now() - 1_000, checkout()));
+  await page.locator(`tr[data-trace="${live}"]`).waitFor({ timeout: 15_000 });
+  // The pointer on the list: nothing moves under it; a pill says what came.
+  await page.locator('table.traces tbody tr').first().hover();
+  const waiting = newTraceId();
+  await send(receiver, otlpJson(waiting, 'demo', Date.now() - 500, checkout()));
+  const pill = page.getByRole('button', { name: /new spans? arrived — show/ });
+  await pill.waitFor({ timeout: 15_000 });
+  assert.equal(await page.locator(`tr[data-trace="${waiting}"]`).count(), 0, 'not inserted under the pointer');
+  await pill.click();
+  await page.locator(`tr[data-trace="${waiting}"]`).waitFor();
+  await page.goto(`${server.url.split('#')[0]}#/traces?service=checkout`);
+  await page.locator(`tr[data-trace="${traceId}"]`).waitFor();
 });
 
 test('opens a trace as a waterfall with its critical path', async () => {
@@ -164,7 +208,7 @@ test('the overview shows rates, errors and percentiles per route and clicks thro
   const row = page.locator('tr[data-route="checkout /api/checkout"]');
   await row.waitFor({ timeout: 30_000 });
   const cells = await row.locator('td').allInnerTexts();
-  assert.equal(cells[2], '2', 'two requests');
+  assert.equal(cells[2], '4', 'four checkout requests were sent');
   assert.match(cells[4], /%/);
   await page.screenshot({ path: `${artifacts}traces-overview-${await theme()}.png` });
   await row.getByRole('button', { name: 'Slowest' }).click();

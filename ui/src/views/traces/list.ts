@@ -81,16 +81,19 @@ export function TraceList({
 
   // Spans arriving for this environment: refresh, unless the pointer is on
   // the list (then say how many arrived and let the operator show them).
+  const arrived = useRef(0);
+  const refresh = () => {
+    arrived.current = 0;
+    load(true);
+  };
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stop = onEvent((e) => {
       if (e.type !== 'spansReceived' || (e.environment !== environment && e.environment !== null)) return;
-      if (hovering.current) {
-        setPending((n) => n + e.spans);
-        return;
-      }
+      arrived.current += e.spans;
       clearTimeout(timer);
-      timer = setTimeout(() => load(true), 500);
+      // Checked again when the refresh is due: the pointer may have come.
+      timer = setTimeout(() => (hovering.current ? setPending(arrived.current) : refresh()), 500);
     });
     return () => {
       stop();
@@ -137,7 +140,7 @@ export function TraceList({
       html`<p class="muted list-meta">
         <span data-testid="trace-count">${view.traces.length} trace${view.traces.length === 1 ? '' : 's'}</span> from ${view.source}
         ${loading && ' · updating…'}
-        ${pending > 0 && html` · <button class="pill" onClick=${() => load(true)}>${pending} new span${pending === 1 ? '' : 's'} arrived — show</button>`}
+        ${pending > 0 && html` · <button class="pill" onClick=${refresh}>${pending} new span${pending === 1 ? '' : 's'} arrived — show</button>`}
       </p>`}
       ${view?.remoteDown &&
       html`<div class="panel warning" role="alert" data-testid="remote-down">

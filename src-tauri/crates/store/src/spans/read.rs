@@ -111,8 +111,8 @@ impl SpanStore {
     ) -> Result<Vec<TraceLine>> {
         // The order is one of two fixed clauses, never text from a request.
         let order = match filter.order {
-            TraceOrder::Newest => "t.start_ns DESC",
-            TraceOrder::Slowest => "t.end_ns - t.start_ns DESC, t.start_ns DESC",
+            TraceOrder::Newest => "start_ns DESC",
+            TraceOrder::Slowest => "end_ns - start_ns DESC",
         };
         // `trace_index` holds each trace's parts summed (migration 0005).
         let sql = format!(

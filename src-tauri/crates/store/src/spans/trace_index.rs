@@ -1,8 +1,8 @@
 //! Folding newly stored trace parts into `trace_index` (one row per trace,
 //! migration 0005), which the trace list reads. Done after parts are
-//! stored rather than by a trigger on insert, which cost the durable
-//! receiver a third of its throughput; a fold is one statement over the
-//! parts since the last one.
+//! stored rather than by a trigger on insert, which cost as much as
+//! storing the part (see the README's Decisions); a fold is one
+//! statement over the parts since the last one.
 
 use super::SpanStore;
 use crate::Result;
