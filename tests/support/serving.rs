@@ -21,6 +21,9 @@ pub struct Serving {
     pub token: String,
     /// The rest of stdout, after the URL line.
     stdout: Lines<BufReader<ChildStdout>>,
+    /// stderr, read as it comes: a process logging verbosely would
+    /// otherwise fill the pipe and block on its next log line.
+    stderr: tokio::task::JoinHandle<String>,
 }
 
 /// How the process ended.
@@ -46,6 +49,12 @@ pub async fn start_printing(env: &TestEnv, args: &[&str], address_key: &str) -> 
     all.extend(["--format", "json"]);
     let mut child = env.spawn(&all);
     let stdout = child.stdout.take().expect("stdout piped");
+    let mut stderr_pipe = child.stderr.take().expect("stderr piped");
+    let stderr = tokio::spawn(async move {
+        let mut all = Vec::new();
+        let _ = stderr_pipe.read_to_end(&mut all).await;
+        String::from_utf8_lossy(&all).into_owned()
+    });
     let mut stdout = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(Duration::from_secs(60), stdout.next_line())
         .await
@@ -66,6 +75,7 @@ pub async fn start_printing(env: &TestEnv, args: &[&str], address_key: &str) -> 
         port: address.port(),
         token,
         stdout,
+        stderr,
     }
 }
 
@@ -92,10 +102,7 @@ impl Serving {
             stdout.push_str(&line);
             stdout.push('\n');
         }
-        let mut stderr = String::new();
-        if let Some(mut pipe) = self.child.stderr.take() {
-            let _ = pipe.read_to_string(&mut stderr).await;
-        }
+        let stderr = self.stderr.await.unwrap_or_default();
         Exited {
             code: status.code().unwrap_or(-1),
             stdout,

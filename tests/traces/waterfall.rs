@@ -104,6 +104,22 @@ async fn receiver(client: &Client) -> String {
     }
 }
 
+/// The trace's columns once it is stored (the receiver answers before
+/// the store has it).
+async fn stored_columns(client: &Client, trace_id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = client
+            .call("get_trace_columns", json!({ "traceId": trace_id }))
+            .await;
+        if status == 200 {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "never stored: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn send(endpoint: &str, spans: Vec<Span>, service: &str) {
     let body = request(service, "prod", spans).encode_to_vec();
     let status = reqwest::Client::new()
@@ -156,17 +172,7 @@ async fn a_received_trace_comes_back_as_columns_a_span_in_full_and_search_hits()
     let trace_id = "01".repeat(16);
 
     // Columns, in tree order: root, failed charge, charge, its INSERT.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let columns = loop {
-        let (status, body) = client
-            .call("get_trace_columns", json!({ "traceId": trace_id }))
-            .await;
-        if status == 200 {
-            break body;
-        }
-        assert!(Instant::now() < deadline, "never stored: {body}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let columns = stored_columns(&client, &trace_id).await;
     assert_eq!(
         columns["spanIds"],
         format!(
@@ -359,17 +365,7 @@ async fn an_exported_trace_file_opens_read_only_through_the_upload_route() {
     let endpoint = receiver(&client).await;
     send(&endpoint, checkout(now_ns() - 10_000_000_000), "checkout").await;
     let trace_id = "01".repeat(16);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let stored = loop {
-        let (status, body) = client
-            .call("get_trace_columns", json!({ "traceId": trace_id }))
-            .await;
-        if status == 200 {
-            break body;
-        }
-        assert!(Instant::now() < deadline, "never stored: {body}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let stored = stored_columns(&client, &trace_id).await;
     let export = client
         .ok("export_trace", json!({ "traceId": trace_id }))
         .await;

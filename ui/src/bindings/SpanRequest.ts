@@ -2,18 +2,20 @@
 
 export type SpanRequest = { 
 /**
- * 32 hex digits.
- */
-traceId: string, 
-/**
  * 16 hex digits.
  */
 spanId: string, 
 /**
- * As in `TraceRequest`.
+ * 32 hex digits.
+ */
+traceId: string, 
+/**
+ * Whose Tempo or Jaeger to ask when the local store does not have
+ * it (default: the default environment).
  */
 environment?: string, 
 /**
- * As in `TraceRequest`.
+ * Read the trace from this opened file (`open_trace_file`'s handle)
+ * instead of the store.
  */
 file?: string, };

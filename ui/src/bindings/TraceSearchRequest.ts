@@ -2,18 +2,20 @@
 
 export type TraceSearchRequest = { 
 /**
- * 32 hex digits.
- */
-traceId: string, 
-/**
  * Case-insensitive; `key=value` matches that attribute exactly.
  */
 query: string, 
 /**
- * As in `TraceRequest`.
+ * 32 hex digits.
+ */
+traceId: string, 
+/**
+ * Whose Tempo or Jaeger to ask when the local store does not have
+ * it (default: the default environment).
  */
 environment?: string, 
 /**
- * As in `TraceRequest`.
+ * Read the trace from this opened file (`open_trace_file`'s handle)
+ * instead of the store.
  */
 file?: string, };

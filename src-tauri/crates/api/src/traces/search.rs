@@ -19,18 +19,12 @@ const MAX_QUERY: usize = 256;
 #[derive(Debug, Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TraceSearchRequest {
-    /// 32 hex digits.
-    pub trace_id: String,
+    /// The trace, and where to read it.
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub trace: TraceRequest,
     /// Case-insensitive; `key=value` matches that attribute exactly.
     pub query: String,
-    /// As in `TraceRequest`.
-    #[serde(default)]
-    #[ts(optional)]
-    pub environment: Option<String>,
-    /// As in `TraceRequest`.
-    #[serde(default)]
-    #[ts(optional)]
-    pub file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -72,12 +66,7 @@ pub(crate) async fn search_trace(
             format!("a search is at most {MAX_QUERY} characters"),
         ));
     }
-    let request = TraceRequest {
-        trace_id: r.trace_id,
-        environment: r.environment,
-        file: r.file,
-    };
-    let (_, spans) = stored_trace(api, &request).await?;
+    let (_, spans) = stored_trace(api, &r.trace).await?;
     let mut seen = HashSet::new();
     let mut span_ids = String::new();
     let mut matches = 0u32;

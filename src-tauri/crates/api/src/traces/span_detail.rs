@@ -13,18 +13,12 @@ use crate::{Api, ApiError, ErrorCode};
 #[derive(Debug, Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SpanRequest {
-    /// 32 hex digits.
-    pub trace_id: String,
+    /// The trace, and where to read it.
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub trace: TraceRequest,
     /// 16 hex digits.
     pub span_id: String,
-    /// As in `TraceRequest`.
-    #[serde(default)]
-    #[ts(optional)]
-    pub environment: Option<String>,
-    /// As in `TraceRequest`.
-    #[serde(default)]
-    #[ts(optional)]
-    pub file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -140,12 +134,7 @@ pub(crate) async fn get_span(api: &Api, r: SpanRequest) -> Result<SpanDetail, Ap
             ),
         )
     })?;
-    let request = TraceRequest {
-        trace_id: r.trace_id,
-        environment: r.environment,
-        file: r.file,
-    };
-    let (trace_id, spans) = stored_trace(api, &request).await?;
+    let (trace_id, spans) = stored_trace(api, &r.trace).await?;
     // The first copy, as the waterfall shows it.
     spans
         .iter()
