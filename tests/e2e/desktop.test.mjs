@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTargets, stop, tempDir } from './harness.mjs';
@@ -15,8 +16,20 @@ const DRIVER = process.env.TAURI_DRIVER ?? 'tauri-driver';
 const PORT = 4444 + (process.pid % 500);
 const BASE = `http://127.0.0.1:${PORT}`;
 
-let targets, driver, session;
+let targets, driver, session, receiverPort;
 const traceId = newTraceId();
+
+/** A port free now (bound, read, released). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 async function wd(method, path, body) {
   // The driver's proxy can drop a connection right after a session ends:
@@ -61,17 +74,24 @@ before(async () => {
   assert.ok(process.env.DISPLAY, 'run under Xvfb (scripts/test does: xvfb-run)');
   const dataDir = tempDir();
   targets = await startTargets(dataDir);
-  // The demo receives OTLP itself into this data dir's span store, which
-  // the app reads (its own receiver finds the demo's ports taken).
-  const http = /\[settings\.otlp\][^[]*?http = "([^"]+)"/.exec(readFileSync(targets.config, 'utf8'));
-  await send(`http://${http[1]}`, otlpJson(traceId, 'demo', Date.now() - 5_000, checkout()));
+  // The app's own OTLP receiver on ports of its own (the demo's config
+  // names the ones the demo holds): the trace is sent there once it listens.
+  receiverPort = await freePort();
+  const config = join(dataDir, 'desktop.toml');
+  writeFileSync(
+    config,
+    readFileSync(targets.config, 'utf8').replace(
+      /(\[settings\.otlp\]\s*\nhttp = )"[^"]+"(\s*\ngrpc = )"[^"]+"/,
+      `$1"127.0.0.1:${receiverPort}"$2"127.0.0.1:${await freePort()}"`,
+    ),
+  );
   const home = join(dataDir, 'home');
   mkdirSync(home, { recursive: true });
   driver = spawn(DRIVER, ['--port', String(PORT), '--native-port', String(PORT + 1)], {
     env: {
       ...process.env,
-      READYROOM_CONFIG: targets.config,
-      READYROOM_DATA_DIR: dataDir,
+      READYROOM_CONFIG: config,
+      READYROOM_DATA_DIR: join(dataDir, 'desktop-data'),
       XDG_CONFIG_HOME: join(home, '.config'),
       XDG_DATA_HOME: join(home, '.local/share'),
       XDG_CACHE_HOME: join(home, '.cache'),
@@ -140,6 +160,11 @@ test('the desktop app starts, shows the scorecard, runs it, and is screenshotted
 });
 
 test('the Traces view in the real window: the list, a waterfall, the next error', async () => {
+  // The app's receiver listens once the window is up.
+  await waitFor(
+    () => send(`http://127.0.0.1:${receiverPort}`, otlpJson(traceId, 'demo', Date.now() - 5_000, checkout())).then(() => true),
+    "the app's OTLP receiver",
+  );
   const exec = (script) => wd('POST', `/session/${session}/execute/sync`, { script, args: [] });
   await exec('window.location.hash = "#/traces?service=checkout"');
   const link = await waitFor(() => find(`tr[data-trace="${traceId}"] a`), 'the sent trace in the list');

@@ -5,7 +5,7 @@ use readyroom_core::traces::{
     summarize, unix_nanos, upstream_calls, AttributeMatch, Issue, Span, SpanKind, Trace,
     TraceFilter, TraceId, TraceOrder, UpstreamCall, Upstreams,
 };
-use readyroom_sources::trace_query::{QueryError, Search};
+use readyroom_sources::trace_query::{QueryError, Search, TraceQuery};
 use readyroom_store::{Listed, SpanStore};
 
 use super::waterfall::{columns, TraceColumns};
@@ -76,65 +76,8 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
         to_ns,
         filter,
     };
-    let mut remote_down = None;
-    let listed = match (&remote, store) {
-        (Some(query), store) => {
-            let found = query.search(&search).await;
-            let sighting = |result: Result<(), String>| readyroom_sources::Sighting {
-                target: query.url().to_string(),
-                result,
-            };
-            match found {
-                Ok(lines) => {
-                    api.inner
-                        .scorecard
-                        .sighted(&environment, now, "spans", sighting(Ok(())));
-                    Listed {
-                        lines,
-                        scan_stopped_at: None,
-                    }
-                }
-                // A search the engine cannot answer is the request's fault.
-                Err(e @ QueryError::Unsupported(_)) => return Err(e.into()),
-                // Tempo or Jaeger down: say so, and show what is stored here.
-                Err(e) => {
-                    let status = api.inner.scorecard.sighted(
-                        &environment,
-                        now,
-                        "spans",
-                        sighting(Err(e.to_string())),
-                    );
-                    remote_down = Some(RemoteDown {
-                        source: remote::described(Some(query)),
-                        since: status
-                            .and_then(|s| s.since)
-                            .map_or_else(String::new, |t| rfc3339(unix_nanos(t))),
-                        error: e.to_string(),
-                    });
-                    match store {
-                        Some(store) => {
-                            store
-                                .traces(&environment, from_ns, to_ns, &search.filter)
-                                .await?
-                        }
-                        None => Listed {
-                            lines: Vec::new(),
-                            scan_stopped_at: None,
-                        },
-                    }
-                }
-            }
-        }
-        (None, Some(store)) => {
-            store
-                .traces(&environment, from_ns, to_ns, &search.filter)
-                .await?
-        }
-        (None, None) => Listed {
-            lines: Vec::new(),
-            scan_stopped_at: None,
-        },
-    };
+    let (listed, remote_down) =
+        listed(api, remote.as_ref(), store, &environment, now, &search).await?;
     let note = listed.scan_stopped_at.map(|n| {
         format!("the attribute filter read the spans of the first {n} traces in this order and stopped there; narrow the window or add another filter to reach the rest")
     });
@@ -169,6 +112,67 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
         attribution_hint,
         note,
     })
+}
+
+/// The traces a search finds: in the environment's Tempo or Jaeger when
+/// it names one, else in the local store; a remote that does not answer
+/// leaves the local store's, with since when it has failed.
+async fn listed(
+    api: &Api,
+    remote: Option<&TraceQuery>,
+    store: Option<&SpanStore>,
+    environment: &str,
+    now: time::OffsetDateTime,
+    search: &Search,
+) -> Result<(Listed, Option<RemoteDown>), ApiError> {
+    let local = async |store: Option<&SpanStore>| match store {
+        Some(store) => {
+            store
+                .traces(environment, search.from_ns, search.to_ns, &search.filter)
+                .await
+        }
+        None => Ok(Listed::empty()),
+    };
+    let Some(query) = remote else {
+        return Ok((local(store).await?, None));
+    };
+    let sighting = |result: Result<(), String>| readyroom_sources::Sighting {
+        target: query.url().to_string(),
+        result,
+    };
+    match query.search(search).await {
+        Ok(lines) => {
+            api.inner
+                .scorecard
+                .sighted(environment, now, "spans", sighting(Ok(())));
+            Ok((
+                Listed {
+                    lines,
+                    scan_stopped_at: None,
+                },
+                None,
+            ))
+        }
+        // A search the engine cannot answer is the request's fault.
+        Err(e @ QueryError::Unsupported(_)) => Err(e.into()),
+        // Tempo or Jaeger down: say so, and show what is stored here.
+        Err(e) => {
+            let status = api.inner.scorecard.sighted(
+                environment,
+                now,
+                "spans",
+                sighting(Err(e.to_string())),
+            );
+            let down = RemoteDown {
+                source: remote::described(Some(query)),
+                since: status
+                    .and_then(|s| s.since)
+                    .map_or_else(String::new, |t| rfc3339(unix_nanos(t))),
+                error: e.to_string(),
+            };
+            Ok((local(store).await?, Some(down)))
+        }
+    }
 }
 
 /// An empty answer while spans sit unattributed says how to place them.

@@ -36,6 +36,16 @@ pub struct Listed {
     pub scan_stopped_at: Option<u32>,
 }
 
+impl Listed {
+    /// No traces (nothing stored yet).
+    pub fn empty() -> Listed {
+        Listed {
+            lines: Vec::new(),
+            scan_stopped_at: None,
+        }
+    }
+}
+
 impl SpanStore {
     /// Every stored span of a trace, in arrival order.
     pub async fn trace(&self, trace_id: TraceId) -> Result<Vec<Span>> {
