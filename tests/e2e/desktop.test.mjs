@@ -5,10 +5,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startTargets, stop, tempDir } from './harness.mjs';
+import { freePort, startTargets, stop, tempDir } from './harness.mjs';
 import { checkout, newTraceId, otlpJson, send, spanIdOf } from './otlp.mjs';
 
 const APP = process.env.READYROOM_DESKTOP_BIN;
@@ -18,18 +17,6 @@ const BASE = `http://127.0.0.1:${PORT}`;
 
 let targets, driver, session, receiverPort;
 const traceId = newTraceId();
-
-/** A port free now (bound, read, released). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function wd(method, path, body) {
   // The driver's proxy can drop a connection right after a session ends:
