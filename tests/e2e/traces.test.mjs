@@ -89,6 +89,11 @@ test('the list filters by service and keeps the filters in the URL', async () =>
   assert.equal(await page.getByLabel('Service').inputValue(), 'checkout');
   assert.equal(await page.getByLabel('Attribute').inputValue(), 'card.last4=4242');
   await row.waitFor();
+  // An explicit window, prefilled with the one shown, kept in the URL.
+  await page.getByLabel('Time').selectOption('range');
+  await page.waitForFunction(() => /[?&]from=/.test(window.location.hash) && /[?&]to=/.test(window.location.hash));
+  assert.match(await page.getByLabel('From', { exact: true }).inputValue(), /^\d{4}-\d\d-\d\dT\d\d:\d\d$/);
+  await row.waitFor();
   await page.screenshot({ path: `${artifacts}traces-list-${await theme()}.png` });
 });
 
@@ -256,7 +261,23 @@ test('screenshots in both themes, without page errors', async () => {
   await page.waitForFunction((before) => document.documentElement.dataset.theme !== before, first);
   // The canvas takes the new colours on the next frame.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  await page.screenshot({ path: `${artifacts}trace-waterfall-${await theme()}.png` });
+  const second = await theme();
+  await page.screenshot({ path: `${artifacts}trace-waterfall-${second}.png` });
+  // The other views in this theme too (the earlier tests took the first).
+  const base = server.url.split('#')[0];
+  await page.getByRole('tab', { name: 'LLM calls (1)' }).click();
+  await page.locator('[data-testid=llm-lens]').waitFor();
+  await page.screenshot({ path: `${artifacts}trace-llm-lens-${second}.png` });
+  await page.goto(`${base}#/traces?trace=${traceId}&compare=${slowerId}`);
+  await page.locator('[data-testid=comparison]').waitFor();
+  await page.screenshot({ path: `${artifacts}trace-compare-${second}.png` });
+  await page.goto(`${base}#/traces?tab=overview`);
+  await page.locator('[data-testid=route-stats]').waitFor();
+  await page.screenshot({ path: `${artifacts}traces-overview-${second}.png` });
+  await page.goto(`${base}#/traces?service=checkout`);
+  await page.locator(`tr[data-trace="${traceId}"]`).waitFor();
+  await page.screenshot({ path: `${artifacts}traces-list-${second}.png` });
+  assert.equal(await theme(), second, 'the theme is kept across pages');
   assert.deepEqual(pageErrors, []);
   assert.deepEqual(cspViolations, []);
 });

@@ -272,7 +272,7 @@ async fn a_received_trace_comes_back_as_columns_a_span_in_full_and_search_hits()
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_list_filters_by_attribute_and_duration_range_and_sorts_slowest_first() {
+async fn the_list_filters_by_attribute_duration_range_and_window_and_sorts_slowest_first() {
     let env = TestEnv::new();
     let (serving, client) = serve(&env).await;
     let endpoint = receiver(&client).await;
@@ -342,6 +342,33 @@ async fn the_list_filters_by_attribute_and_duration_range_and_sorts_slowest_firs
         ids(json!({ "attribute": "card.last4=1111" })).await,
         Vec::<String>::new()
     );
+    // An explicit window: only trace 2 starts inside it.
+    let at = |offset_ms: u64| {
+        let t =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t0 + offset_ms * 1_000_000))
+                .expect("time");
+        t.format(&time::format_description::well_known::Rfc3339)
+            .expect("rfc3339")
+    };
+    assert_eq!(
+        ids(json!({ "from": at(500), "to": at(1_500) })).await,
+        ["02"]
+    );
+    for (payload, says) in [
+        (
+            json!({ "from": at(1_500), "to": at(500) }),
+            "before its end",
+        ),
+        (json!({ "from": at(500) }), "both from and to"),
+        (json!({ "from": "yesterday", "to": at(500) }), "RFC 3339"),
+    ] {
+        let (status, problem) = client.call("list_traces", payload).await;
+        assert_eq!(status, 400, "{problem}");
+        assert!(
+            problem["detail"].as_str().expect("detail").contains(says),
+            "{problem}"
+        );
+    }
     let (status, problem) = client
         .call("list_traces", json!({ "attribute": "no equals sign" }))
         .await;

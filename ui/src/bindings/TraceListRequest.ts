@@ -25,6 +25,11 @@ attribute?: string,
  */
 sinceMinutes?: number, 
 /**
+ * An explicit window instead (RFC 3339, both given): traces starting
+ * from `from` up to `to`.
+ */
+from?: string, to?: string, 
+/**
  * `start` (newest first, the default) or `duration` (slowest first).
  */
 sort?: TraceSort, 

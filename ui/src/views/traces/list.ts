@@ -9,6 +9,13 @@ import { ago, clock, millis, stamp } from '../../format';
 import { NoTraces } from './empty';
 import type { TracesState } from './state';
 
+/** A time as a `datetime-local` input holds it: local, to the minute. */
+function localInput(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 export const WINDOWS: [number, string][] = [
   [15, 'last 15 min'],
   [60, 'last hour'],
@@ -16,6 +23,14 @@ export const WINDOWS: [number, string][] = [
   [1440, 'last 24 h'],
   [10080, 'last 7 days'],
 ];
+
+/** The explicit window, when both ends are set and read as times. */
+function range(s: TracesState): { from?: string; to?: string } {
+  const from = new Date(s.from);
+  const to = new Date(s.to);
+  if (!s.from || !s.to || Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) return {};
+  return { from: from.toISOString(), to: to.toISOString() };
+}
 
 function request(environment: string, s: TracesState): TraceListRequest {
   const number = (text: string) => (text.trim() && Number.isFinite(Number(text)) ? Number(text) : undefined);
@@ -28,6 +43,7 @@ function request(environment: string, s: TracesState): TraceListRequest {
     maxDurationMs: number(s.maxMs),
     attribute: s.attr.trim() || undefined,
     sinceMinutes: s.since,
+    ...range(s),
     sort: s.sort,
     limit: 200,
   };
@@ -53,7 +69,7 @@ export function TraceList({
 
   // Text filters apply a moment after typing stops; the rest at once.
   const key = JSON.stringify(request(environment, state));
-  const typedKey = [state.service, state.route, state.minMs, state.maxMs, state.attr].join('\u0000');
+  const typedKey = [state.service, state.route, state.minMs, state.maxMs, state.attr, state.from, state.to].join('\u0000');
   const lastTyped = useRef(typedKey);
   const load = (replace: boolean) => {
     const ticket = ++latest.current;
@@ -102,6 +118,7 @@ export function TraceList({
   }, [key, environment]);
 
   const set = (patch: Partial<TracesState>) => onChange({ ...state, ...patch });
+  const custom = Boolean(state.from || state.to);
   const longest = Math.max(1, ...(view?.traces.map((t) => t.durationMs) ?? [1]));
   const filtered = Boolean(state.service || state.route || state.status || state.minMs || state.maxMs || state.attr);
 
@@ -123,11 +140,24 @@ export function TraceList({
         </label>
         <label>Attribute<input name="attr" value=${state.attr} placeholder="key=value" onInput=${(e: Event) => set({ attr: (e.target as HTMLInputElement).value })} /></label>
         <label>Time
-          <select name="since" value=${String(state.since)} onChange=${(e: Event) => set({ since: Number((e.target as HTMLSelectElement).value) })}>
+          <select
+            name="since"
+            value=${custom ? 'range' : String(state.since)}
+            onChange=${(e: Event) => {
+              const value = (e.target as HTMLSelectElement).value;
+              // The minute now is included: `to` is the next one.
+              if (value === 'range') set({ from: localInput(Date.now() - state.since * 60_000), to: localInput(Date.now() + 60_000) });
+              else set({ since: Number(value), from: '', to: '' });
+            }}
+          >
             ${WINDOWS.map(([m, label]) => html`<option value=${String(m)}>${label}</option>`)}
             ${!WINDOWS.some(([m]) => m === state.since) && html`<option value=${String(state.since)}>last ${state.since} min</option>`}
+            <option value="range">from … to …</option>
           </select>
         </label>
+        ${custom &&
+        html`<label>From<input type="datetime-local" name="from" value=${state.from} onInput=${(e: Event) => set({ from: (e.target as HTMLInputElement).value })} /></label>
+          <label>To<input type="datetime-local" name="to" value=${state.to} onInput=${(e: Event) => set({ to: (e.target as HTMLInputElement).value })} /></label>`}
         <label>Sort
           <select name="sort" value=${state.sort} onChange=${(e: Event) => set({ sort: (e.target as HTMLSelectElement).value as TracesState['sort'] })}>
             <option value="start">newest first</option><option value="duration">slowest first</option>

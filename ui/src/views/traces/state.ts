@@ -17,6 +17,9 @@ export interface TracesState {
   attr: string;
   /** Minutes back. */
   since: number;
+  /** An explicit window instead ('' when not set): local `YYYY-MM-DDTHH:MM`. */
+  from: string;
+  to: string;
   sort: Sort;
   /** The open trace, and the span selected in it. */
   trace: string;
@@ -36,6 +39,8 @@ export const DEFAULTS: TracesState = {
   maxMs: '',
   attr: '',
   since: 60,
+  from: '',
+  to: '',
   sort: 'start',
   trace: '',
   span: '',
@@ -57,6 +62,8 @@ export function readState(hash: string = window.location.hash): TracesState {
     maxMs: p.get('max') ?? '',
     attr: p.get('attr') ?? '',
     since: Number.isFinite(since) && since > 0 ? since : DEFAULTS.since,
+    from: p.get('from') ?? '',
+    to: p.get('to') ?? '',
     sort: p.get('sort') === 'duration' ? 'duration' : 'start',
     trace: p.get('trace') ?? '',
     span: p.get('span') ?? '',
@@ -78,6 +85,8 @@ export function stateHash(s: TracesState): string {
   put('max', s.maxMs, '');
   put('attr', s.attr, '');
   put('since', String(s.since), String(DEFAULTS.since));
+  put('from', s.from, '');
+  put('to', s.to, '');
   put('sort', s.sort, DEFAULTS.sort);
   put('trace', s.trace, '');
   put('span', s.span, '');

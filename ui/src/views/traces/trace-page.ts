@@ -83,6 +83,10 @@ export function TracePage({
   onCompare: (otherId: string) => void;
 }) {
   const [tab, setTab] = useState<Tab>(compareId ? 'compare' : 'waterfall');
+  // A link naming a trace to compare with opens the comparison.
+  useEffect(() => {
+    if (compareId) setTab('compare');
+  }, [compareId]);
   const [cols, setCols] = useState<TraceColumns | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [query, setQuery] = useState('');

@@ -65,10 +65,19 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
             .unwrap_or(DEFAULT_LIST_LIMIT)
             .clamp(1, MAX_LIST_LIMIT),
     };
-    let (from_ns, to_ns) = (
-        unix_nanos(now - time::Duration::minutes(i64::from(minutes))),
-        unix_nanos(now),
-    );
+    let ((from_ns, to_ns), minutes) = match window(r.from.as_deref(), r.to.as_deref())? {
+        Some((from, to)) => (
+            (unix_nanos(from), unix_nanos(to)),
+            u32::try_from((to - from).whole_minutes().max(1)).unwrap_or(u32::MAX),
+        ),
+        None => (
+            (
+                unix_nanos(now - time::Duration::minutes(i64::from(minutes))),
+                unix_nanos(now),
+            ),
+            minutes,
+        ),
+    };
     let remote = remote::source(api, &config, &environment).await?;
     let store = api.span_store().await?;
     let search = Search {
@@ -112,6 +121,42 @@ pub(crate) async fn list_traces(api: &Api, r: TraceListRequest) -> Result<TraceL
         attribution_hint,
         note,
     })
+}
+
+/// An explicit window (`from` and `to`, RFC 3339), when the request gives one.
+fn window(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Option<(time::OffsetDateTime, time::OffsetDateTime)>, ApiError> {
+    let parse = |text: &str| {
+        time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    format!(
+                        "'{}' is not an RFC 3339 time (2026-11-23T10:40:00Z)",
+                        shown(text)
+                    ),
+                )
+            })
+    };
+    match (from, to) {
+        (None, None) => Ok(None),
+        (Some(from), Some(to)) => {
+            let (from, to) = (parse(from)?, parse(to)?);
+            if from >= to {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    "the window's start must come before its end",
+                ));
+            }
+            Ok(Some((from, to)))
+        }
+        _ => Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "a window needs both from and to",
+        )),
+    }
 }
 
 /// The traces a search finds: in the environment's Tempo or Jaeger when

@@ -173,6 +173,14 @@ pub struct TraceListRequest {
     #[serde(default)]
     #[ts(optional)]
     pub since_minutes: Option<u32>,
+    /// An explicit window instead (RFC 3339, both given): traces starting
+    /// from `from` up to `to`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub from: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub to: Option<String>,
     /// `start` (newest first, the default) or `duration` (slowest first).
     #[serde(default)]
     #[ts(optional)]

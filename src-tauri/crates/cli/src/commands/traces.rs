@@ -27,6 +27,8 @@ pub async fn list(global: &Global, args: TraceListArgs) -> Result<u8, Failure> {
             max_duration_ms: args.max_duration.map(|d| d.as_secs_f64() * 1_000.0),
             attribute: args.attribute,
             since_minutes: Some(u32::try_from(args.since.as_secs() / 60).unwrap_or(u32::MAX)),
+            from: None,
+            to: None,
             sort: Some(match args.sort {
                 SortArg::Start => TraceSort::Start,
                 SortArg::Duration => TraceSort::Duration,
