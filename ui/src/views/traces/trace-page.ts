@@ -7,7 +7,7 @@ import { call, CommandError } from '../../backend';
 import type { TraceColumns } from '../../bindings/TraceColumns';
 import { micros, stamp } from '../../format';
 import { Comparison, ComparePicker } from './compare';
-import { layout, nameMatches, type Layout } from './layout';
+import { layout, nameMatches, spanId as spanIdOf, type Layout } from './layout';
 import { LlmLens } from './llm-lens';
 import { SpanPanel, storedSpans, type SpanSource } from './span-panel';
 import { Waterfall } from './waterfall';
@@ -39,7 +39,7 @@ function rowsById(l: Layout): () => Map<string, number> {
     if (!map) {
       map = new Map();
       for (let i = 0; i < l.n; i++) {
-        const id = l.cols.spanIds.slice(i * 16, i * 16 + 16);
+        const id = spanIdOf(l, i);
         if (!map.has(id)) map.set(id, i);
       }
     }
@@ -209,7 +209,7 @@ export function TracePage({
           layout=${l}
           theme=${theme}
           selected=${selected}
-          onSelect=${(row: number) => onSpan(l.cols.spanIds.slice(row * 16, row * 16 + 16))}
+          onSelect=${(row: number) => onSpan(spanIdOf(l, row))}
           matches=${matches}
           searchQuery=${query}
           onSearch=${setQuery}

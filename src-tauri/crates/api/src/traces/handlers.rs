@@ -502,6 +502,19 @@ pub(super) fn upstreams(api: &Api) -> Upstreams {
     Upstreams::new(hosts)
 }
 
+/// Span index → (upstream call, attempt), for the spans that are attempts.
+pub(super) fn attempts_by_span(
+    calls: &[UpstreamCall],
+) -> std::collections::HashMap<usize, (usize, usize)> {
+    let mut attempt_of = std::collections::HashMap::new();
+    for (c, call) in calls.iter().enumerate() {
+        for (n, a) in call.attempts.iter().enumerate() {
+            attempt_of.insert(a.span, (c, n));
+        }
+    }
+    attempt_of
+}
+
 pub(super) fn call_row(trace: &Trace, call: &UpstreamCall) -> UpstreamCallRow {
     UpstreamCallRow {
         name: call.name.clone(),
@@ -528,13 +541,7 @@ pub(super) fn call_row(trace: &Trace, call: &UpstreamCall) -> UpstreamCallRow {
 fn view(trace: &Trace, upstreams: &Upstreams) -> TraceView {
     let summary = summarize(trace);
     let calls = upstream_calls(trace, upstreams);
-    // Span index → (call, attempt).
-    let mut attempt_of = std::collections::HashMap::new();
-    for (c, call) in calls.iter().enumerate() {
-        for (n, a) in call.attempts.iter().enumerate() {
-            attempt_of.insert(a.span, (c, n));
-        }
-    }
+    let attempt_of = attempts_by_span(&calls);
     let bounds = trace.clipped_bounds();
     let selves = self_times(trace);
     let critical = critical_time(trace, &critical_path(trace));

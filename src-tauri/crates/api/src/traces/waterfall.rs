@@ -14,7 +14,7 @@ use readyroom_core::traces::{
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::handlers::{call_row, issue_text, rfc3339};
+use super::handlers::{attempts_by_span, call_row, issue_text, rfc3339};
 use super::wire::UpstreamCallRow;
 
 /// One trace for the waterfall. Every per-span array has one entry per
@@ -94,12 +94,7 @@ fn index_of(dictionary: &mut Vec<String>, seen: &mut HashMap<String, u32>, text:
 pub(crate) fn columns(trace: &Trace, upstreams: &Upstreams) -> TraceColumns {
     let summary = summarize(trace);
     let calls = upstream_calls(trace, upstreams);
-    let mut attempt_of = HashMap::new();
-    for (c, call) in calls.iter().enumerate() {
-        for (n, a) in call.attempts.iter().enumerate() {
-            attempt_of.insert(a.span, (small(c), small(n)));
-        }
-    }
+    let attempt_of = attempts_by_span(&calls);
     let bounds = trace.clipped_bounds();
     let selves = self_times(trace);
     let critical = critical_time(trace, &critical_path(trace));
@@ -162,7 +157,9 @@ pub(crate) fn columns(trace: &Trace, upstreams: &Upstreams) -> TraceColumns {
         out.self_us.push(micros(selves[i]));
         out.critical_us.push(micros(critical[i]));
         out.error.push(u8::from(span.is_error()));
-        let (call, attempt) = attempt_of.get(&i).copied().unwrap_or((-1, -1));
+        let (call, attempt) = attempt_of
+            .get(&i)
+            .map_or((-1, -1), |&(c, n)| (small(c), small(n)));
         out.upstream_call.push(call);
         out.attempt.push(attempt);
     }
