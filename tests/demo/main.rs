@@ -408,9 +408,30 @@ async fn the_score_drops_after_the_incident_drill_with_reasons() {
         let released = demo.drill().expect("a bad release exists");
         assert_eq!(released.version, "2.15.0");
         let incident = env.score_json(path).await;
-        let before = healthy.json()["score"].as_f64().expect("score");
-        let after = incident.json()["score"].as_f64().expect("score");
-        assert!(after < before, "{name}: {before} -> {after}");
+        // The app pool's gauges are read at one instant, which the
+        // scorecard's own probes can catch busy even on the good release;
+        // the drill's effect is judged on the other checks, and what moved
+        // is in the message.
+        let gauges = ["infra.db_pooling", "rel.pool_wait"];
+        let mut moved = Vec::new();
+        let (mut before, mut after) = (0.0, 0.0);
+        for cat in healthy.json()["categories"].as_array().expect("categories") {
+            for c in cat["checks"].as_array().expect("checks") {
+                let id = c["id"].as_str().expect("id");
+                let later = incident.check(id);
+                if later["earned"] != c["earned"] {
+                    moved.push(format!("{id}: {} -> {}", c["earned"], later["earned"]));
+                }
+                if !gauges.contains(&id) {
+                    before += c["earned"].as_f64().expect("earned");
+                    after += later["earned"].as_f64().expect("earned");
+                }
+            }
+        }
+        assert!(
+            after < before,
+            "{name}: {before} -> {after}; moved: {moved:?}"
+        );
         let deps = incident.check("infra.health_dependencies");
         assert_ne!(deps["outcome"], "pass", "{name}: {deps}");
         assert!(text(&deps, "explanation").contains("database"), "{deps}");

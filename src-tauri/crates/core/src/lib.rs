@@ -10,6 +10,7 @@ pub mod config;
 pub mod diff;
 pub mod evidence;
 pub mod format;
+pub mod pools;
 pub mod redact;
 pub mod rubric;
 pub mod scorecard;

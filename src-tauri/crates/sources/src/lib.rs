@@ -1,14 +1,17 @@
 //! Everything that talks to production: HTTP and TLS probes, the Prometheus
-//! metrics endpoint and PostgreSQL statistics.
+//! metrics endpoint, PostgreSQL statistics, the pooler's admin console and
+//! the app's pool metrics.
 //!
 //! Each source implements [`Source`] (what it gathers, the secrets it
 //! needs, its label, its time budget) and turns every failure into evidence
 //! or a reason, never a panic. A [`Registry`] runs them all at once, so a
 //! scorecard takes about as long as its slowest source.
 
+pub mod app_pool;
 pub mod http;
 pub mod metrics;
 pub mod otlp;
+pub mod pgbouncer;
 pub mod postgres;
 pub mod probes;
 pub mod registry;
@@ -45,5 +48,7 @@ pub fn production_sources() -> Vec<Arc<dyn Source>> {
         Arc::new(tls::TlsSource),
         Arc::new(metrics::MetricsSource),
         Arc::new(postgres::PostgresSource),
+        Arc::new(pgbouncer::PgBouncerSource),
+        Arc::new(app_pool::AppPoolSource),
     ]
 }

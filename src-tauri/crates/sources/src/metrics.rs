@@ -98,23 +98,60 @@ pub async fn probe(clients: &HttpClients, url: &str, timeout: Duration) -> Metri
 }
 
 async fn fetch(clients: &HttpClients, url: &str) -> MetricsOutcome {
+    match fetch_text(clients, url).await {
+        Fetched::Text(text) => parse_exposition(&text),
+        Fetched::Failed(outcome) => outcome,
+    }
+}
+
+/// An exposition's text, or the outcome that says why there is none.
+pub enum Fetched {
+    Text(String),
+    Failed(MetricsOutcome),
+}
+
+/// GETs an exposition under the probe rules: redirects only to the same
+/// host, the body read up to the exposition cap.
+pub async fn fetch_text(clients: &HttpClients, url: &str) -> Fetched {
     let mut resp = match clients.get(Redirects::Follow, url).await {
         Ok(r) => r,
-        Err(e) => return MetricsOutcome::Failed(http::classify(&e)),
+        Err(e) => return Fetched::Failed(MetricsOutcome::Failed(http::classify(&e))),
     };
     if let Some(Redirect::Refused { to, reason }) = http::refused_redirect(&resp) {
-        return MetricsOutcome::Redirected { to, reason };
+        return Fetched::Failed(MetricsOutcome::Redirected { to, reason });
     }
     let status = resp.status().as_u16();
     if !resp.status().is_success() {
-        return MetricsOutcome::HttpStatus { status };
+        return Fetched::Failed(MetricsOutcome::HttpStatus { status });
     }
     match http::read_capped(&mut resp, http::MAX_EXPOSITION_BYTES).await {
-        Ok(body) if body.cut => MetricsOutcome::TooLarge {
+        Ok(body) if body.cut => Fetched::Failed(MetricsOutcome::TooLarge {
             limit_bytes: http::MAX_EXPOSITION_BYTES as u64,
-        },
-        Ok(body) => parse_exposition(&String::from_utf8_lossy(&body.bytes)),
-        Err(e) => MetricsOutcome::Failed(http::classify(&e)),
+        }),
+        Ok(body) => Fetched::Text(String::from_utf8_lossy(&body.bytes).into_owned()),
+        Err(e) => Fetched::Failed(MetricsOutcome::Failed(http::classify(&e))),
+    }
+}
+
+impl Fetched {
+    /// Why there is no text, in words.
+    pub fn reason(outcome: &MetricsOutcome) -> String {
+        match outcome {
+            MetricsOutcome::HttpStatus { status } => format!("answered HTTP {status}"),
+            MetricsOutcome::Redirected { to, reason } => {
+                format!("redirected to {to}, not followed: {reason}")
+            }
+            MetricsOutcome::TooLarge { limit_bytes } => {
+                format!(
+                    "the exposition is larger than {limit_bytes} bytes; Readyroom stopped reading"
+                )
+            }
+            MetricsOutcome::Failed(f) => f.to_string(),
+            MetricsOutcome::Unparseable { detail } => {
+                format!("not in the Prometheus text format: {detail}")
+            }
+            MetricsOutcome::Parsed { .. } => "parsed".to_string(),
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 
 mod health;
 mod pending;
-mod postgres;
+mod pools;
 mod security;
 mod traces;
 mod uptime;
@@ -52,7 +52,7 @@ pub struct CheckKind {
 /// Every check kind the engine knows, by capability.
 pub const KINDS: &[&[CheckKind]] = &[
     health::KINDS,
-    postgres::KINDS,
+    pools::KINDS,
     security::KINDS,
     uptime::KINDS,
     traces::KINDS,

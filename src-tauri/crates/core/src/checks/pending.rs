@@ -5,7 +5,7 @@
 //! moves its checks to its own module with a judge.
 
 use super::{banded, CheckKind};
-use crate::evidence::inputs::{DEPLOYS, POOLER, ROLLBACK_AUDIT};
+use crate::evidence::inputs::{DEPLOYS, ROLLBACK_AUDIT};
 use crate::rubric::{Better, ThresholdSpec};
 
 const fn awaiting(
@@ -38,10 +38,5 @@ pub(super) const KINDS: &[CheckKind] = &[
         "rollback_drill",
         &[ROLLBACK_AUDIT],
         spec(30.0, 90.0, "days", Better::Lower),
-    ),
-    awaiting(
-        "pool_wait",
-        &[POOLER],
-        spec(1_000.0, 5_000.0, "ms", Better::Lower),
     ),
 ];

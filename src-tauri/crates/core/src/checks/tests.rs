@@ -386,16 +386,128 @@ fn auth_must_be_enforced_on_every_protected_url() {
         .contains("https://app/api/b answered HTTP 200"));
 }
 
-fn pg_stats(clients: u64, hit: u64, read: u64) -> PostgresStats {
-    PostgresStats {
+fn pg_stats(clients: u64, hit: u64, read: u64) -> crate::pools::ServerSample {
+    crate::pools::ServerSample {
         source: "127.0.0.1:5432/app".into(),
         at: NOW,
-        client_connections: clients,
+        server_version: 150_000,
         max_connections: 103,
         reserved_connections: 3,
+        states: crate::pools::StateCounts {
+            active: clients / 2,
+            idle: clients - clients / 2,
+            ..Default::default()
+        },
+        groups: Vec::new(),
+        backends: Vec::new(),
         blocks_hit: hit,
         blocks_read: read,
+        xact_commit: 0,
+        xact_rollback: 0,
     }
+}
+
+fn pooler(waiting: u64, maxwait_us: u64) -> crate::pools::PoolerSample {
+    crate::pools::PoolerSample {
+        source: "pgbouncer 127.0.0.1:6432".into(),
+        at: NOW,
+        pools: vec![crate::pools::PoolerPool {
+            database: "app".into(),
+            user: "app".into(),
+            cl_active: 12,
+            cl_waiting: waiting,
+            sv_active: 4,
+            maxwait_us,
+            pool_mode: "transaction".into(),
+            ..Default::default()
+        }],
+        databases: Vec::new(),
+        counters: Vec::new(),
+    }
+}
+
+fn app_pool(in_use: f64, waiting: Option<f64>) -> crate::pools::AppPoolSample {
+    crate::pools::AppPoolSample {
+        source: "https://app/metrics".into(),
+        at: NOW,
+        names: "demo".into(),
+        in_use: Some(in_use),
+        idle: Some(10.0 - in_use),
+        waiting,
+        max: Some(10.0),
+    }
+}
+
+#[test]
+fn a_pooler_passes_pooling_until_clients_wait() {
+    let mut ev = pg(90, 1, 0);
+    ev.set(&POOLER, Ok(pooler(0, 0)));
+    let j = judge("infra.db_pooling", &ev);
+    assert_eq!(j.outcome, Outcome::Pass, "{j:?}");
+    assert_eq!(j.measured, "1 pool answering, 0 clients waiting");
+    assert_eq!(j.source, "pgbouncer 127.0.0.1:6432");
+    ev.set(&POOLER, Ok(pooler(3, 1_500_000)));
+    let j = judge("infra.db_pooling", &ev);
+    assert_eq!(j.outcome, Outcome::Fail);
+    assert!(j.explanation.contains("longest 1.5 s"), "{}", j.explanation);
+}
+
+#[test]
+fn the_app_s_pool_stands_in_for_a_pooler_and_says_why_the_pooler_was_not_read() {
+    let mut ev = pg(90, 1, 0);
+    ev.set(
+        &POOLER,
+        Err(Missing::Unavailable {
+            source: "pgbouncer 10.0.0.5:6432".into(),
+            reason: "connection refused".into(),
+            at: NOW,
+        }),
+    );
+    ev.set(&APP_POOL, Ok(app_pool(4.0, Some(0.0))));
+    let j = judge("infra.db_pooling", &ev);
+    assert_eq!(j.outcome, Outcome::Pass);
+    assert!(
+        j.explanation.contains("connection refused"),
+        "{}",
+        j.explanation
+    );
+    ev.set(&APP_POOL, Ok(app_pool(10.0, Some(7.0))));
+    assert_eq!(judge("infra.db_pooling", &ev).outcome, Outcome::Fail);
+    // Metrics without a waiting count say nothing about waiting: the
+    // server's connections decide, as with no pooler.
+    ev.set(&APP_POOL, Ok(app_pool(4.0, None)));
+    let j = judge("infra.db_pooling", &ev);
+    assert_eq!(j.outcome, Outcome::Fail, "90 % of usable: {j:?}");
+    assert!(
+        j.explanation.contains("connection refused"),
+        "{}",
+        j.explanation
+    );
+}
+
+#[test]
+fn pool_wait_bands_the_longest_wait() {
+    let with = |p: crate::pools::PoolerSample| {
+        let mut ev = Evidence::empty("prod", NOW);
+        ev.set(&POOLER, Ok(p));
+        judge("rel.pool_wait", &ev)
+    };
+    assert_eq!(with(pooler(0, 0)).outcome, Outcome::Pass);
+    assert_eq!(
+        with(pooler(2, 400_000)).outcome,
+        Outcome::Partial,
+        "someone waits"
+    );
+    assert_eq!(with(pooler(2, 4_900_000)).outcome, Outcome::Partial);
+    let j = with(pooler(2, 5_000_000));
+    assert_eq!(j.outcome, Outcome::Fail);
+    assert_eq!(j.measured, "2 waiting at the pooler, longest 5.0 s");
+    // The app's pool counts waiters but not their wait: partial at best.
+    let mut ev = Evidence::empty("prod", NOW);
+    ev.set(&APP_POOL, Ok(app_pool(10.0, Some(3.0))));
+    assert_eq!(judge("rel.pool_wait", &ev).outcome, Outcome::Partial);
+    ev.set(&APP_POOL, Ok(app_pool(3.0, Some(0.0))));
+    assert_eq!(judge("rel.pool_wait", &ev).outcome, Outcome::Pass);
 }
 
 fn pg(clients: u64, hit: u64, read: u64) -> Evidence {
@@ -523,7 +635,7 @@ fn checks_for_later_capabilities_are_unknown_and_say_what_they_need() {
         .contains("deploy rollback"));
     assert!(judge("rel.pool_wait", &ev)
         .explanation
-        .contains("PgBouncer"));
+        .contains("pgbouncer"));
 }
 
 /// Evidence under which every check that can be judged today lands on
@@ -757,7 +869,6 @@ fn trace_checks_judge_the_window_and_say_why_when_it_is_empty() {
 
 #[test]
 fn every_check_honours_the_thresholds_its_rubric_sets() {
-    let ev = judgeable_evidence();
     let mut judged = Vec::new();
     for def in Rubric::default_rubric()
         .categories
@@ -765,6 +876,13 @@ fn every_check_honours_the_thresholds_its_rubric_sets() {
         .flat_map(|c| c.checks)
     {
         let Some(t) = def.thresholds() else { continue };
+        let mut ev = judgeable_evidence();
+        // Wait thresholds apply to a wait: nobody waiting passes whatever
+        // they are. (The same pooler would fail db_pooling, which judges
+        // the server's connections against its thresholds.)
+        if def.kind == "pool_wait" {
+            ev.set(&POOLER, Ok(pooler(1, 400_000)));
+        }
         let usual = evaluate(&def, &ev);
         let kind = kind(&def.kind).expect("known kind");
         if kind.judge.is_none() {

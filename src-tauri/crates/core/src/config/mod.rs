@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::pools::app_metrics::{PoolMetricNames, Selector};
 use crate::source_text::{syntax_problem, LineIndex, Problem};
 
 pub const DEFAULT_PROBE_TIMEOUT_MS: u64 = 5_000;
@@ -46,6 +47,46 @@ pub struct Settings {
     /// How long and how much the span store keeps.
     #[serde(default)]
     pub spans: SpanStoreSettings,
+    /// The pool sampler.
+    #[serde(default)]
+    pub pools: PoolSettings,
+}
+
+/// `[settings.pools]`: the background pool sampler.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSettings {
+    /// Sample every this many ms (default 5,000).
+    #[serde(default = "default_pool_every")]
+    pub every_ms: u64,
+    /// ... and this often while the Pools view is open (default 1,000).
+    #[serde(default = "default_pool_live_every")]
+    pub live_every_ms: u64,
+    /// Samples older than this are removed (default 14).
+    #[serde(default = "default_pool_retention_days")]
+    pub retention_days: u32,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            every_ms: default_pool_every(),
+            live_every_ms: default_pool_live_every(),
+            retention_days: default_pool_retention_days(),
+        }
+    }
+}
+
+fn default_pool_every() -> u64 {
+    5_000
+}
+
+fn default_pool_live_every() -> u64 {
+    1_000
+}
+
+fn default_pool_retention_days() -> u32 {
+    14
 }
 
 /// `[settings.spans]`: retention of the local span store.
@@ -84,6 +125,7 @@ impl Default for Settings {
             rubric: None,
             otlp: OtlpSettings::default(),
             spans: SpanStoreSettings::default(),
+            pools: PoolSettings::default(),
         }
     }
 }
@@ -166,6 +208,8 @@ pub struct Environment {
     pub probe_timeout_ms: Option<u64>,
     pub postgres: Option<PostgresSource>,
     pub pgbouncer: Option<PgBouncerSource>,
+    /// The app's own pool, from its Prometheus metrics.
+    pub app_pool: Option<AppPoolSource>,
     pub traces: Option<TracesSource>,
     pub quota: Option<QuotaSource>,
     pub deploy: Option<DeploySource>,
@@ -178,6 +222,43 @@ pub struct PostgresSource {
     pub url_secret: String,
     #[serde(default = "default_statement_timeout")]
     pub statement_timeout_ms: u64,
+    /// Keep the longest queries' text (truncated) in stored samples
+    /// (default false: text is read only when someone asks to see it).
+    #[serde(default)]
+    pub store_query_text: bool,
+    /// Allow cancelling or terminating a backend from the blocking tree,
+    /// with a reason, a typed confirmation and an audit entry (default
+    /// false: the one write Readyroom can make to this database).
+    #[serde(default)]
+    pub allow_cancel: bool,
+}
+
+/// `[environments.NAME.app_pool]`: where the app's pool metrics are, and
+/// their names when they are not one of the presets.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppPoolSource {
+    /// Default: the environment's `metrics_url`.
+    pub metrics_url: Option<Url>,
+    pub in_use: Option<Selector>,
+    pub idle: Option<Selector>,
+    pub waiting: Option<Selector>,
+    pub max: Option<Selector>,
+    pub total: Option<Selector>,
+}
+
+impl AppPoolSource {
+    /// The names the config gives, or `None` to try the presets.
+    pub fn names(&self) -> Option<PoolMetricNames> {
+        let names = PoolMetricNames {
+            in_use: self.in_use.clone(),
+            idle: self.idle.clone(),
+            waiting: self.waiting.clone(),
+            max: self.max.clone(),
+            total: self.total.clone(),
+        };
+        (names != PoolMetricNames::default()).then_some(names)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

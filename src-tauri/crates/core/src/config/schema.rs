@@ -27,6 +27,8 @@ enum Ty {
     StrMap,
     /// Host names.
     HostList,
+    /// A Prometheus metric name with optional labels: `name{label="v"}`.
+    Selector,
     Table(&'static [Field]),
     /// A table of named sub-tables, all of one shape.
     Named(&'static [Field]),
@@ -70,6 +72,25 @@ const SETTINGS: &[Field] = &[
     opt("rubric", Ty::Path),
     opt("otlp", Ty::Table(OTLP)),
     opt("spans", Ty::Table(SPAN_STORE)),
+    opt("pools", Ty::Table(POOL_SAMPLER)),
+];
+
+const POOL_SAMPLER: &[Field] = &[
+    opt(
+        "every_ms",
+        Ty::Int {
+            min: 1_000,
+            max: 3_600_000,
+        },
+    ),
+    opt(
+        "live_every_ms",
+        Ty::Int {
+            min: 250,
+            max: 60_000,
+        },
+    ),
+    opt("retention_days", Ty::Int { min: 1, max: 3_650 }),
 ];
 
 const SPAN_STORE: &[Field] = &[
@@ -108,6 +129,7 @@ const ENVIRONMENT: &[Field] = &[
     opt("probe_timeout_ms", TIMEOUT),
     opt("postgres", Ty::Table(POSTGRES)),
     opt("pgbouncer", Ty::Table(PGBOUNCER)),
+    opt("app_pool", Ty::Table(APP_POOL)),
     opt("traces", Ty::Table(TRACES)),
     opt("quota", Ty::Table(QUOTA)),
     opt("deploy", Ty::Table(DEPLOY)),
@@ -122,9 +144,20 @@ const POSTGRES: &[Field] = &[
             max: 60_000,
         },
     ),
+    opt("store_query_text", Ty::Bool),
+    opt("allow_cancel", Ty::Bool),
 ];
 
 const PGBOUNCER: &[Field] = &[req("url_secret", Ty::SecretName)];
+
+const APP_POOL: &[Field] = &[
+    opt("metrics_url", Ty::Url),
+    opt("in_use", Ty::Selector),
+    opt("idle", Ty::Selector),
+    opt("waiting", Ty::Selector),
+    opt("max", Ty::Selector),
+    opt("total", Ty::Selector),
+];
 
 const TRACES: &[Field] = &[
     opt("tempo_url", Ty::Url),
@@ -297,6 +330,13 @@ impl Walker<'_> {
                     format!("expected an integer, found {}", other.type_str()),
                 ),
             },
+            Ty::Selector => {
+                if let Some(s) = self.expect_str(value, path) {
+                    if let Err(msg) = crate::pools::app_metrics::Selector::parse(s) {
+                        self.push(path, msg);
+                    }
+                }
+            }
             Ty::Bool => {
                 if !value.is_bool() {
                     self.push(
@@ -497,6 +537,7 @@ mod tests {
             Ty::Int { min, .. } => Value::Integer(min),
             Ty::OneOf(choices) => Value::String(choices[0].into()),
             Ty::Bool => Value::Boolean(true),
+            Ty::Selector => Value::String("pool_waiting{pool=\"main\"}".into()),
             Ty::Addr => Value::String("127.0.0.1:4318".into()),
             Ty::OriginList => Value::Array(vec![Value::String("http://localhost:3000".into())]),
             Ty::HostList => Value::Array(vec![Value::String("api.openai.com".into())]),

@@ -3,7 +3,10 @@
 //! the names of inputs whose capability is still to come (no source
 //! gathers them, so every check reading them is `unknown` with the hint).
 
-use super::{HttpProbe, Input, InputId, MetricsProbe, PostgresStats, TlsProbe, UptimeHistory};
+use super::{HttpProbe, Input, InputId, MetricsProbe, TlsProbe, UptimeHistory};
+
+/// The pool stats capability's inputs, declared in its own module.
+pub use crate::pools::evidence::{APP_POOL, POOLER, POSTGRES};
 
 /// One probe per configured health URL.
 pub const HEALTH: Input<Vec<HttpProbe>> =
@@ -27,19 +30,10 @@ pub const AUTH: Input<Vec<HttpProbe>> =
     Input::new("auth", "set protected_urls for the environment");
 pub const METRICS: Input<MetricsProbe> =
     Input::new("metrics", "set metrics_url for the environment");
-pub const POSTGRES: Input<PostgresStats> = Input::new(
-    "postgres",
-    "add [environments.NAME.postgres] with url_secret",
-);
 /// This tool's own health samples of the environment, this run included.
 pub const UPTIME: Input<UptimeHistory> =
     Input::new("uptime", "set health_urls for the environment");
 
-/// The pooler's own view: the pool stats capability brings it.
-pub const POOLER: InputId = InputId {
-    key: "pooler",
-    hint: "this check needs PgBouncer admin console evidence (SHOW POOLS), which arrives with the pool stats capability",
-};
 /// The deploy provider: the deploy rollback capability brings it.
 pub const DEPLOYS: InputId = InputId {
     key: "deploys",

@@ -202,40 +202,6 @@ pub enum MetricsOutcome {
     Failed(ProbeFailure),
 }
 
-/// Server-side PostgreSQL figures, Readyroom's own sessions excluded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PostgresStats {
-    /// Where it was read from, credentials stripped (host:port/db).
-    pub source: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    pub client_connections: u64,
-    pub max_connections: u64,
-    /// superuser_reserved_connections (+ reserved_connections on PG16+).
-    pub reserved_connections: u64,
-    pub blocks_hit: u64,
-    pub blocks_read: u64,
-}
-
-impl PostgresStats {
-    pub fn usable_connections(&self) -> u64 {
-        self.max_connections
-            .saturating_sub(self.reserved_connections)
-    }
-
-    /// Share of usable connections in use, in percent.
-    pub fn used_pct(&self) -> Option<f64> {
-        let usable = self.usable_connections();
-        (usable > 0).then(|| self.client_connections as f64 * 100.0 / usable as f64)
-    }
-
-    pub fn cache_hit_pct(&self) -> Option<f64> {
-        let total = self.blocks_hit + self.blocks_read;
-        (total > 0).then(|| self.blocks_hit as f64 * 100.0 / total as f64)
-    }
-}
-
 /// A summary of stored health samples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

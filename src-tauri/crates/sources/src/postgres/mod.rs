@@ -3,6 +3,7 @@
 //! a read-only transaction with a `statement_timeout`, and Readyroom's own
 //! sessions excluded from what it reports.
 
+mod activity;
 mod tls;
 
 use std::str::FromStr;
@@ -10,16 +11,18 @@ use std::time::Duration;
 
 use readyroom_core::config::Environment;
 use readyroom_core::evidence::inputs::POSTGRES;
-use readyroom_core::evidence::{InputId, Missing, PostgresStats};
+use readyroom_core::evidence::{InputId, Missing};
+use readyroom_core::pools::ServerSample;
 use readyroom_core::redact::redact;
 use readyroom_core::Sensitive;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
-use sqlx::{ConnectOptions, Connection, PgConnection, Row};
+use sqlx::{ConnectOptions, Connection, PgConnection};
 use time::OffsetDateTime;
 
 use crate::source::{BoxFuture, Findings, RunContext, SecretRef, Source};
 use crate::trust::ExtraRoots;
 
+pub use activity::{read_server_sample, QueryText};
 pub use tls::{connect_options, weakness, TlsChoice};
 
 pub const APPLICATION_NAME: &str = "readyroom";
@@ -68,9 +71,15 @@ impl Source for PostgresSource {
             };
             let statement_timeout = Duration::from_millis(source.statement_timeout_ms);
             let result = match ctx.secret(&source.url_secret) {
-                Ok(url) => read_stats(url, ctx.extra_roots, ctx.timeout, statement_timeout)
-                    .await
-                    .map_err(|f| (f.source, f.reason)),
+                Ok(url) => read_server(
+                    url,
+                    ctx.extra_roots,
+                    ctx.timeout,
+                    statement_timeout,
+                    QueryText::Hidden,
+                )
+                .await
+                .map_err(|f| (f.source, f.reason)),
                 Err(reason) => Err((format!("secret '{}'", source.url_secret), reason)),
             };
             let mut findings = findings;
@@ -118,93 +127,113 @@ pub fn display_source(url: &Sensitive<String>) -> String {
     }
 }
 
-pub async fn read_stats(
+/// What a connection is to: the server, or a pooler's admin console
+/// (which refuses startup parameters it does not track, and where some
+/// errors mean something of their own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Server,
+    Console,
+}
+
+/// Connects under the rules for touching production: one connection,
+/// named `readyroom`, statements unlogged, TLS verified for any host that
+/// is not loopback, bounded by `timeout`. `source` names it in errors.
+pub async fn connect(
     url: &Sensitive<String>,
     roots: &ExtraRoots,
-    connect_timeout: Duration,
-    statement_timeout: Duration,
-) -> Result<PostgresStats, PgFailure> {
-    let source = display_source(url);
+    timeout: Duration,
+    endpoint: Endpoint,
+    source: &str,
+) -> Result<PgConnection, PgFailure> {
     let fail = |reason: String| PgFailure {
-        source: source.clone(),
+        source: source.to_string(),
         reason: redact(&reason, &[url.expose()]),
     };
-    let (options, tls) = connect_options(url.expose(), roots)
-        .ok_or_else(|| fail("the stored connection URL is not a valid postgres:// URL; store it again with `readyroom secret set`".into()))?;
-    let options = options
+    let example = match endpoint {
+        Endpoint::Server => "postgres://USER:PASSWORD@HOST:5432/DATABASE",
+        Endpoint::Console => "postgres://USER:PASSWORD@HOST:6432/pgbouncer",
+    };
+    let (options, tls) = connect_options(url.expose(), roots).ok_or_else(|| {
+        fail(format!("the stored connection URL is not a valid postgres:// URL ({example}); store it again with `readyroom secret set`"))
+    })?;
+    let mut options = options
         .application_name(APPLICATION_NAME)
         .disable_statement_logging();
-    let mut conn = match tokio::time::timeout(connect_timeout, options.connect()).await {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => return Err(fail(describe_connect(&e, &source, tls))),
-        Err(_) => {
-            return Err(fail(format!(
-                "no connection to {source} within {} ms; is the host reachable from this machine?",
-                connect_timeout.as_millis()
-            )))
-        }
+    if endpoint == Endpoint::Console {
+        // The console takes only the simple protocol and the startup
+        // parameters PgBouncer tracks.
+        options = options.extra_float_digits(None).statement_cache_capacity(0);
+    }
+    let what = match endpoint {
+        Endpoint::Server => "the host",
+        Endpoint::Console => "the pooler",
     };
-    // The whole read, and the goodbye, are bounded too.
-    let budget = statement_timeout + connect_timeout;
-    let result = tokio::time::timeout(budget, read(&mut conn, statement_timeout)).await;
-    let _ = tokio::time::timeout(Duration::from_secs(1), conn.close()).await;
-    match result {
-        Ok(Ok(stats)) => Ok(PostgresStats {
-            source: source.clone(),
-            ..stats
-        }),
-        Ok(Err(e)) => Err(fail(describe(&e, &source))),
+    match tokio::time::timeout(timeout, options.connect()).await {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(e)) => Err(fail(
+            match endpoint {
+                Endpoint::Console => crate::pgbouncer::describe_console(&e, source),
+                Endpoint::Server => None,
+            }
+            .unwrap_or_else(|| describe_connect(&e, source, tls)),
+        )),
         Err(_) => Err(fail(format!(
-            "{source} did not answer within {} ms",
-            budget.as_millis()
+            "no connection to {source} within {} ms; is {what} reachable from this machine?",
+            timeout.as_millis()
         ))),
     }
 }
 
-async fn read(
+/// One sample over `conn`, the whole read bounded (a server that stops
+/// answering mid-read costs `statement_timeout + grace`).
+pub async fn sample_over(
     conn: &mut PgConnection,
+    source: &str,
     statement_timeout: Duration,
-) -> Result<PostgresStats, sqlx::Error> {
-    let mut tx = conn.begin_with("BEGIN READ ONLY").await?;
-    // SET LOCAL cannot take a bind parameter; the value is our own integer.
-    sqlx::query(&format!(
-        "SET LOCAL statement_timeout = {}",
-        statement_timeout.as_millis()
-    ))
-    .execute(&mut *tx)
-    .await?;
-    let row = sqlx::query(
-        "SELECT \
-           (SELECT count(*) FROM pg_stat_activity \
-              WHERE backend_type = 'client backend' \
-                AND pid <> pg_backend_pid() \
-                AND application_name IS DISTINCT FROM $1) AS clients, \
-           current_setting('max_connections')::bigint AS max_connections, \
-           current_setting('superuser_reserved_connections')::bigint \
-             + COALESCE(NULLIF(current_setting('reserved_connections', true), ''), '0')::bigint AS reserved, \
-           COALESCE((SELECT blks_hit FROM pg_stat_database WHERE datname = current_database()), 0)::bigint AS hit, \
-           COALESCE((SELECT blks_read FROM pg_stat_database WHERE datname = current_database()), 0)::bigint AS read",
+    grace: Duration,
+    text: QueryText,
+) -> Result<ServerSample, PgFailure> {
+    let budget = statement_timeout + grace;
+    match tokio::time::timeout(
+        budget,
+        read_server_sample(conn, source, statement_timeout, text),
     )
-    .bind(APPLICATION_NAME)
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.rollback().await?;
-    let get =
-        |name: &str| -> Result<u64, sqlx::Error> { Ok(row.try_get::<i64, _>(name)?.max(0) as u64) };
-    Ok(PostgresStats {
-        source: String::new(),
-        at: OffsetDateTime::now_utc(),
-        client_connections: get("clients")?,
-        max_connections: get("max_connections")?,
-        reserved_connections: get("reserved")?,
-        blocks_hit: get("hit")?,
-        blocks_read: get("read")?,
+    .await
+    {
+        Ok(Ok(sample)) => Ok(sample),
+        Ok(Err(e)) => Err(PgFailure {
+            source: source.to_string(),
+            reason: describe(&e, source),
+        }),
+        Err(_) => Err(PgFailure {
+            source: source.to_string(),
+            reason: format!("{source} did not answer within {} ms", budget.as_millis()),
+        }),
+    }
+}
+
+/// Connects, reads one sample and says goodbye (a scorecard run's read).
+pub async fn read_server(
+    url: &Sensitive<String>,
+    roots: &ExtraRoots,
+    connect_timeout: Duration,
+    statement_timeout: Duration,
+    text: QueryText,
+) -> Result<ServerSample, PgFailure> {
+    let source = display_source(url);
+    let mut conn = connect(url, roots, connect_timeout, Endpoint::Server, &source).await?;
+    let result = sample_over(&mut conn, &source, statement_timeout, connect_timeout, text).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), conn.close()).await;
+    result.map_err(|f| PgFailure {
+        reason: redact(&f.reason, &[url.expose()]),
+        ..f
     })
 }
 
 /// A failed connection in an operator's words. TLS failures say what
 /// Readyroom required and what the operator can set.
-fn describe_connect(err: &sqlx::Error, source: &str, tls: TlsChoice) -> String {
+pub(crate) fn describe_connect(err: &sqlx::Error, source: &str, tls: TlsChoice) -> String {
     // sqlx reports a refused upgrade as `Tls`, and a failed handshake as
     // the `Io` error rustls returned.
     let text = match err {
@@ -236,10 +265,15 @@ fn describe_connect(err: &sqlx::Error, source: &str, tls: TlsChoice) -> String {
 }
 
 /// A driver error in an operator's words, with what to do about it.
-fn describe(err: &sqlx::Error, source: &str) -> String {
+pub(crate) fn describe(err: &sqlx::Error, source: &str) -> String {
     if let Some(db) = err.as_database_error() {
         let code = db.code().unwrap_or_default();
         return match code.as_ref() {
+            // PgBouncer answers a failed SCRAM exchange with 08P01.
+            "08P01" if db.message().contains("authentication failed") => format!(
+                "{source} rejected the credentials ({}); update the stored URL with `readyroom secret set`",
+                db.message()
+            ),
             "28P01" | "28000" => format!(
                 "{source} rejected the credentials (password authentication failed); update the stored URL with `readyroom secret set`"
             ),
