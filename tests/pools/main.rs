@@ -2,5 +2,6 @@
 //! in known states, and a PgBouncer of each test's own. One test binary,
 //! modules by area.
 
+mod cli;
 mod pooler;
 mod server;

@@ -3,6 +3,7 @@ import type { AppInfo } from "./AppInfo";
 import type { Chart } from "./Chart";
 import type { HistoryView } from "./HistoryView";
 import type { OpenedFile } from "./OpenedFile";
+import type { PoolsView } from "./PoolsView";
 import type { ReceiverStatus } from "./ReceiverStatus";
 import type { ScorecardView } from "./ScorecardView";
 import type { SecretRemoved } from "./SecretRemoved";
@@ -39,4 +40,5 @@ export interface Responses {
   open_trace_file: OpenedFile;
   export_trace: TraceExport;
   compare_traces: TraceComparisonView;
+  get_pools: PoolsView;
 }

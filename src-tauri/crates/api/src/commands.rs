@@ -7,6 +7,7 @@ use serde::Deserialize;
 use ts_rs::TS;
 
 use crate::define::define_commands;
+use crate::pools::{self, PoolsRequest, PoolsView};
 use crate::scorecard::{
     self, Chart, HistoryRequest, HistoryView, ScorecardView, SourcesView, TrendChartRequest,
 };
@@ -63,6 +64,9 @@ define_commands! {
     /// Two traces of one operation side by side: matched spans with their
     /// duration differences, and the spans only one of them has.
     compare_traces => CompareTraces(TraceCompareRequest) -> TraceComparisonView = traces::handlers::compare_traces;
+    /// How close an environment is to running out of connections, read
+    /// from its PostgreSQL server, its pooler and the app's pool now.
+    get_pools => GetPools(PoolsRequest) -> PoolsView = pools::get_pools;
 }
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]

@@ -17,6 +17,7 @@ mod define;
 mod error;
 mod events;
 pub mod paths;
+pub mod pools;
 pub mod request;
 pub mod scorecard;
 pub mod secrets;
@@ -93,6 +94,7 @@ struct Inner {
     services: services::Services,
     receiver: traces::receiver_status::StatusCell,
     opened: traces::opened::OpenedFiles,
+    pools: pools::read::PoolMemory,
 }
 
 impl Api {
@@ -112,6 +114,7 @@ impl Api {
                 services: services::Services::default(),
                 receiver: Default::default(),
                 opened: Default::default(),
+                pools: Default::default(),
             }),
         }
     }

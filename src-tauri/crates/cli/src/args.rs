@@ -57,6 +57,24 @@ pub enum Command {
     /// Read the traces Readyroom received.
     #[command(subcommand)]
     Traces(TracesCommand),
+    /// How close an environment is to running out of database connections:
+    /// PostgreSQL, the pooler and the app's pool, read now.
+    Pool(PoolArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PoolArgs {
+    /// Environment to read [default: default_environment, or the only one]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Read again every SECONDS and redraw, like top, until Ctrl-C.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub watch: Option<u64>,
+    /// Show the text of the longest-running queries (truncated; never stored).
+    #[arg(long)]
+    pub queries: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -56,6 +56,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Demo(args) => commands::demo::run(global, args).await,
         Command::Serve(args) => commands::serve::run(global, args).await,
         Command::Otlp(args) => commands::otlp::run(args, global).await,
+        Command::Pool(args) => commands::pool::run(global, args).await,
         Command::Traces(TracesCommand::List(args)) => commands::traces::list(global, args).await,
         Command::Traces(TracesCommand::Stats(args)) => commands::traces::stats(global, args).await,
         Command::Traces(TracesCommand::Show(args)) => commands::traces::show(global, args).await,

@@ -2,11 +2,13 @@
 //! reports and chat. Each function returns the whole text to print.
 
 mod history;
+mod pools;
 mod scorecard;
 mod secrets;
 mod traces;
 
 pub use history::history;
+pub use pools::pools;
 pub use scorecard::scorecard;
 pub use secrets::secrets;
 pub use traces::{trace, trace_comparison, trace_list, trace_stats};

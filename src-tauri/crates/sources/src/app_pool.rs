@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use readyroom_core::config::Environment;
 use readyroom_core::evidence::{InputId, Missing};
-use readyroom_core::pools::app_metrics::{detect, preset_prefixes, MetricPoint, PoolMetricNames};
+use readyroom_core::pools::app_metrics::{
+    detect, preset_metric_names, preset_prefixes, MetricPoint, PoolMetricNames,
+};
 use readyroom_core::pools::evidence::APP_POOL;
 use readyroom_core::pools::AppPoolSample;
 use time::OffsetDateTime;
@@ -75,11 +77,8 @@ pub async fn read_app_pool(
     names: Option<&PoolMetricNames>,
     timeout: Duration,
 ) -> Result<AppPoolSample, String> {
-    let text = match tokio::time::timeout(timeout, fetch_text(http, url)).await {
-        Ok(Fetched::Text(text)) => text,
-        Ok(Fetched::Failed(outcome)) => {
-            return Err(format!("{url}: {}", Fetched::reason(&outcome)))
-        }
+    let fetched = match tokio::time::timeout(timeout, fetch_text(http, url)).await {
+        Ok(fetched) => fetched,
         Err(_) => {
             return Err(format!(
                 "{url} did not answer within {} ms",
@@ -87,8 +86,16 @@ pub async fn read_app_pool(
             ))
         }
     };
-    let points =
-        points(&text).map_err(|e| format!("{url} is not in the Prometheus text format: {e}"))?;
+    let text = match &*fetched {
+        Fetched::Text(text) => text,
+        Fetched::Failed(outcome) => return Err(format!("{url}: {}", Fetched::reason(outcome))),
+    };
+    let wanted: Vec<&str> = match names {
+        Some(n) => n.metric_names(),
+        None => preset_metric_names(),
+    };
+    let points = points(text, &wanted)
+        .map_err(|e| format!("{url} is not in the Prometheus text format: {e}"))?;
     let at = OffsetDateTime::now_utc();
     let (used_names, figures) = match names {
         Some(names) => (
@@ -115,10 +122,18 @@ pub async fn read_app_pool(
     })
 }
 
-/// Every plain sample of an exposition (histograms and summaries are not
-/// pool figures and are skipped).
-fn points(text: &str) -> std::io::Result<Vec<MetricPoint>> {
-    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))?;
+/// The plain samples of an exposition whose metric is one of `wanted`
+/// (histograms and summaries are not pool figures). Only those lines are
+/// parsed: an app may export megabytes of metrics around its pool's few.
+fn points(text: &str, wanted: &[&str]) -> std::io::Result<Vec<MetricPoint>> {
+    let lines = text.lines().filter(|line| {
+        let name = line
+            .split(|c: char| c == '{' || c.is_whitespace())
+            .next()
+            .unwrap_or("");
+        wanted.contains(&name)
+    });
+    let scrape = prometheus_parse::Scrape::parse(lines.map(|l| Ok(l.to_string())))?;
     Ok(scrape
         .samples
         .into_iter()
@@ -147,14 +162,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_exposition_becomes_points_with_labels() {
+    fn only_the_metrics_asked_for_become_points_with_labels() {
         let text = "# TYPE demo_db_pool_connections gauge\ndemo_db_pool_connections{state=\"in_use\"} 4\ndemo_db_pool_connections{state=\"idle\"} 6\n# TYPE lat histogram\nlat_bucket{le=\"1\"} 3\nlat_sum 1\nlat_count 3\n";
-        let points = points(text).expect("parses");
+        let points = points(text, &["demo_db_pool_connections"]).expect("parses");
         let in_use = points
             .iter()
             .find(|p| p.labels.contains(&("state".into(), "in_use".into())))
             .expect("in_use");
         assert_eq!(in_use.value, 4.0);
-        assert!(points.iter().all(|p| !p.name.starts_with("lat_bucket")));
+        assert_eq!(points.len(), 2, "only the metrics asked for: {points:?}");
     }
 }

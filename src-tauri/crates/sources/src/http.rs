@@ -41,6 +41,9 @@ pub struct HttpClients {
     follow: reqwest::Client,
     /// Never follows (auth, rate limit, error shape, anything with a secret).
     keep: reqwest::Client,
+    /// Expositions fetched in this run, by URL: the metrics check and the
+    /// app pool read the same one with one GET and one body in memory.
+    pub(crate) expositions: crate::metrics::Expositions,
 }
 
 impl HttpClients {
@@ -48,6 +51,7 @@ impl HttpClients {
         Ok(HttpClients {
             follow: client(extra, timeout, Redirects::Follow)?,
             keep: client(extra, timeout, Redirects::Keep)?,
+            expositions: Default::default(),
         })
     }
 

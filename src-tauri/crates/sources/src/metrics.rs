@@ -1,7 +1,10 @@
 //! The Prometheus metrics endpoint: reachable, and in the text format?
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::sync::OnceCell;
 
 use prometheus_parse::LineInfo;
 use readyroom_core::config::Environment;
@@ -98,21 +101,39 @@ pub async fn probe(clients: &HttpClients, url: &str, timeout: Duration) -> Metri
 }
 
 async fn fetch(clients: &HttpClients, url: &str) -> MetricsOutcome {
-    match fetch_text(clients, url).await {
-        Fetched::Text(text) => parse_exposition(&text),
-        Fetched::Failed(outcome) => outcome,
+    match &*fetch_text(clients, url).await {
+        Fetched::Text(text) => parse_exposition(text),
+        Fetched::Failed(outcome) => outcome.clone(),
     }
 }
 
 /// An exposition's text, or the outcome that says why there is none.
+#[derive(Debug)]
 pub enum Fetched {
     Text(String),
     Failed(MetricsOutcome),
 }
 
-/// GETs an exposition under the probe rules: redirects only to the same
-/// host, the body read up to the exposition cap.
-pub async fn fetch_text(clients: &HttpClients, url: &str) -> Fetched {
+/// The expositions of one run, each fetched once (see [`fetch_text`]).
+pub(crate) type Expositions = Arc<Mutex<HashMap<String, Arc<OnceCell<Arc<Fetched>>>>>>;
+
+/// GETs an exposition under the probe rules (redirects only to the same
+/// host, the body read up to the exposition cap), once per URL per set of
+/// clients: a second reader of the same URL waits for the first's answer.
+pub async fn fetch_text(clients: &HttpClients, url: &str) -> Arc<Fetched> {
+    let cell = {
+        let mut map = clients
+            .expositions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        map.entry(url.to_string()).or_default().clone()
+    };
+    cell.get_or_init(|| async { Arc::new(fetch_once(clients, url).await) })
+        .await
+        .clone()
+}
+
+async fn fetch_once(clients: &HttpClients, url: &str) -> Fetched {
     let mut resp = match clients.get(Redirects::Follow, url).await {
         Ok(r) => r,
         Err(e) => return Fetched::Failed(MetricsOutcome::Failed(http::classify(&e))),
@@ -128,7 +149,11 @@ pub async fn fetch_text(clients: &HttpClients, url: &str) -> Fetched {
         Ok(body) if body.cut => Fetched::Failed(MetricsOutcome::TooLarge {
             limit_bytes: http::MAX_EXPOSITION_BYTES as u64,
         }),
-        Ok(body) => Fetched::Text(String::from_utf8_lossy(&body.bytes).into_owned()),
+        // Valid UTF-8 (the format's encoding) is taken as is, not copied.
+        Ok(body) => Fetched::Text(
+            String::from_utf8(body.bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        ),
         Err(e) => Fetched::Failed(MetricsOutcome::Failed(http::classify(&e))),
     }
 }

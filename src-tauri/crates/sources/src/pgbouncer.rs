@@ -184,6 +184,11 @@ fn show<'c>(
 
 /// Console errors that mean something particular for a pooler.
 pub(crate) fn describe_console(err: &sqlx::Error, source: &str) -> Option<String> {
+    if let sqlx::Error::Io(io) = err {
+        return (io.kind() == std::io::ErrorKind::ConnectionRefused).then(|| {
+            format!("{source} refused the connection; is PgBouncer running and listening there?")
+        });
+    }
     let db = err.as_database_error()?;
     let message = db.message();
     if message.contains("not allowed") || message.contains("admin access needed") {

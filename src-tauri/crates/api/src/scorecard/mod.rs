@@ -2,7 +2,7 @@
 //! trend and each source's freshness.
 
 mod rounds;
-mod run;
+pub(crate) mod run;
 pub(crate) use run::resolve_secrets;
 mod status;
 mod uptime;

@@ -2,6 +2,7 @@ pub mod config;
 pub mod demo;
 pub mod history;
 pub mod otlp;
+pub mod pool;
 pub mod score;
 pub mod secret;
 pub mod serve;

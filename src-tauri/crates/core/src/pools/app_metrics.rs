@@ -192,6 +192,21 @@ pub struct PoolFigures {
 }
 
 impl PoolMetricNames {
+    /// The metric names its selectors read.
+    pub fn metric_names(&self) -> Vec<&str> {
+        [
+            &self.in_use,
+            &self.idle,
+            &self.waiting,
+            &self.max,
+            &self.total,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|s| s.name.as_str())
+        .collect()
+    }
+
     /// The figures, or `None` when neither the pool's use nor its waiters
     /// are in `points` (these are not this pool's metrics).
     pub fn read(&self, points: &[MetricPoint]) -> Option<PoolFigures> {
@@ -220,6 +235,19 @@ pub fn detect(points: &[MetricPoint]) -> Option<(&'static str, PoolFigures)> {
     PRESETS
         .iter()
         .find_map(|p| p.names().read(points).map(|f| (p.name, f)))
+}
+
+/// Every metric name the presets read.
+pub fn preset_metric_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = PRESETS
+        .iter()
+        .flat_map(|p| [p.in_use, p.idle, p.waiting, p.max, p.total])
+        .flatten()
+        .map(|s| s.split('{').next().unwrap_or(s))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// What `detect` looked for, for the message when it finds nothing.

@@ -1,0 +1,252 @@
+//! Reading an environment's pool sources now: all three at once, each
+//! under its own timeout, so one that is down or hangs never holds up or
+//! blanks the others. What each last read well is remembered per
+//! environment, so a panel whose source died keeps its last good sample
+//! and says since when it is unreachable, and successive readings give
+//! rates from the counters.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use readyroom_core::config::Environment;
+use readyroom_core::pools::{
+    blocking_tree, pooler_rates, saturation, server_rates, AppPoolSample, NoRate, PoolerSample,
+    ServerSample,
+};
+use readyroom_core::Sensitive;
+use readyroom_sources::app_pool::{app_pool_target, read_app_pool};
+use readyroom_sources::http::HttpClients;
+use readyroom_sources::pgbouncer::{read_pooler, PgBouncerSource};
+use readyroom_sources::postgres::{read_server, PostgresSource, QueryText};
+use readyroom_sources::trust::ExtraRoots;
+use readyroom_sources::{ResolvedSecrets, SecretRef, Source};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::wire::{AppPoolPanel, PoolerPanel, PoolsView, ServerPanel, SourceProblem};
+use crate::scorecard::run::resolve_secrets;
+use crate::{Api, ApiError, ErrorCode};
+
+/// Characters of query text read when asked for.
+pub const QUERY_TEXT_CHARS: u32 = 500;
+
+/// The longest two readings may be apart for rates between them when no
+/// failure was seen in between: counters keep everything, so a longer
+/// interval only averages more.
+const LIVE_MAX_GAP: time::Duration = time::Duration::hours(1);
+
+/// One source's history in this process.
+struct Track<T> {
+    last: Option<T>,
+    /// The sample before `last`, for rates.
+    before: Option<T>,
+    /// A failure since `last` was read: rates across it would hide it.
+    failed_since_last: bool,
+    /// `last` came after a failure: no rates between it and the sample
+    /// before.
+    after_gap: bool,
+    problem: Option<SourceProblem>,
+}
+
+impl<T> Default for Track<T> {
+    fn default() -> Self {
+        Track {
+            last: None,
+            before: None,
+            failed_since_last: false,
+            after_gap: false,
+            problem: None,
+        }
+    }
+}
+
+impl<T: Clone> Track<T> {
+    fn record(&mut self, result: Result<T, (String, String)>, at: OffsetDateTime) {
+        match result {
+            Ok(sample) => {
+                self.after_gap = self.failed_since_last && self.last.is_some();
+                self.before = if self.after_gap {
+                    None
+                } else {
+                    self.last.take()
+                };
+                self.last = Some(sample);
+                self.failed_since_last = false;
+                self.problem = None;
+            }
+            Err((source, reason)) => {
+                self.failed_since_last = true;
+                let since = self
+                    .problem
+                    .as_ref()
+                    .map(|p| p.since.clone())
+                    .unwrap_or_else(|| rfc3339(at));
+                self.problem = Some(SourceProblem {
+                    source,
+                    reason,
+                    since,
+                });
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct EnvMemory {
+    server: Track<ServerSample>,
+    pooler: Track<PoolerSample>,
+    app: Track<AppPoolSample>,
+}
+
+/// What each environment's sources last read, shared by every reader.
+#[derive(Default)]
+pub(crate) struct PoolMemory(Mutex<HashMap<String, EnvMemory>>);
+
+/// To the second: enough for "unreachable since", and easy to read.
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The keychain entries the pool sources of `env` need, as the sources
+/// themselves declare them.
+fn secret_refs(env: &Environment) -> Vec<SecretRef> {
+    let sources: [&dyn Source; 2] = [&PostgresSource, &PgBouncerSource];
+    sources.iter().flat_map(|s| s.secrets(env)).collect()
+}
+
+fn secret<'s>(
+    secrets: &'s ResolvedSecrets,
+    name: &str,
+) -> Result<&'s Sensitive<String>, (String, String)> {
+    match secrets.get(name) {
+        Some(Ok(v)) => Ok(v),
+        Some(Err(reason)) => Err((format!("secret '{name}'"), reason.clone())),
+        None => Err((
+            format!("secret '{name}'"),
+            "the secret was not looked up".into(),
+        )),
+    }
+}
+
+/// Reads every configured pool source of `name` now and returns the view,
+/// remembering what was read.
+pub(crate) async fn read_now(
+    api: &Api,
+    name: &str,
+    env: &Environment,
+    timeout: Duration,
+    text: QueryText,
+) -> Result<PoolsView, ApiError> {
+    let roots = match &env.ca_file {
+        Some(path) => ExtraRoots::load(path)
+            .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?,
+        None => ExtraRoots::default(),
+    };
+    let http = HttpClients::new(&roots, timeout)
+        .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?;
+    let secrets = resolve_secrets(api, secret_refs(env)).await;
+
+    let server = async {
+        let pg = env.postgres.as_ref()?;
+        let statement = Duration::from_millis(pg.statement_timeout_ms);
+        let text = if pg.store_query_text {
+            QueryText::Shown {
+                max_chars: QUERY_TEXT_CHARS,
+            }
+        } else {
+            text
+        };
+        Some(match secret(&secrets, &pg.url_secret) {
+            Ok(url) => read_server(url, &roots, timeout, statement, text)
+                .await
+                .map_err(|f| (f.source, f.reason)),
+            Err(e) => Err(e),
+        })
+    };
+    let pooler = async {
+        let pgb = env.pgbouncer.as_ref()?;
+        Some(match secret(&secrets, &pgb.url_secret) {
+            Ok(url) => read_pooler(url, &roots, timeout)
+                .await
+                .map_err(|f| (f.source, f.reason)),
+            Err(e) => Err(e),
+        })
+    };
+    let app = async {
+        let (url, names) = app_pool_target(env)?;
+        Some(
+            read_app_pool(&http, &url, names.as_ref(), timeout)
+                .await
+                .map_err(|reason| (url, reason)),
+        )
+    };
+    let (server, pooler, app) = tokio::join!(server, pooler, app);
+    let at = api.now();
+
+    let mut memory = api.inner.pools.0.lock().unwrap_or_else(|p| p.into_inner());
+    let mem = memory.entry(name.to_string()).or_default();
+    if let Some(r) = server {
+        mem.server.record(r, at);
+    }
+    if let Some(r) = pooler {
+        mem.pooler.record(r, at);
+    }
+    if let Some(r) = app {
+        mem.app.record(r, at);
+    }
+    Ok(view(name, env, mem, at))
+}
+
+fn view(name: &str, env: &Environment, mem: &EnvMemory, at: OffsetDateTime) -> PoolsView {
+    let server_rates = match (&mem.server.before, &mem.server.last) {
+        (Some(b), Some(l)) => server_rates(b, l, LIVE_MAX_GAP).ok(),
+        _ => None,
+    };
+    let (rates, no_rates) = match (&mem.pooler.before, &mem.pooler.last) {
+        (Some(b), Some(l)) => match pooler_rates(b, l, LIVE_MAX_GAP) {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e)),
+        },
+        (None, Some(_)) if mem.pooler.after_gap => (None, Some(NoRate::Gap)),
+        _ => (None, None),
+    };
+    let saturation = saturation::saturation(
+        mem.server.last.as_ref(),
+        mem.pooler.last.as_ref(),
+        rates.as_ref(),
+        mem.app.last.as_ref(),
+    );
+    PoolsView {
+        environment: name.to_string(),
+        at: rfc3339(at),
+        saturation,
+        server: ServerPanel {
+            configured: env.postgres.is_some(),
+            blocking: mem
+                .server
+                .last
+                .as_ref()
+                .map(|s| blocking_tree(&s.backends))
+                .unwrap_or_default(),
+            sample: mem.server.last.clone(),
+            rates: server_rates,
+            problem: mem.server.problem.clone(),
+        },
+        pooler: PoolerPanel {
+            configured: env.pgbouncer.is_some(),
+            sample: mem.pooler.last.clone(),
+            rates,
+            no_rates,
+            problem: mem.pooler.problem.clone(),
+        },
+        app: AppPoolPanel {
+            configured: app_pool_target(env).is_some(),
+            sample: mem.app.last.clone(),
+            problem: mem.app.problem.clone(),
+        },
+    }
+}

@@ -1,0 +1,81 @@
+//! The pools area's requests and responses, as the UI and CLI see them.
+
+use readyroom_core::pools::{
+    AppPoolSample, BlockingNode, NoRate, PoolerRates, PoolerSample, Saturation, ServerRates,
+    ServerSample,
+};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolsRequest {
+    #[serde(default)]
+    #[ts(optional)]
+    pub environment: Option<String>,
+    /// Read the longest queries' text too (truncated). Never stored.
+    #[serde(default)]
+    #[ts(optional)]
+    pub queries: Option<bool>,
+}
+
+/// How close an environment is to running out of connections, now.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolsView {
+    pub environment: String,
+    /// When this reading was taken (RFC 3339).
+    pub at: String,
+    /// The one sentence at the top, from the latest good samples.
+    pub saturation: Saturation,
+    pub server: ServerPanel,
+    pub pooler: PoolerPanel,
+    pub app: AppPoolPanel,
+}
+
+/// A source that failed: why, and since when (its panel keeps the last
+/// good sample).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceProblem {
+    /// `postgres host:port/db`, `pgbouncer host:port`, a metrics URL.
+    pub source: String,
+    pub reason: String,
+    /// The first failure in the current run of failures (RFC 3339).
+    pub since: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerPanel {
+    /// Whether the environment names a PostgreSQL source.
+    pub configured: bool,
+    /// The latest good sample (stale when `problem` is set).
+    pub sample: Option<ServerSample>,
+    /// Who blocks whom in that sample.
+    pub blocking: Vec<BlockingNode>,
+    /// Commits and rollbacks since the sample before.
+    pub rates: Option<ServerRates>,
+    pub problem: Option<SourceProblem>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolerPanel {
+    pub configured: bool,
+    pub sample: Option<PoolerSample>,
+    /// Transactions, queries and waits since the sample before.
+    pub rates: Option<PoolerRates>,
+    /// Why there are no rates: a counter reset (the pooler restarted) or a
+    /// gap; absent on a first sample.
+    pub no_rates: Option<NoRate>,
+    pub problem: Option<SourceProblem>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AppPoolPanel {
+    pub configured: bool,
+    pub sample: Option<AppPoolSample>,
+    pub problem: Option<SourceProblem>,
+}
