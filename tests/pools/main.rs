@@ -4,4 +4,5 @@
 
 mod cli;
 mod pooler;
+mod sampler;
 mod server;

@@ -4,6 +4,7 @@ import type { Chart } from "./Chart";
 import type { HistoryView } from "./HistoryView";
 import type { OpenedFile } from "./OpenedFile";
 import type { PoolsView } from "./PoolsView";
+import type { PoolsWatched } from "./PoolsWatched";
 import type { ReceiverStatus } from "./ReceiverStatus";
 import type { ScorecardView } from "./ScorecardView";
 import type { SecretRemoved } from "./SecretRemoved";
@@ -41,4 +42,5 @@ export interface Responses {
   export_trace: TraceExport;
   compare_traces: TraceComparisonView;
   get_pools: PoolsView;
+  watch_pools: PoolsWatched;
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use ts_rs::TS;
 
 use crate::define::define_commands;
-use crate::pools::{self, PoolsRequest, PoolsView};
+use crate::pools::{self, PoolsRequest, PoolsView, PoolsWatched, WatchPoolsRequest};
 use crate::scorecard::{
     self, Chart, HistoryRequest, HistoryView, ScorecardView, SourcesView, TrendChartRequest,
 };
@@ -67,6 +67,9 @@ define_commands! {
     /// How close an environment is to running out of connections, read
     /// from its PostgreSQL server, its pooler and the app's pool now.
     get_pools => GetPools(PoolsRequest) -> PoolsView = pools::get_pools;
+    /// The Pools view is open: sample its environment every second for the
+    /// next few seconds (renewed by the view while it stays open).
+    watch_pools => WatchPools(WatchPoolsRequest) -> PoolsWatched = pools::watch_pools;
 }
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]

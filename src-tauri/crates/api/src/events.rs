@@ -40,6 +40,9 @@ pub enum Event {
         #[ts(type = "number")]
         spans: u64,
     },
+    /// The pool sampler read an environment's pool sources (every few
+    /// seconds; every second while its Pools view is open).
+    PoolsSampled { environment: String },
 }
 
 /// Where events go. Implemented by each transport.

@@ -95,6 +95,8 @@ struct Inner {
     receiver: traces::receiver_status::StatusCell,
     opened: traces::opened::OpenedFiles,
     pools: pools::read::PoolMemory,
+    pool_connections: readyroom_sources::postgres::Connections,
+    pool_watchers: pools::service::Watchers,
 }
 
 impl Api {
@@ -115,6 +117,8 @@ impl Api {
                 receiver: Default::default(),
                 opened: Default::default(),
                 pools: Default::default(),
+                pool_connections: Default::default(),
+                pool_watchers: Default::default(),
             }),
         }
     }

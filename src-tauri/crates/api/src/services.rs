@@ -30,6 +30,7 @@ pub fn app_services() -> Vec<Arc<dyn Service>> {
         Arc::new(crate::scorecard::watch::RunWatcher),
         Arc::new(crate::traces::service::OtlpReceiver),
         Arc::new(crate::traces::service::SpanRetention),
+        Arc::new(crate::pools::PoolSampler),
     ]
 }
 

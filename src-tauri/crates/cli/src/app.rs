@@ -46,7 +46,7 @@ impl EventSink for Progress {
             Event::ProbeFinished { probe, .. } => eprint!(" {probe} ✓"),
             Event::ScorecardFinished { .. } | Event::ScorecardFailed { .. } => eprintln!(),
             // Not a run's progress.
-            Event::SpansReceived { .. } => {}
+            Event::SpansReceived { .. } | Event::PoolsSampled { .. } => {}
         }
     }
 }

@@ -44,6 +44,8 @@ pub struct HttpClients {
     /// Expositions fetched in this run, by URL: the metrics check and the
     /// app pool read the same one with one GET and one body in memory.
     pub(crate) expositions: crate::metrics::Expositions,
+    /// The per-request timeout both clients were built with.
+    pub(crate) timeout: Duration,
 }
 
 impl HttpClients {
@@ -52,6 +54,7 @@ impl HttpClients {
             follow: client(extra, timeout, Redirects::Follow)?,
             keep: client(extra, timeout, Redirects::Keep)?,
             expositions: Default::default(),
+            timeout,
         })
     }
 

@@ -9,7 +9,7 @@ use tokio::sync::OnceCell;
 use prometheus_parse::LineInfo;
 use readyroom_core::config::Environment;
 use readyroom_core::evidence::inputs::METRICS;
-use readyroom_core::evidence::{InputId, MetricsOutcome, MetricsProbe, Redirect};
+use readyroom_core::evidence::{InputId, MetricsOutcome, MetricsProbe, ProbeFailure, Redirect};
 
 use crate::http::{self, HttpClients, Redirects};
 use crate::source::{BoxFuture, Findings, RunContext, Source};
@@ -134,9 +134,19 @@ pub async fn fetch_text(clients: &HttpClients, url: &str) -> Arc<Fetched> {
 }
 
 async fn fetch_once(clients: &HttpClients, url: &str) -> Fetched {
+    // The client's own timeout fires as a reqwest error, which does not
+    // say how long it waited; the clients know.
+    let failed = |e: &reqwest::Error| {
+        Fetched::Failed(MetricsOutcome::Failed(match http::classify(e) {
+            ProbeFailure::Timeout { .. } => ProbeFailure::Timeout {
+                after_ms: clients.timeout.as_millis() as u64,
+            },
+            other => other,
+        }))
+    };
     let mut resp = match clients.get(Redirects::Follow, url).await {
         Ok(r) => r,
-        Err(e) => return Fetched::Failed(MetricsOutcome::Failed(http::classify(&e))),
+        Err(e) => return failed(&e),
     };
     if let Some(Redirect::Refused { to, reason }) = http::refused_redirect(&resp) {
         return Fetched::Failed(MetricsOutcome::Redirected { to, reason });
@@ -154,7 +164,7 @@ async fn fetch_once(clients: &HttpClients, url: &str) -> Fetched {
             String::from_utf8(body.bytes)
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
         ),
-        Err(e) => Fetched::Failed(MetricsOutcome::Failed(http::classify(&e))),
+        Err(e) => failed(&e),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod migrations;
 mod open_lock;
+mod pools;
 mod private;
 mod scorecards;
 mod spans;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use pools::{PoolHistory, PoolKind, PoolReading, StoredReading};
 pub use spans::{
     Attributed, Listed, Removed, SpanStore, Stored, WindowCounts, ATTRIBUTE_SCAN, SETTLE_NS,
 };

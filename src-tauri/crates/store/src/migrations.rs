@@ -24,6 +24,11 @@ pub(crate) const STORE: Migrations = &[
         "row format",
         include_str!("../migrations/0002_row_format.sql"),
     ),
+    (
+        3,
+        "pool samples",
+        include_str!("../migrations/0003_pool_samples.sql"),
+    ),
 ];
 
 /// The span store's (`spans.db`), a file of its own: see `spans.rs`.

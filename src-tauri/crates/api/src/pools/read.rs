@@ -14,11 +14,12 @@ use readyroom_core::pools::{
     blocking_tree, pooler_rates, saturation, server_rates, AppPoolSample, NoRate, PoolerSample,
     ServerSample,
 };
+use readyroom_core::redact::redact;
 use readyroom_core::Sensitive;
 use readyroom_sources::app_pool::{app_pool_target, read_app_pool};
 use readyroom_sources::http::HttpClients;
-use readyroom_sources::pgbouncer::{read_pooler, PgBouncerSource};
-use readyroom_sources::postgres::{read_server, PostgresSource, QueryText};
+use readyroom_sources::pgbouncer::{self, PgBouncerSource};
+use readyroom_sources::postgres::{self, Endpoint, PgFailure, PostgresSource, QueryText};
 use readyroom_sources::trust::ExtraRoots;
 use readyroom_sources::{ResolvedSecrets, SecretRef, Source};
 use time::format_description::well_known::Rfc3339;
@@ -97,6 +98,8 @@ struct EnvMemory {
     server: Track<ServerSample>,
     pooler: Track<PoolerSample>,
     app: Track<AppPoolSample>,
+    /// When the last round was read.
+    last_round: Option<OffsetDateTime>,
 }
 
 /// What each environment's sources last read, shared by every reader.
@@ -132,15 +135,24 @@ fn secret<'s>(
     }
 }
 
-/// Reads every configured pool source of `name` now and returns the view,
-/// remembering what was read.
-pub(crate) async fn read_now(
+/// One round of reading an environment's pool sources: each configured
+/// source's sample, or who failed and why (`None`: not configured).
+pub(crate) struct Round {
+    pub at: OffsetDateTime,
+    pub server: Option<Result<ServerSample, (String, String)>>,
+    pub pooler: Option<Result<PoolerSample, (String, String)>>,
+    pub app: Option<Result<AppPoolSample, (String, String)>>,
+}
+
+/// Reads every configured pool source of `name` now, each under its own
+/// timeout, the databases over their kept connections.
+pub(crate) async fn sample_env(
     api: &Api,
     name: &str,
     env: &Environment,
     timeout: Duration,
     text: QueryText,
-) -> Result<PoolsView, ApiError> {
+) -> Result<Round, ApiError> {
     let roots = match &env.ca_file {
         Some(path) => ExtraRoots::load(path)
             .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?,
@@ -149,6 +161,7 @@ pub(crate) async fn read_now(
     let http = HttpClients::new(&roots, timeout)
         .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?;
     let secrets = resolve_secrets(api, secret_refs(env)).await;
+    let kept = &api.inner.pool_connections;
 
     let server = async {
         let pg = env.postgres.as_ref()?;
@@ -160,21 +173,63 @@ pub(crate) async fn read_now(
         } else {
             text
         };
-        Some(match secret(&secrets, &pg.url_secret) {
-            Ok(url) => read_server(url, &roots, timeout, statement, text)
-                .await
-                .map_err(|f| (f.source, f.reason)),
-            Err(e) => Err(e),
-        })
+        let url = match secret(&secrets, &pg.url_secret) {
+            Ok(url) => url,
+            Err(e) => return Some(Err(e)),
+        };
+        let source = postgres::display_source(url);
+        let read_source = source.clone();
+        let result = kept
+            .with(
+                name,
+                "postgres",
+                url,
+                || postgres::connect(url, &roots, timeout, Endpoint::Server, &source),
+                move |conn| {
+                    Box::pin(async move {
+                        postgres::sample_over(conn, &read_source, statement, timeout, text).await
+                    })
+                },
+            )
+            .await;
+        Some(result.map_err(|f| (f.source, redact(&f.reason, &[url.expose()]))))
     };
     let pooler = async {
         let pgb = env.pgbouncer.as_ref()?;
-        Some(match secret(&secrets, &pgb.url_secret) {
-            Ok(url) => read_pooler(url, &roots, timeout)
-                .await
-                .map_err(|f| (f.source, f.reason)),
-            Err(e) => Err(e),
-        })
+        let url = match secret(&secrets, &pgb.url_secret) {
+            Ok(url) => url,
+            Err(e) => return Some(Err(e)),
+        };
+        let source = pgbouncer::display_source(url);
+        let read_source = source.clone();
+        let result = kept
+            .with(
+                name,
+                "pgbouncer",
+                url,
+                || postgres::connect(url, &roots, timeout, Endpoint::Console, &source),
+                move |conn| {
+                    Box::pin(async move {
+                        match tokio::time::timeout(
+                            timeout,
+                            pgbouncer::read_pooler_sample(conn, &read_source),
+                        )
+                        .await
+                        {
+                            Ok(r) => r,
+                            Err(_) => Err(PgFailure {
+                                source: read_source.clone(),
+                                reason: format!(
+                                    "{read_source} did not answer SHOW POOLS/STATS/DATABASES within {} ms",
+                                    timeout.as_millis()
+                                ),
+                            }),
+                        }
+                    })
+                },
+            )
+            .await;
+        Some(result.map_err(|f| (f.source, redact(&f.reason, &[url.expose()]))))
     };
     let app = async {
         let (url, names) = app_pool_target(env)?;
@@ -185,20 +240,60 @@ pub(crate) async fn read_now(
         )
     };
     let (server, pooler, app) = tokio::join!(server, pooler, app);
-    let at = api.now();
+    Ok(Round {
+        at: api.now(),
+        server,
+        pooler,
+        app,
+    })
+}
 
+/// Keeps what a round read, for the views that follow.
+pub(crate) fn remember(api: &Api, name: &str, round: &Round) {
     let mut memory = api.inner.pools.0.lock().unwrap_or_else(|p| p.into_inner());
     let mem = memory.entry(name.to_string()).or_default();
-    if let Some(r) = server {
-        mem.server.record(r, at);
+    if let Some(r) = &round.server {
+        mem.server.record(r.clone(), round.at);
     }
-    if let Some(r) = pooler {
-        mem.pooler.record(r, at);
+    if let Some(r) = &round.pooler {
+        mem.pooler.record(r.clone(), round.at);
     }
-    if let Some(r) = app {
-        mem.app.record(r, at);
+    if let Some(r) = &round.app {
+        mem.app.record(r.clone(), round.at);
     }
-    Ok(view(name, env, mem, at))
+    mem.last_round = Some(round.at);
+}
+
+/// The view of what was last read for `name`, if it was read since
+/// `fresh_after`.
+pub(crate) fn remembered(
+    api: &Api,
+    name: &str,
+    env: &Environment,
+    fresh_after: OffsetDateTime,
+) -> Option<PoolsView> {
+    let memory = api.inner.pools.0.lock().unwrap_or_else(|p| p.into_inner());
+    let mem = memory.get(name)?;
+    let at = mem.last_round.filter(|at| *at >= fresh_after)?;
+    Some(view(name, env, mem, at))
+}
+
+/// Reads every configured pool source of `name` now and returns the view,
+/// remembering what was read.
+pub(crate) async fn read_now(
+    api: &Api,
+    name: &str,
+    env: &Environment,
+    timeout: Duration,
+    text: QueryText,
+) -> Result<PoolsView, ApiError> {
+    let round = sample_env(api, name, env, timeout, text).await?;
+    remember(api, name, &round);
+    let memory = api.inner.pools.0.lock().unwrap_or_else(|p| p.into_inner());
+    let mem = memory
+        .get(name)
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the reading was not kept"))?;
+    Ok(view(name, env, mem, round.at))
 }
 
 fn view(name: &str, env: &Environment, mem: &EnvMemory, at: OffsetDateTime) -> PoolsView {

@@ -79,3 +79,30 @@ pub struct AppPoolPanel {
     pub sample: Option<AppPoolSample>,
     pub problem: Option<SourceProblem>,
 }
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchPoolsRequest {
+    #[serde(default)]
+    #[ts(optional)]
+    pub environment: Option<String>,
+    /// Read the longest queries' text while watching (not stored unless
+    /// the config keeps it).
+    #[serde(default)]
+    #[ts(optional)]
+    pub queries: Option<bool>,
+}
+
+/// The live lease the view holds.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolsWatched {
+    pub environment: String,
+    /// Renew within this many seconds to keep sampling fast.
+    pub lease_seconds: u32,
+    /// How often it samples while watched, ms.
+    #[ts(type = "number")]
+    pub every_ms: u64,
+    /// Whether a sampler runs in this process (not in one-shot CLI use).
+    pub sampling: bool,
+}

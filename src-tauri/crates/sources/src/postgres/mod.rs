@@ -4,6 +4,7 @@
 //! sessions excluded from what it reports.
 
 mod activity;
+mod kept;
 mod tls;
 
 use std::str::FromStr;
@@ -23,6 +24,7 @@ use crate::source::{BoxFuture, Findings, RunContext, SecretRef, Source};
 use crate::trust::ExtraRoots;
 
 pub use activity::{read_server_sample, QueryText};
+pub use kept::Connections;
 pub use tls::{connect_options, weakness, TlsChoice};
 
 pub const APPLICATION_NAME: &str = "readyroom";
@@ -286,6 +288,17 @@ pub(crate) fn describe(err: &sqlx::Error, source: &str) -> String {
     match err {
         sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             format!("{source} refused the connection; is PostgreSQL running and listening there?")
+        }
+        sqlx::Error::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            format!("{source} closed the connection (restarting or shutting down?); Readyroom connects again on the next read")
         }
         sqlx::Error::Io(io) => format!("cannot reach {source}: {io}"),
         sqlx::Error::Tls(e) => format!("TLS with {source} failed: {e}"),

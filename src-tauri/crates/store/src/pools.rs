@@ -1,0 +1,280 @@
+//! The pool sampler's readings: each source's good samples and the
+//! failures in their place, per environment, kept for the retention the
+//! config sets.
+//!
+//! Rows hold the domain's sample types as JSON (LZ4-compressed: a server
+//! sample with its groups and named sessions is 1–5 KB of JSON, a few
+//! hundred bytes compressed), with a format version. A sample type that
+//! changes incompatibly gets a new format and a reader for the old one;
+//! a row that cannot be read is skipped and counted, never fatal.
+
+use readyroom_core::pools::{AppPoolSample, PoolerSample, ServerSample};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::{Error, Result, Store};
+
+/// The format new rows are written in.
+const CURRENT_FORMAT: i64 = 1;
+
+/// Which source a reading is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PoolKind {
+    Server,
+    Pooler,
+    App,
+}
+
+impl PoolKind {
+    fn column(self) -> &'static str {
+        match self {
+            PoolKind::Server => "server",
+            PoolKind::Pooler => "pooler",
+            PoolKind::App => "app",
+        }
+    }
+}
+
+/// One source's sample, or why there was none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "is")]
+pub enum PoolReading {
+    Server(ServerSample),
+    Pooler(PoolerSample),
+    App(AppPoolSample),
+    Failed { source: String, reason: String },
+}
+
+impl PoolReading {
+    fn ok(&self) -> bool {
+        !matches!(self, PoolReading::Failed { .. })
+    }
+}
+
+/// A reading as stored: when, of which source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReading {
+    pub kind: PoolKind,
+    pub at: OffsetDateTime,
+    pub reading: PoolReading,
+}
+
+/// Readings read back, and how many rows could not be.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PoolHistory {
+    /// Oldest first.
+    pub readings: Vec<StoredReading>,
+    pub skipped: u32,
+}
+
+fn unix_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn from_unix_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn encode(reading: &PoolReading) -> Result<Vec<u8>> {
+    let json = serde_json::to_vec(reading).map_err(|e| Error::Encode(e.to_string()))?;
+    Ok(lz4_flex::compress_prepend_size(&json))
+}
+
+fn decode(format: i64, body: &[u8]) -> std::result::Result<PoolReading, String> {
+    if format != CURRENT_FORMAT {
+        return Err(format!(
+            "pool sample in row format {format}, written by a newer Readyroom"
+        ));
+    }
+    let json = lz4_flex::decompress_size_prepended(body).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&json).map_err(|e| e.to_string())
+}
+
+impl Store {
+    /// Stores one sampling round of an environment in one transaction.
+    pub async fn save_pool_readings(
+        &self,
+        environment: &str,
+        readings: &[(PoolKind, OffsetDateTime, PoolReading)],
+    ) -> Result<()> {
+        if readings.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(readings.len());
+        for (kind, at, reading) in readings {
+            rows.push((*kind, *at, reading.ok(), encode(reading)?));
+        }
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| self.classify(e))?;
+        for (kind, at, ok, body) in rows {
+            sqlx::query(
+                "INSERT INTO pool_samples (environment, kind, at_ms, ok, format, body) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(environment)
+            .bind(kind.column())
+            .bind(unix_ms(at))
+            .bind(ok)
+            .bind(CURRENT_FORMAT)
+            .bind(body)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await.map_err(|e| self.classify(e))
+    }
+
+    /// An environment's readings of one source from `from` on, oldest
+    /// first, at most `limit` (the newest `limit` when there are more).
+    pub async fn pool_history(
+        &self,
+        environment: &str,
+        kind: PoolKind,
+        from: OffsetDateTime,
+        limit: u32,
+    ) -> Result<PoolHistory> {
+        let rows = sqlx::query(
+            "SELECT at_ms, format, body FROM pool_samples \
+             WHERE environment = ? AND kind = ? AND at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?",
+        )
+        .bind(environment)
+        .bind(kind.column())
+        .bind(unix_ms(from))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut history = PoolHistory::default();
+        for row in rows.iter().rev() {
+            let decoded = decode(row.try_get("format")?, &row.try_get::<Vec<u8>, _>("body")?);
+            match decoded {
+                Ok(reading) => history.readings.push(StoredReading {
+                    kind,
+                    at: from_unix_ms(row.try_get("at_ms")?),
+                    reading,
+                }),
+                Err(e) => {
+                    tracing::warn!(error = %e, "skipped an unreadable pool sample");
+                    history.skipped += 1;
+                }
+            }
+        }
+        Ok(history)
+    }
+
+    /// Removes readings older than `before`; returns how many went.
+    pub async fn prune_pool_samples(&self, before: OffsetDateTime) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM pool_samples WHERE at_ms < ?")
+            .bind(unix_ms(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+    use time::Duration;
+
+    use super::*;
+
+    fn app(at: OffsetDateTime, waiting: f64) -> PoolReading {
+        PoolReading::App(AppPoolSample {
+            source: "https://app/metrics".into(),
+            at,
+            names: "demo".into(),
+            in_use: Some(5.0),
+            idle: Some(0.0),
+            waiting: Some(waiting),
+            max: Some(5.0),
+        })
+    }
+
+    const T0: OffsetDateTime = datetime!(2026-11-23 10:00:00 UTC);
+
+    #[tokio::test]
+    async fn readings_and_failures_come_back_in_order_and_retention_prunes_them() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(&dir.path().join("readyroom.db"))
+            .await
+            .expect("open");
+        let failed = PoolReading::Failed {
+            source: "https://app/metrics".into(),
+            reason: "refused".into(),
+        };
+        for i in 0..5 {
+            let at = T0 + Duration::seconds(i * 5);
+            let reading = if i == 2 {
+                failed.clone()
+            } else {
+                app(at, i as f64)
+            };
+            store
+                .save_pool_readings("prod", &[(PoolKind::App, at, reading)])
+                .await
+                .expect("save");
+        }
+        store
+            .save_pool_readings("other", &[(PoolKind::App, T0, app(T0, 9.0))])
+            .await
+            .expect("save");
+        let h = store
+            .pool_history("prod", PoolKind::App, T0, 100)
+            .await
+            .expect("history");
+        assert_eq!(h.readings.len(), 5);
+        assert_eq!(h.readings[2].reading, failed);
+        assert_eq!(h.readings[4].reading, app(T0 + Duration::seconds(20), 4.0));
+        assert_eq!(h.readings[4].at, T0 + Duration::seconds(20));
+        // The newest, when there are more than asked for.
+        let last2 = store
+            .pool_history("prod", PoolKind::App, T0, 2)
+            .await
+            .expect("history");
+        assert_eq!(last2.readings[1].at, T0 + Duration::seconds(20));
+        assert_eq!(last2.readings[0].at, T0 + Duration::seconds(15));
+        // Nothing of another kind.
+        assert!(store
+            .pool_history("prod", PoolKind::Server, T0, 100)
+            .await
+            .expect("history")
+            .readings
+            .is_empty());
+        let pruned = store
+            .prune_pool_samples(T0 + Duration::seconds(10))
+            .await
+            .expect("prune");
+        assert_eq!(pruned, 3, "two of prod's and other's one");
+    }
+
+    #[tokio::test]
+    async fn a_damaged_row_is_skipped_and_counted() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(&dir.path().join("readyroom.db"))
+            .await
+            .expect("open");
+        store
+            .save_pool_readings("prod", &[(PoolKind::App, T0, app(T0, 0.0))])
+            .await
+            .expect("save");
+        sqlx::query("INSERT INTO pool_samples (environment, kind, at_ms, ok, format, body) VALUES ('prod', 'app', ?, 1, 1, x'00ff')")
+            .bind(unix_ms(T0) + 1)
+            .execute(&store.pool)
+            .await
+            .expect("damage");
+        sqlx::query("INSERT INTO pool_samples (environment, kind, at_ms, ok, format, body) VALUES ('prod', 'app', ?, 1, 99, x'00')")
+            .bind(unix_ms(T0) + 2)
+            .execute(&store.pool)
+            .await
+            .expect("newer");
+        let h = store
+            .pool_history("prod", PoolKind::App, T0, 100)
+            .await
+            .expect("history");
+        assert_eq!(h.readings.len(), 1);
+        assert_eq!(h.skipped, 2);
+    }
+}
