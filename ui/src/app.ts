@@ -6,6 +6,7 @@ import { call, CommandError, transport } from './backend';
 import type { AppInfo } from './bindings/AppInfo';
 import { StatusBar } from './components/statusbar';
 import { Coming } from './views/coming';
+import { PoolsView } from './views/pools';
 import { ScorecardView } from './views/scorecard';
 import { TracesView } from './views/traces';
 import { Settings } from './views/settings';
@@ -13,7 +14,7 @@ import { Settings } from './views/settings';
 export const AREAS = [
   { id: 'scorecard', label: 'Scorecard', ready: true },
   { id: 'traces', label: 'Traces', ready: true },
-  { id: 'pools', label: 'Pools', ready: false },
+  { id: 'pools', label: 'Pools', ready: true },
   { id: 'quotas', label: 'Quotas', ready: false },
   { id: 'deploys', label: 'Deploys', ready: false },
   { id: 'settings', label: 'Settings', ready: true },
@@ -107,6 +108,8 @@ export function App() {
     view = html`<section class="panel"><h2>No environments</h2><p>Add an <code>[environments.NAME]</code> table to ${info.configPath}.</p></section>`;
   } else if (area === 'traces') {
     view = html`<${TracesView} environment=${env} theme=${theme} />`;
+  } else if (area === 'pools') {
+    view = html`<${PoolsView} environment=${env} />`;
   } else {
     view = html`<${ScorecardView} environment=${env} theme=${theme} />`;
   }

@@ -4,4 +4,9 @@ export type PoolsRequest = { environment?: string,
 /**
  * Read the longest queries' text too (truncated). Never stored.
  */
-queries?: boolean, };
+queries?: boolean, 
+/**
+ * How many minutes of stored samples to chart (default 15, at most
+ * 1,440).
+ */
+minutes?: number, };

@@ -8,8 +8,9 @@
 //! changes incompatibly gets a new format and a reader for the old one;
 //! a row that cannot be read is skipped and counted, never fatal.
 
-use readyroom_core::pools::{AppPoolSample, PoolerSample, ServerSample};
-use serde::{Deserialize, Serialize};
+pub use readyroom_core::pools::series::{PoolKind, PoolReading};
+#[cfg(test)]
+use readyroom_core::pools::AppPoolSample;
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -18,38 +19,16 @@ use crate::{Error, Result, Store};
 /// The format new rows are written in.
 const CURRENT_FORMAT: i64 = 1;
 
-/// Which source a reading is of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PoolKind {
-    Server,
-    Pooler,
-    App,
-}
-
-impl PoolKind {
-    fn column(self) -> &'static str {
-        match self {
-            PoolKind::Server => "server",
-            PoolKind::Pooler => "pooler",
-            PoolKind::App => "app",
-        }
+fn column(kind: PoolKind) -> &'static str {
+    match kind {
+        PoolKind::Server => "server",
+        PoolKind::Pooler => "pooler",
+        PoolKind::App => "app",
     }
 }
 
-/// One source's sample, or why there was none.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "is")]
-pub enum PoolReading {
-    Server(ServerSample),
-    Pooler(PoolerSample),
-    App(AppPoolSample),
-    Failed { source: String, reason: String },
-}
-
-impl PoolReading {
-    fn ok(&self) -> bool {
-        !matches!(self, PoolReading::Failed { .. })
-    }
+fn ok(reading: &PoolReading) -> bool {
+    !matches!(reading, PoolReading::Failed { .. })
 }
 
 /// A reading as stored: when, of which source.
@@ -104,7 +83,7 @@ impl Store {
         }
         let mut rows = Vec::with_capacity(readings.len());
         for (kind, at, reading) in readings {
-            rows.push((*kind, *at, reading.ok(), encode(reading)?));
+            rows.push((*kind, *at, ok(reading), encode(reading)?));
         }
         let mut tx = self
             .pool
@@ -116,7 +95,7 @@ impl Store {
                 "INSERT INTO pool_samples (environment, kind, at_ms, ok, format, body) VALUES (?, ?, ?, ?, ?, ?)",
             )
             .bind(environment)
-            .bind(kind.column())
+            .bind(column(kind))
             .bind(unix_ms(at))
             .bind(ok)
             .bind(CURRENT_FORMAT)
@@ -141,7 +120,7 @@ impl Store {
              WHERE environment = ? AND kind = ? AND at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?",
         )
         .bind(environment)
-        .bind(kind.column())
+        .bind(column(kind))
         .bind(unix_ms(from))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)

@@ -14,13 +14,56 @@ pub use wire::{
 
 use std::time::Duration;
 
+use readyroom_core::pools::max_gap;
+use readyroom_core::pools::series::{series, PoolKind, PoolSeries};
 use readyroom_sources::postgres::QueryText;
 
 use crate::{context, Api, ApiError};
 
 /// The environment's pools: what the sampler read last when it runs (and
-/// read recently), else read now.
+/// read recently), else read now; with the stored samples of the last
+/// `minutes` as series.
 pub(crate) async fn get_pools(api: &Api, r: PoolsRequest) -> Result<PoolsView, ApiError> {
+    let minutes = r.minutes.unwrap_or(15).clamp(1, 1_440);
+    let mut view = current(api, &r).await?;
+    let config = context::load_config(api)?.config;
+    let every = Duration::from_millis(config.settings.pools.every_ms);
+    let from = api.now() - time::Duration::minutes(i64::from(minutes));
+    // Charts are an addition: a store that cannot be read leaves them empty.
+    match stored_series(api, &view.environment, from, every).await {
+        Ok((series, skipped)) => {
+            view.series = series;
+            view.skipped = skipped;
+        }
+        Err(e) => tracing::warn!("pool series: {}", e.message),
+    }
+    view.minutes = minutes;
+    Ok(view)
+}
+
+/// Most rows of one source a chart reads: 2 h of 1 s samples, 10 h of 5 s.
+const SERIES_ROWS: u32 = 7_200;
+
+async fn stored_series(
+    api: &Api,
+    environment: &str,
+    from: time::OffsetDateTime,
+    every: Duration,
+) -> Result<(PoolSeries, u32), ApiError> {
+    let store = api.store().await?;
+    let mut readings = Vec::new();
+    let mut skipped = 0;
+    for kind in [PoolKind::Server, PoolKind::Pooler, PoolKind::App] {
+        let h = store
+            .pool_history(environment, kind, from, SERIES_ROWS)
+            .await?;
+        skipped += h.skipped;
+        readings.extend(h.readings.into_iter().map(|r| (r.kind, r.at, r.reading)));
+    }
+    Ok((series(&readings, max_gap(every)), skipped))
+}
+
+async fn current(api: &Api, r: &PoolsRequest) -> Result<PoolsView, ApiError> {
     let config = context::load_config(api)?.config;
     let (name, env) = context::environment(&config, r.environment.as_deref())?;
     let queries = r.queries.unwrap_or(false);

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use readyroom_core::config::Environment;
+use readyroom_core::pools::series::PoolSeries;
 use readyroom_core::pools::{
     blocking_tree, pooler_rates, saturation, server_rates, AppPoolSample, NoRate, PoolerSample,
     ServerSample,
@@ -343,5 +344,8 @@ fn view(name: &str, env: &Environment, mem: &EnvMemory, at: OffsetDateTime) -> P
             sample: mem.app.last.clone(),
             problem: mem.app.problem.clone(),
         },
+        series: PoolSeries::default(),
+        minutes: 0,
+        skipped: 0,
     }
 }

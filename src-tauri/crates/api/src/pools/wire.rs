@@ -1,5 +1,6 @@
 //! The pools area's requests and responses, as the UI and CLI see them.
 
+use readyroom_core::pools::series::PoolSeries;
 use readyroom_core::pools::{
     AppPoolSample, BlockingNode, NoRate, PoolerRates, PoolerSample, Saturation, ServerRates,
     ServerSample,
@@ -17,6 +18,11 @@ pub struct PoolsRequest {
     #[serde(default)]
     #[ts(optional)]
     pub queries: Option<bool>,
+    /// How many minutes of stored samples to chart (default 15, at most
+    /// 1,440).
+    #[serde(default)]
+    #[ts(optional)]
+    pub minutes: Option<u32>,
 }
 
 /// How close an environment is to running out of connections, now.
@@ -31,6 +37,12 @@ pub struct PoolsView {
     pub server: ServerPanel,
     pub pooler: PoolerPanel,
     pub app: AppPoolPanel,
+    /// The stored samples of the last `minutes`, for the charts (empty
+    /// where nothing sampled in the background).
+    pub series: PoolSeries,
+    pub minutes: u32,
+    /// Stored samples that could not be read back (damaged, or newer).
+    pub skipped: u32,
 }
 
 /// A source that failed: why, and since when (its panel keeps the last

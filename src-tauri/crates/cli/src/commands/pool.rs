@@ -16,6 +16,7 @@ pub async fn run(global: &Global, args: PoolArgs) -> Result<u8, Failure> {
     let request = || PoolsRequest {
         environment: args.env.clone(),
         queries: Some(args.queries),
+        minutes: None,
     };
     let Some(every) = args.watch else {
         let view = api.get_pools(request()).await?;

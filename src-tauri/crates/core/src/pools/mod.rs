@@ -10,6 +10,7 @@ pub mod counters;
 pub mod evidence;
 pub mod sample;
 pub mod saturation;
+pub mod series;
 
 pub use blocking::{blocking_tree, BlockingNode};
 pub use counters::{
