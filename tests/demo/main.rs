@@ -598,10 +598,25 @@ async fn traces_reach_an_otlp_receiver_with_server_db_and_llm_spans() {
                 && otlp::attr(s, "http.response.status_code").as_deref() == Some("200")),
             "{name}"
         );
+        // The wait for a pool connection, as the `pg` instrumentation
+        // names it, under the request, before its query.
+        let acquires: Vec<_> = spans
+            .iter()
+            .map(|(_, s)| s)
+            .filter(|s| s.name == "pg-pool.connect")
+            .collect();
+        assert!(!acquires.is_empty(), "{name}: acquire spans");
+        assert!(acquires.iter().all(|s| s.kind == SpanKind::Internal as i32));
+        assert!(
+            acquires
+                .iter()
+                .all(|a| server.iter().any(|s| s.span_id == a.parent_span_id)),
+            "{name}: each acquire is a child of a request"
+        );
         let db: Vec<_> = spans
             .iter()
             .map(|(_, s)| s)
-            .filter(|s| otlp::attr(s, "db.system").is_some())
+            .filter(|s| otlp::attr(s, "db.system").is_some() && s.name != "pg-pool.connect")
             .collect();
         let expected_db = if name == "postgres" {
             "postgresql"

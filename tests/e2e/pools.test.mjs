@@ -46,6 +46,9 @@ test('the Pools view shows the app pool live from the sampler, and what is not c
     null,
     { timeout: 20_000 },
   );
+  // Which requests pay: read from the environment's traces.
+  await page.getByRole('heading', { name: 'Who waits for a connection' }).waitFor();
+  await page.locator('#pools-waits + *').waitFor();
   await page.getByText('Not configured: add [environments.NAME.postgres]').waitFor();
   await page.getByText('Not configured: add [environments.NAME.pgbouncer]').waitFor();
   assert.match(await page.locator('.app-figures').textContent(), /max\s*5/);

@@ -6,3 +6,4 @@ mod cli;
 mod pooler;
 mod sampler;
 mod server;
+mod waits;

@@ -3,6 +3,7 @@ import type { AppInfo } from "./AppInfo";
 import type { Chart } from "./Chart";
 import type { HistoryView } from "./HistoryView";
 import type { OpenedFile } from "./OpenedFile";
+import type { PoolWaitsView } from "./PoolWaitsView";
 import type { PoolsView } from "./PoolsView";
 import type { PoolsWatched } from "./PoolsWatched";
 import type { ReceiverStatus } from "./ReceiverStatus";
@@ -43,4 +44,5 @@ export interface Responses {
   compare_traces: TraceComparisonView;
   get_pools: PoolsView;
   watch_pools: PoolsWatched;
+  get_pool_waits: PoolWaitsView;
 }

@@ -9,7 +9,8 @@ import { call, CommandError, onEvent } from '../backend';
 import type { PoolsView as View } from '../bindings/PoolsView';
 import { millis, num } from '../format';
 import { Chart } from './pools/chart';
-import { AppSection, PoolerSection, ServerSection } from './pools/panels';
+import type { PoolWaitsView } from '../bindings/PoolWaitsView';
+import { AppSection, PoolerSection, ServerSection, WaitsSection } from './pools/panels';
 
 const WINDOWS = [5, 15, 60] as const;
 /** Renew the lease well within its 5 s. */
@@ -27,7 +28,20 @@ export function PoolsView({ environment }: { environment: string }) {
   const [minutes, setMinutes] = useState(minutesFromHash());
   const [queries, setQueries] = useState(false);
   const [sampling, setSampling] = useState<boolean | null>(null);
+  const [waits, setWaits] = useState<PoolWaitsView | null>(null);
   const inFlight = useRef(false);
+
+  // Which requests pay: read from traces every 10 s (not every sample).
+  useEffect(() => {
+    setWaits(null);
+    const read = () =>
+      call('get_pool_waits', { environment, minutes })
+        .then(setWaits)
+        .catch(() => {});
+    void read();
+    const timer = window.setInterval(read, 10_000);
+    return () => window.clearInterval(timer);
+  }, [environment, minutes]);
 
   const load = useCallback(async () => {
     if (inFlight.current) return;
@@ -147,6 +161,9 @@ export function PoolsView({ environment }: { environment: string }) {
         : null}
     </div>
 
+    <section class="panel" aria-labelledby="pools-waits"><h2 id="pools-waits">Who waits for a connection</h2>
+      <${WaitsSection} waits=${waits} />
+    </section>
     <section class="panel" aria-labelledby="pools-server"><h2 id="pools-server">PostgreSQL</h2>
       <${ServerSection} panel=${view.server} showQueries=${queries} onQueries=${setQueries} />
     </section>

@@ -7,7 +7,9 @@ use serde::Deserialize;
 use ts_rs::TS;
 
 use crate::define::define_commands;
-use crate::pools::{self, PoolsRequest, PoolsView, PoolsWatched, WatchPoolsRequest};
+use crate::pools::{
+    self, PoolWaitsRequest, PoolWaitsView, PoolsRequest, PoolsView, PoolsWatched, WatchPoolsRequest,
+};
 use crate::scorecard::{
     self, Chart, HistoryRequest, HistoryView, ScorecardView, SourcesView, TrendChartRequest,
 };
@@ -70,6 +72,9 @@ define_commands! {
     /// The Pools view is open: sample its environment every second for the
     /// next few seconds (renewed by the view while it stays open).
     watch_pools => WatchPools(WatchPoolsRequest) -> PoolsWatched = pools::watch_pools;
+    /// Each route's share of time spent waiting for a database connection,
+    /// from connection-acquire spans in the newest traces of a window.
+    get_pool_waits => GetPoolWaits(PoolWaitsRequest) -> PoolWaitsView = pools::waits::get_pool_waits;
 }
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]

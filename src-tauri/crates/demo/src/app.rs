@@ -222,12 +222,23 @@ async fn release_effects(state: &AppState, cx: &Context, table: &str) -> Result<
     } else {
         Duration::from_millis(2)
     };
-    let db_cx = state.telemetry.db_span(cx, "SELECT", table);
-    let ok = state.db.use_connection(hold).await;
-    if !ok {
-        telemetry::error(&db_cx, "pool_timeout");
+    // The wait for a pool connection is a span of its own, named as the
+    // OpenTelemetry `pg` instrumentation names it, then the query's.
+    let acquire_cx = state.telemetry.acquire_span(cx);
+    let mut db_cx = None;
+    let ok = state
+        .db
+        .use_connection(hold, |got| {
+            if !got {
+                telemetry::error(&acquire_cx, "pool_timeout");
+            }
+            telemetry::end(&acquire_cx);
+            db_cx = got.then(|| state.telemetry.db_span(cx, "SELECT", table));
+        })
+        .await;
+    if let Some(db_cx) = &db_cx {
+        telemetry::end(db_cx);
     }
-    telemetry::end(&db_cx);
     if !ok {
         return Err(problem(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -364,7 +375,7 @@ async fn health(State(state): State<AppState>) -> Response {
     }
     let db = match tokio::time::timeout(
         Duration::from_millis(800),
-        state.db.use_connection(Duration::ZERO),
+        state.db.use_connection(Duration::ZERO, |_| {}),
     )
     .await
     {

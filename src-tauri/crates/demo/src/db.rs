@@ -272,9 +272,17 @@ impl Db {
     }
 
     /// Holds a pool connection for `hold` (what a slow query does), counting
-    /// the wait for one. Returns false if none came within the acquire timeout.
-    pub async fn use_connection(&self, hold: std::time::Duration) -> bool {
-        match self.acquire().await {
+    /// the wait for one; `acquired` is told when the wait is over, and
+    /// whether a connection came. Returns false if none came within the
+    /// acquire timeout.
+    pub async fn use_connection(
+        &self,
+        hold: std::time::Duration,
+        acquired: impl FnOnce(bool),
+    ) -> bool {
+        let conn = self.acquire().await;
+        acquired(conn.is_ok());
+        match conn {
             Ok(mut c) => {
                 let ok = sqlx::query("SELECT 1").execute(&mut *c).await.is_ok();
                 if !hold.is_zero() {

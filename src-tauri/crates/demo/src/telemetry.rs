@@ -75,6 +75,18 @@ impl Telemetry {
         parent.with_span(span)
     }
 
+    /// Waiting for a connection from the app's pool (`pg-pool.connect`, as
+    /// `@opentelemetry/instrumentation-pg` names node-postgres's).
+    pub fn acquire_span(&self, parent: &Context) -> Context {
+        let span = self
+            .tracer
+            .span_builder("pg-pool.connect")
+            .with_kind(SpanKind::Internal)
+            .with_attributes([KeyValue::new("db.system", self.db_system)])
+            .start_with_context(&self.tracer, parent);
+        parent.with_span(span)
+    }
+
     pub fn llm_span(&self, parent: &Context, model: &str, attempt: u32) -> Context {
         let span = self
             .tracer

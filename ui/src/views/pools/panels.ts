@@ -7,6 +7,7 @@ import type { AppPoolPanel } from '../../bindings/AppPoolPanel';
 import type { Backend } from '../../bindings/Backend';
 import type { BlockingNode } from '../../bindings/BlockingNode';
 import type { PoolerPanel } from '../../bindings/PoolerPanel';
+import type { PoolWaitsView } from '../../bindings/PoolWaitsView';
 import type { ServerPanel } from '../../bindings/ServerPanel';
 import type { SourceProblem } from '../../bindings/SourceProblem';
 import { ago, millis, num } from '../../format';
@@ -143,4 +144,32 @@ export function AppSection({ panel }: { panel: AppPoolPanel }) {
       : panel.problem
         ? null
         : html`<p class="muted">Reading…</p>`}`;
+}
+
+/** Each route's share of time spent waiting for a connection. */
+export function WaitsSection({ waits }: { waits: PoolWaitsView | null }) {
+  if (!waits) return html`<p class="muted">Reading traces…</p>`;
+  const shown = waits.routes.filter((r) => r.requests > 0).slice(0, 8);
+  // A share worth a sentence: 1 % of a route's time or more.
+  const top = shown.find((r) => r.sharePct >= 1);
+  const largest = shown[0];
+  const pct = (v: number) => `${v.toFixed(1)} %`;
+  return html`${top
+      ? html`<p class="sentence-small"><b>${Math.round(top.sharePct)} %</b> of ${top.route} time was spent waiting for a connection
+          (${top.waited} of ${top.requests} requests waited 1 ms or more).</p>`
+      : html`<p class="muted">${waits.traces === 0
+          ? `No traces in the last ${waits.minutes} min to look at.`
+          : `Requests barely waited for a connection in the last ${waits.minutes} min${largest ? `: at most ${pct(largest.sharePct)} of any route's time` : ''}.`}</p>`}
+    ${shown.length
+      ? html`<table class="waits">
+          <tr><th>route</th><th>service</th><th>requests</th><th>waited</th><th>time waiting</th><th>share of request time</th></tr>
+          ${shown.map(
+            (r) => html`<tr>
+              <td>${r.route}</td><td>${r.service}</td><td>${r.requests}</td><td>${r.waited}</td><td>${millis(r.waitMs)}</td>
+              <td><meter min="0" max="100" value=${r.sharePct}></meter> ${pct(r.sharePct)}</td>
+            </tr>`,
+          )}
+        </table>`
+      : null}
+    <p class="muted">From the newest ${waits.traces} traces of the last ${waits.minutes} min${waits.capped ? ' (more were there)' : ''}; waiting is time in spans named ${waits.spanNames.join(', ')}.</p>`;
 }

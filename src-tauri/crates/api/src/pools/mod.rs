@@ -4,9 +4,11 @@
 
 pub(crate) mod read;
 pub(crate) mod service;
+pub(crate) mod waits;
 mod wire;
 
 pub use service::PoolSampler;
+pub use waits::{PoolWaitsRequest, PoolWaitsView};
 pub use wire::{
     AppPoolPanel, PoolerPanel, PoolsRequest, PoolsView, PoolsWatched, ServerPanel, SourceProblem,
     WatchPoolsRequest,

@@ -291,6 +291,25 @@ pub struct TracesSource {
     pub upstream_hosts: Vec<String>,
     /// How far back the trace checks look, in hours (default 24).
     pub window_hours: Option<u32>,
+    /// Names of the spans that wait for a database connection (default
+    /// `pg-pool.connect`), for the share of each route's time spent
+    /// waiting.
+    #[serde(default)]
+    pub acquire_spans: Vec<String>,
+}
+
+impl TracesSource {
+    /// The acquire span names, or the default.
+    pub fn acquire_span_names(&self) -> Vec<String> {
+        if self.acquire_spans.is_empty() {
+            crate::pools::acquire::DEFAULT_ACQUIRE_SPANS
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        } else {
+            self.acquire_spans.clone()
+        }
+    }
 }
 
 /// Where quota usage is read from.

@@ -29,6 +29,8 @@ enum Ty {
     HostList,
     /// A Prometheus metric name with optional labels: `name{label="v"}`.
     Selector,
+    /// Non-empty strings.
+    StrList,
     Table(&'static [Field]),
     /// A table of named sub-tables, all of one shape.
     Named(&'static [Field]),
@@ -167,6 +169,7 @@ const TRACES: &[Field] = &[
     opt("match", Ty::StrMap),
     opt("upstream_hosts", Ty::HostList),
     opt("window_hours", Ty::Int { min: 1, max: 168 }),
+    opt("acquire_spans", Ty::StrList),
 ];
 
 const QUOTA: &[Field] = &[
@@ -328,6 +331,22 @@ impl Walker<'_> {
                 other => self.push(
                     path,
                     format!("expected an integer, found {}", other.type_str()),
+                ),
+            },
+            Ty::StrList => match value {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let at = format!("{path}[{i}]");
+                        if let Some(s) = self.expect_str(item, &at) {
+                            if s.trim().is_empty() {
+                                self.push(&at, "must not be empty".into());
+                            }
+                        }
+                    }
+                }
+                other => self.push(
+                    path,
+                    format!("expected a list of names, found {}", other.type_str()),
                 ),
             },
             Ty::Selector => {
@@ -538,6 +557,7 @@ mod tests {
             Ty::OneOf(choices) => Value::String(choices[0].into()),
             Ty::Bool => Value::Boolean(true),
             Ty::Selector => Value::String("pool_waiting{pool=\"main\"}".into()),
+            Ty::StrList => Value::Array(vec![Value::String("pg-pool.connect".into())]),
             Ty::Addr => Value::String("127.0.0.1:4318".into()),
             Ty::OriginList => Value::Array(vec![Value::String("http://localhost:3000".into())]),
             Ty::HostList => Value::Array(vec![Value::String("api.openai.com".into())]),

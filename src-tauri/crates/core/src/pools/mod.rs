@@ -4,6 +4,7 @@
 //! ([`counters`]); who blocks whom ([`blocking`]); the app pool's metric
 //! names ([`app_metrics`]); the one-sentence verdict ([`saturation`]).
 
+pub mod acquire;
 pub mod app_metrics;
 pub mod blocking;
 pub mod counters;
