@@ -105,7 +105,49 @@ struct EnvMemory {
 
 /// What each environment's sources last read, shared by every reader.
 #[derive(Default)]
-pub(crate) struct PoolMemory(Mutex<HashMap<String, EnvMemory>>);
+pub(crate) struct PoolMemory(Mutex<HashMap<String, EnvMemory>>, SecretCache);
+
+/// How long a secret looked up for sampling is used before it is looked
+/// up again: the sampler reads every second while a view is open, and
+/// the keychain is a D-Bus round trip (and, locked, a prompt) away. A
+/// replaced secret is picked up within this; a missing one is looked up
+/// every time, so setting it takes effect on the next sample.
+const SECRET_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+#[derive(Default)]
+struct SecretCache(Mutex<HashMap<String, (std::time::Instant, Sensitive<String>)>>);
+
+/// The secrets `refs` name: from the cache while fresh, else the keychain.
+async fn secrets_for(api: &Api, refs: Vec<SecretRef>) -> ResolvedSecrets {
+    let cache = &api.inner.pools.1;
+    let mut found = ResolvedSecrets::new();
+    let mut wanted = Vec::new();
+    {
+        let map = cache.0.lock().unwrap_or_else(|p| p.into_inner());
+        for r in refs {
+            match map.get(&r.name) {
+                Some((at, value)) if at.elapsed() < SECRET_TTL => {
+                    found.insert(r.name.clone(), Ok(value.clone()));
+                }
+                _ => wanted.push(r),
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return found;
+    }
+    let looked_up = resolve_secrets(api, wanted).await;
+    let mut map = cache.0.lock().unwrap_or_else(|p| p.into_inner());
+    for (name, value) in looked_up {
+        if let Ok(v) = &value {
+            map.insert(name.clone(), (std::time::Instant::now(), v.clone()));
+        } else {
+            map.remove(&name);
+        }
+        found.insert(name, value);
+    }
+    found
+}
 
 /// To the second: enough for "unreachable since", and easy to read.
 fn rfc3339(at: OffsetDateTime) -> String {
@@ -161,7 +203,7 @@ pub(crate) async fn sample_env(
     };
     let http = HttpClients::new(&roots, timeout)
         .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?;
-    let secrets = resolve_secrets(api, secret_refs(env)).await;
+    let secrets = secrets_for(api, secret_refs(env)).await;
     let kept = &api.inner.pool_connections;
 
     let server = async {
