@@ -49,6 +49,8 @@ async fn pool_reads_server_and_pooler_and_a_dead_pooler_leaves_the_server_readin
     let pools = view["pooler"]["sample"]["pools"].as_array().expect("pools");
     assert!(pools.iter().any(|p| p["database"] == "app"), "{pools:?}");
     assert!(view["pooler"]["problem"].is_null());
+    // Which requests pay, from traces: none were received here.
+    assert_eq!(view["waits"]["traces"], 0, "{}", view["waits"]);
     assert!(
         view["saturation"]["sentence"]
             .as_str()
@@ -67,6 +69,11 @@ async fn pool_reads_server_and_pooler_and_a_dead_pooler_leaves_the_server_readin
         table.stdout
     );
     assert!(table.stdout.contains("fixture-cli"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("no traces in the last 15 min"),
+        "{}",
+        table.stdout
+    );
 
     // The pooler dies: its panel says so and why, the server still reads.
     drop(through);

@@ -12,18 +12,6 @@ use readyroom_tests::serving::{self, Serving};
 use readyroom_tests::TestEnv;
 use sqlx::{Connection, Executor, PgConnection};
 
-async fn rpc(serve: &Serving, cmd: &str, payload: serde_json::Value) -> serde_json::Value {
-    let resp = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{}/api/rpc", serve.port))
-        .header("authorization", format!("Bearer {}", serve.token))
-        .json(&serde_json::json!({ "cmd": cmd, "payload": payload }))
-        .send()
-        .await
-        .expect("rpc");
-    assert_eq!(resp.status(), 200, "{cmd}");
-    resp.json().await.expect("json")
-}
-
 /// Polls `get_pools` until `ok` holds, for at most 30 s.
 async fn until(
     serve: &Serving,
@@ -32,7 +20,7 @@ async fn until(
 ) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let view = rpc(serve, "get_pools", serde_json::json!({})).await;
+        let view = serve.rpc("get_pools", serde_json::json!({})).await;
         if ok(&view) {
             return view;
         }

@@ -10,7 +10,7 @@ use opentelemetry::KeyValue;
 use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
-use readyroom_tests::serving::{self, Serving};
+use readyroom_tests::serving;
 use readyroom_tests::targets::closed_port;
 use readyroom_tests::TestEnv;
 
@@ -69,18 +69,6 @@ fn export(base: String, requests: Vec<Request>) {
     .expect("the SDK thread");
 }
 
-async fn rpc(serve: &Serving, cmd: &str, payload: serde_json::Value) -> serde_json::Value {
-    let resp = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{}/api/rpc", serve.port))
-        .header("authorization", format!("Bearer {}", serve.token))
-        .json(&serde_json::json!({ "cmd": cmd, "payload": payload }))
-        .send()
-        .await
-        .expect("rpc");
-    assert_eq!(resp.status(), 200, "{cmd}");
-    resp.json().await.expect("json")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn each_route_s_share_of_time_waiting_for_a_connection_from_sdk_spans() {
     let env = TestEnv::new();
@@ -124,12 +112,12 @@ async fn each_route_s_share_of_time_waiting_for_a_connection_from_sdk_spans() {
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     let view = loop {
-        let view = rpc(
-            &serve,
-            "get_pool_waits",
-            serde_json::json!({ "environment": "prod" }),
-        )
-        .await;
+        let view = serve
+            .rpc(
+                "get_pool_waits",
+                serde_json::json!({ "environment": "prod" }),
+            )
+            .await;
         if view["traces"] == 3 {
             break view;
         }

@@ -81,6 +81,19 @@ pub async fn start_printing(env: &TestEnv, args: &[&str], address_key: &str) -> 
 
 impl Serving {
     /// Sends SIGINT, as Ctrl-C in its terminal would.
+    /// One command over the HTTP API, which must answer 200; its JSON.
+    pub async fn rpc(&self, cmd: &str, payload: serde_json::Value) -> serde_json::Value {
+        let resp = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/api/rpc", self.port))
+            .header("authorization", format!("Bearer {}", self.token))
+            .json(&serde_json::json!({ "cmd": cmd, "payload": payload }))
+            .send()
+            .await
+            .expect("rpc");
+        assert_eq!(resp.status(), 200, "{cmd}");
+        resp.json().await.expect("json")
+    }
+
     pub fn interrupt(&self) {
         let pid = self.child.id().expect("running").to_string();
         let status = std::process::Command::new("kill")

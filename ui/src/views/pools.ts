@@ -19,7 +19,9 @@ const RENEW_MS = 2_000;
 function minutesFromHash(): number {
   const q = new URLSearchParams(window.location.hash.split('?')[1] ?? '');
   const m = Number(q.get('minutes'));
-  return (WINDOWS as readonly number[]).includes(m) ? m : 15;
+  // Five minutes by default: right after start, a longer window shows
+  // the few samples held as a sliver at its edge.
+  return (WINDOWS as readonly number[]).includes(m) ? m : 5;
 }
 
 export function PoolsView({ environment }: { environment: string }) {

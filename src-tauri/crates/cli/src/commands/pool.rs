@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use readyroom_api::pools::PoolsRequest;
+use readyroom_api::pools::{PoolWaitsRequest, PoolsRequest};
 
 use crate::args::{Format, Global, PoolArgs};
 use crate::exit::{self, Failure};
@@ -18,10 +18,17 @@ pub async fn run(global: &Global, args: PoolArgs) -> Result<u8, Failure> {
         queries: Some(args.queries),
         minutes: None,
     };
+    let waits = || PoolWaitsRequest {
+        environment: args.env.clone(),
+        minutes: Some(15),
+    };
     let Some(every) = args.watch else {
         let view = api.get_pools(request()).await?;
+        // Which requests pay comes from traces: a store without any says
+        // so in its section, and never fails the reading.
+        let waits = api.get_pool_waits(waits()).await.ok();
         api.close().await;
-        print!("{}", render::pools(&view, args.format));
+        print!("{}", render::pools(&view, waits.as_ref(), args.format));
         return Ok(exit::OK);
     };
     // Redraw in place on a terminal; elsewhere (a file, a pipe, JSON for
@@ -35,7 +42,10 @@ pub async fn run(global: &Global, args: PoolArgs) -> Result<u8, Failure> {
             _ = interrupt::first() => break,
         }
         let text = match api.get_pools(request()).await {
-            Ok(view) => render::pools(&view, args.format),
+            Ok(view) => {
+                let waits = api.get_pool_waits(waits()).await.ok();
+                render::pools(&view, waits.as_ref(), args.format)
+            }
             // A failed reading (the config being edited, say) is shown and
             // the watch goes on.
             Err(e) => format!("error: {}\n", e.message),

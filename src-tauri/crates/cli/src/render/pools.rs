@@ -4,16 +4,24 @@
 
 use std::fmt::Write;
 
-use readyroom_api::pools::{PoolsView, SourceProblem};
+use readyroom_api::pools::{PoolWaitsView, PoolsView, SourceProblem};
 use readyroom_core::pools::saturation::duration_ms;
 use readyroom_core::pools::{Backend, BlockingNode, NoRate, ServerSample};
 
 use super::{cell, json, num, table};
 use crate::args::Format;
 
-pub fn pools(view: &PoolsView, format: Format) -> String {
+pub fn pools(view: &PoolsView, waits: Option<&PoolWaitsView>, format: Format) -> String {
     if format == Format::Json {
-        return json(view);
+        // The view, with which requests pay beside it.
+        let mut value = serde_json::to_value(view).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.insert(
+                "waits".into(),
+                serde_json::to_value(waits).unwrap_or_default(),
+            );
+        }
+        return json(&value);
     }
     let md = format == Format::Markdown;
     let heading = |out: &mut String, title: &str| {
@@ -113,6 +121,11 @@ pub fn pools(view: &PoolsView, format: Format) -> String {
             }
             (None, None) => {}
         }
+    }
+
+    if let Some(w) = waits {
+        heading(&mut out, "Who waits for a connection");
+        waits_section(&mut out, w, format);
     }
 
     heading(&mut out, "App pool");
@@ -291,4 +304,60 @@ fn tree(out: &mut String, node: &BlockingNode, s: &ServerSample, depth: usize, f
     for child in &node.waiting {
         tree(out, child, s, depth + 1, format);
     }
+}
+
+fn waits_section(out: &mut String, w: &PoolWaitsView, format: Format) {
+    let rows: Vec<_> = w.routes.iter().filter(|r| r.requests > 0).take(8).collect();
+    match rows.iter().find(|r| r.share_pct >= 1.0) {
+        Some(top) => {
+            let _ = writeln!(
+                out,
+                "{} % of {} time was spent waiting for a connection ({} of {} requests waited 1 ms or more)",
+                top.share_pct.round(),
+                cell(&top.route, format),
+                top.waited,
+                top.requests
+            );
+        }
+        None if w.traces == 0 => {
+            let _ = writeln!(out, "no traces in the last {} min to look at", w.minutes);
+            return;
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "requests barely waited for a connection in the last {} min",
+                w.minutes
+            );
+        }
+    }
+    let mut t = table(
+        format,
+        &[
+            "route",
+            "service",
+            "requests",
+            "waited",
+            "time waiting",
+            "share",
+        ],
+    );
+    for r in rows {
+        t.add_row(vec![
+            cell(&r.route, format),
+            cell(&r.service, format),
+            r.requests.to_string(),
+            r.waited.to_string(),
+            duration_ms(r.wait_ms),
+            format!("{:.1} %", r.share_pct),
+        ]);
+    }
+    let _ = writeln!(
+        out,
+        "{t}\nfrom the newest {} traces of the last {} min{}; waiting is time in spans named {}",
+        w.traces,
+        w.minutes,
+        if w.capped { " (more were there)" } else { "" },
+        w.span_names.join(", ")
+    );
 }
