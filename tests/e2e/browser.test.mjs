@@ -118,7 +118,8 @@ test('sets a secret into the keychain without ever showing it', async () => {
 test('keyboard: number keys switch areas, t toggles the theme', async () => {
   await page.locator('body').click();
   await page.keyboard.press('2');
-  await page.getByRole('heading', { name: 'Traces' }).waitFor();
+  // Exact: the empty state's heading ("No traces from … yet") holds the word too.
+  await page.getByRole('heading', { name: 'Traces', exact: true }).waitFor();
   await page.keyboard.press('1');
   await page.getByRole('button', { name: 'Run now' }).waitFor();
   const before = await page.evaluate(() => document.documentElement.dataset.theme);

@@ -79,12 +79,9 @@ pub async fn read_app_pool(
 ) -> Result<AppPoolSample, String> {
     let fetched = match tokio::time::timeout(timeout, fetch_text(http, url)).await {
         Ok(fetched) => fetched,
-        Err(_) => {
-            return Err(format!(
-                "{url} did not answer within {} ms",
-                timeout.as_millis()
-            ))
-        }
+        // The same words as the client's own timeout, which may fire
+        // first: one message for one failure.
+        Err(_) => return Err(format!("{url}: timed out after {} ms", timeout.as_millis())),
     };
     let text = match &*fetched {
         Fetched::Text(text) => text,

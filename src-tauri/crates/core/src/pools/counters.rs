@@ -135,7 +135,16 @@ fn counters_delta(before: &PoolerCounters, now: &PoolerCounters) -> Interval<Poo
     })
 }
 
-/// The server's commit and rollback rates between two samples.
+/// Rollbacks each sample adds itself: it reads inside one read-only
+/// transaction, rolled back (measured: six samples over one kept
+/// connection added six rollbacks and, for the connection, one commit).
+/// The earlier sample's own rollback lands in the interval after it, so
+/// each interval holds one of Readyroom's, taken off here; a reconnect's
+/// single commit is left in (it is not known here, and is one).
+pub const OWN_ROLLBACKS_PER_SAMPLE: u64 = 1;
+
+/// The server's commit and rollback rates between two samples, without
+/// Readyroom's own.
 pub fn server_rates(
     earlier: &ServerSample,
     later: &ServerSample,
@@ -143,7 +152,8 @@ pub fn server_rates(
 ) -> Interval<ServerRates> {
     let seconds = span(earlier.at, later.at, max_gap)?;
     let commits = grew(earlier.xact_commit, later.xact_commit)?;
-    let rollbacks = grew(earlier.xact_rollback, later.xact_rollback)?;
+    let rollbacks =
+        grew(earlier.xact_rollback, later.xact_rollback)?.saturating_sub(OWN_ROLLBACKS_PER_SAMPLE);
     Ok(ServerRates {
         seconds,
         commits_per_second: commits as f64 / seconds,
@@ -276,6 +286,44 @@ mod tests {
         assert_eq!(
             pooler_rates(&a, &a, Duration::seconds(600)),
             Err(NoRate::Gap)
+        );
+    }
+
+    #[test]
+    fn the_server_s_rates_leave_out_the_sample_s_own_rollback() {
+        let sample = |at: OffsetDateTime, commits: u64, rollbacks: u64| ServerSample {
+            source: "postgres".into(),
+            at,
+            server_version: 150_000,
+            max_connections: 100,
+            reserved_connections: 3,
+            states: Default::default(),
+            groups: Vec::new(),
+            backends: Vec::new(),
+            blocks_hit: 0,
+            blocks_read: 0,
+            xact_commit: commits,
+            xact_rollback: rollbacks,
+        };
+        let r = server_rates(
+            &sample(T0, 100, 10),
+            &sample(T0 + Duration::seconds(2), 140, 11),
+            Duration::seconds(16),
+        )
+        .expect("rates");
+        assert_eq!(r.commits_per_second, 20.0);
+        assert_eq!(
+            r.rollbacks_per_second, 0.0,
+            "the one rollback was Readyroom's"
+        );
+        assert_eq!(
+            server_rates(
+                &sample(T0, 100, 10),
+                &sample(T0 + Duration::seconds(2), 100, 5),
+                Duration::seconds(16)
+            ),
+            Err(NoRate::Reset),
+            "statistics reset"
         );
     }
 
