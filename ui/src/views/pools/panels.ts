@@ -171,5 +171,7 @@ export function WaitsSection({ waits }: { waits: PoolWaitsView | null }) {
           )}
         </table>`
       : null}
-    <p class="muted">From the newest ${waits.traces} traces of the last ${waits.minutes} min${waits.capped ? ' (more were there)' : ''}; waiting is time in spans named ${waits.spanNames.join(', ')}.</p>`;
+    ${waits.traces > 0
+      ? html`<p class="muted">From the newest ${waits.traces} traces of the last ${waits.minutes} min${waits.capped ? ' (more were there)' : ''}; waiting is time in spans named ${waits.spanNames.join(', ')}.</p>`
+      : html`<p class="muted">Send the environment's traces to Readyroom; waiting is time in spans named ${waits.spanNames.join(', ')}.</p>`}`;
 }
