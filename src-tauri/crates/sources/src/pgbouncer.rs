@@ -103,21 +103,31 @@ pub async fn read_pooler(
 ) -> Result<PoolerSample, PgFailure> {
     let source = display_source(url);
     let mut conn = connect(url, roots, timeout, Endpoint::Console, &source).await?;
-    let result = match tokio::time::timeout(timeout, read_pooler_sample(&mut conn, &source)).await {
-        Ok(r) => r,
-        Err(_) => Err(PgFailure {
-            source: source.clone(),
-            reason: format!(
-                "{source} did not answer SHOW POOLS/STATS/DATABASES within {} ms",
-                timeout.as_millis()
-            ),
-        }),
-    };
+    let result = sample_over(&mut conn, &source, timeout).await;
     let _ = tokio::time::timeout(Duration::from_secs(1), conn.close()).await;
     result.map_err(|f| PgFailure {
         reason: redact(&f.reason, &[url.expose()]),
         ..f
     })
+}
+
+/// One sample over a console connection, the whole read bounded by
+/// `timeout`.
+pub async fn sample_over(
+    conn: &mut PgConnection,
+    source: &str,
+    timeout: Duration,
+) -> Result<PoolerSample, PgFailure> {
+    match tokio::time::timeout(timeout, read_pooler_sample(conn, source)).await {
+        Ok(r) => r,
+        Err(_) => Err(PgFailure {
+            source: source.to_string(),
+            reason: format!(
+                "{source} did not answer SHOW POOLS/STATS/DATABASES within {} ms",
+                timeout.as_millis()
+            ),
+        }),
+    }
 }
 
 /// The console's own pseudo-database: Readyroom's session is its client,

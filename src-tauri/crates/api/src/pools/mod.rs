@@ -16,6 +16,7 @@ pub use wire::{
 
 use std::time::Duration;
 
+use readyroom_core::config::Config;
 use readyroom_core::pools::max_gap;
 use readyroom_core::pools::series::{series, PoolKind, PoolSeries};
 use readyroom_sources::postgres::QueryText;
@@ -27,8 +28,8 @@ use crate::{context, Api, ApiError};
 /// `minutes` as series.
 pub(crate) async fn get_pools(api: &Api, r: PoolsRequest) -> Result<PoolsView, ApiError> {
     let minutes = r.minutes.unwrap_or(15).clamp(1, 1_440);
-    let mut view = current(api, &r).await?;
     let config = context::load_config(api)?.config;
+    let mut view = current(api, &config, &r).await?;
     let every = Duration::from_millis(config.settings.pools.every_ms);
     let from = api.now() - time::Duration::minutes(i64::from(minutes));
     // Charts are an addition: a store that cannot be read leaves them empty.
@@ -65,9 +66,8 @@ async fn stored_series(
     Ok((series(&readings, max_gap(every)), skipped))
 }
 
-async fn current(api: &Api, r: &PoolsRequest) -> Result<PoolsView, ApiError> {
-    let config = context::load_config(api)?.config;
-    let (name, env) = context::environment(&config, r.environment.as_deref())?;
+async fn current(api: &Api, config: &Config, r: &PoolsRequest) -> Result<PoolsView, ApiError> {
+    let (name, env) = context::environment(config, r.environment.as_deref())?;
     let queries = r.queries.unwrap_or(false);
     if api.running_services().contains(&service::NAME) {
         // Two of the sampler's normal intervals: it is not lagging.

@@ -20,7 +20,7 @@ use readyroom_core::Sensitive;
 use readyroom_sources::app_pool::{app_pool_target, read_app_pool};
 use readyroom_sources::http::HttpClients;
 use readyroom_sources::pgbouncer::{self, PgBouncerSource};
-use readyroom_sources::postgres::{self, Endpoint, PgFailure, PostgresSource, QueryText};
+use readyroom_sources::postgres::{self, Endpoint, PostgresSource, QueryText};
 use readyroom_sources::trust::ExtraRoots;
 use readyroom_sources::{ResolvedSecrets, SecretRef, Source};
 use time::format_description::well_known::Rfc3339;
@@ -105,7 +105,10 @@ struct EnvMemory {
 
 /// What each environment's sources last read, shared by every reader.
 #[derive(Default)]
-pub(crate) struct PoolMemory(Mutex<HashMap<String, EnvMemory>>, SecretCache);
+pub(crate) struct PoolMemory {
+    environments: Mutex<HashMap<String, EnvMemory>>,
+    secrets: SecretCache,
+}
 
 /// How long a secret looked up for sampling is used before it is looked
 /// up again: the sampler reads every second while a view is open, and
@@ -119,7 +122,7 @@ struct SecretCache(Mutex<HashMap<String, (std::time::Instant, Sensitive<String>)
 
 /// The secrets `refs` name: from the cache while fresh, else the keychain.
 async fn secrets_for(api: &Api, refs: Vec<SecretRef>) -> ResolvedSecrets {
-    let cache = &api.inner.pools.1;
+    let cache = &api.inner.pools.secrets;
     let mut found = ResolvedSecrets::new();
     let mut wanted = Vec::new();
     {
@@ -252,23 +255,9 @@ pub(crate) async fn sample_env(
                 url,
                 || postgres::connect(url, &roots, timeout, Endpoint::Console, &source),
                 move |conn| {
-                    Box::pin(async move {
-                        match tokio::time::timeout(
-                            timeout,
-                            pgbouncer::read_pooler_sample(conn, &read_source),
-                        )
-                        .await
-                        {
-                            Ok(r) => r,
-                            Err(_) => Err(PgFailure {
-                                source: read_source.clone(),
-                                reason: format!(
-                                    "{read_source} did not answer SHOW POOLS/STATS/DATABASES within {} ms",
-                                    timeout.as_millis()
-                                ),
-                            }),
-                        }
-                    })
+                    Box::pin(
+                        async move { pgbouncer::sample_over(conn, &read_source, timeout).await },
+                    )
                 },
             )
             .await;
@@ -293,7 +282,12 @@ pub(crate) async fn sample_env(
 
 /// Keeps what a round read, for the views that follow.
 pub(crate) fn remember(api: &Api, name: &str, round: &Round) {
-    let mut memory = api.inner.pools.0.lock().unwrap_or_else(|p| p.into_inner());
+    let mut memory = api
+        .inner
+        .pools
+        .environments
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     let mem = memory.entry(name.to_string()).or_default();
     if let Some(r) = &round.server {
         mem.server.record(r.clone(), round.at);
@@ -315,7 +309,12 @@ pub(crate) fn remembered(
     env: &Environment,
     fresh_after: OffsetDateTime,
 ) -> Option<PoolsView> {
-    let memory = api.inner.pools.0.lock().unwrap_or_else(|p| p.into_inner());
+    let memory = api
+        .inner
+        .pools
+        .environments
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     let mem = memory.get(name)?;
     let at = mem.last_round.filter(|at| *at >= fresh_after)?;
     Some(view(name, env, mem, at))
@@ -332,7 +331,12 @@ pub(crate) async fn read_now(
 ) -> Result<PoolsView, ApiError> {
     let round = sample_env(api, name, env, timeout, text).await?;
     remember(api, name, &round);
-    let memory = api.inner.pools.0.lock().unwrap_or_else(|p| p.into_inner());
+    let memory = api
+        .inner
+        .pools
+        .environments
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     let mem = memory
         .get(name)
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the reading was not kept"))?;
