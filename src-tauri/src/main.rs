@@ -113,6 +113,7 @@ fn main() {
             let settings = Settings {
                 config_path: paths::config_file(None),
                 store_path,
+                allow_actions: true,
             };
             let api = Api::new(settings, Arc::new(TauriEvents(app.handle().clone())));
             // Services run on Tauri's tokio runtime, as under `serve`.

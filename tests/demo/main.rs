@@ -391,7 +391,7 @@ async fn the_score_drops_after_the_incident_drill_with_reasons() {
             .expect("demo starts");
         let env = TestEnv::new();
         let ca = env.write("demo-ca.pem", &demo.ca_pem);
-        let config = env.config(&demo.config_toml(&ca.display().to_string(), None));
+        let config = env.config(&demo.config_toml(&ca.display().to_string(), &Default::default()));
         let path = config.to_str().expect("utf8");
         let healthy = env.score_json(path).await;
         assert_eq!(healthy.code, 0, "{}", healthy.all_output());

@@ -2,7 +2,7 @@
 //! PostgreSQL and a PgBouncer of the test's own, secrets from the
 //! environment (as CI passes them), never echoed.
 
-use readyroom_tests::pgbouncer::{PgBouncer, STATS};
+use readyroom_tests::pgbouncer::{self, APP, STATS};
 use readyroom_tests::postgres::fresh_database;
 use readyroom_tests::TestEnv;
 use sqlx::{Connection, Executor, PgConnection};
@@ -15,10 +15,10 @@ const CONFIG: &str = "[environments.prod]\n\
 async fn pool_reads_server_and_pooler_and_a_dead_pooler_leaves_the_server_reading() {
     let db = fresh_database().await;
     let name = db.url.rsplit('/').next().expect("db").to_string();
-    let mut bouncer = PgBouncer::start(&name, 2).unwrap_or_else(|e| panic!("PgBouncer: {e}"));
+    let mut bouncer = pgbouncer::start(&name, 2).unwrap_or_else(|e| panic!("PgBouncer: {e}"));
     // One client through the pooler, so its pool is listed, and one
     // session idle in a transaction on the server.
-    let mut through = PgConnection::connect(&bouncer.app_url())
+    let mut through = PgConnection::connect(&bouncer.database_url(APP))
         .await
         .expect("via pooler");
     through.execute("SELECT 1").await.expect("query");

@@ -2,6 +2,7 @@
 //! in known states, and a PgBouncer of each test's own. One test binary,
 //! modules by area.
 
+mod cancel;
 mod cli;
 mod pooler;
 mod sampler;

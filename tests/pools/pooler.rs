@@ -7,12 +7,12 @@ use readyroom_core::pools::{pooler_rates, NoRate, PoolerSample};
 use readyroom_core::Sensitive;
 use readyroom_sources::pgbouncer::read_pooler;
 use readyroom_sources::trust::ExtraRoots;
-use readyroom_tests::pgbouncer::{PgBouncer, ADMIN, APP, STATS};
+use readyroom_tests::pgbouncer::{self, PgBouncer, ADMIN, APP, STATS};
 use readyroom_tests::postgres::fresh_database;
 use sqlx::{Connection, Executor, PgConnection};
 
 fn started(database: &str, pool_size: u32) -> PgBouncer {
-    match PgBouncer::start(database, pool_size) {
+    match pgbouncer::start(database, pool_size) {
         Ok(b) => b,
         Err(e) => panic!("cannot run PgBouncer here: {e}"),
     }
@@ -37,7 +37,7 @@ async fn sample(b: &PgBouncer) -> PoolerSample {
 fn load(b: &PgBouncer, n: usize, hold: Duration) -> Vec<tokio::task::JoinHandle<()>> {
     (0..n)
         .map(|_| {
-            let url = b.app_url();
+            let url = b.database_url(APP);
             tokio::spawn(async move {
                 let mut c = PgConnection::connect(&url)
                     .await

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use readyroom_tests::pgbouncer::{PgBouncer, STATS};
+use readyroom_tests::pgbouncer::{self, APP, STATS};
 use readyroom_tests::postgres::fresh_database;
 use readyroom_tests::serving::{self, Serving};
 use readyroom_tests::TestEnv;
@@ -46,8 +46,8 @@ async fn readyroom_sessions(admin: &mut PgConnection, db: &str) -> i64 {
 async fn the_sampler_keeps_sampling_the_live_sources_when_one_dies_or_hangs() {
     let db = fresh_database().await;
     let db_name = db.url.rsplit('/').next().expect("db").to_string();
-    let mut bouncer = PgBouncer::start(&db_name, 2).unwrap_or_else(|e| panic!("PgBouncer: {e}"));
-    let mut warm = PgConnection::connect(&bouncer.app_url())
+    let mut bouncer = pgbouncer::start(&db_name, 2).unwrap_or_else(|e| panic!("PgBouncer: {e}"));
+    let mut warm = PgConnection::connect(&bouncer.database_url(APP))
         .await
         .expect("via pooler");
     warm.execute("SELECT 1").await.expect("query");

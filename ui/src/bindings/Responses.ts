@@ -1,5 +1,7 @@
 // Generated from the command declarations in src-tauri/crates/api/src/commands.rs. Do not edit.
 import type { AppInfo } from "./AppInfo";
+import type { AuditView } from "./AuditView";
+import type { BackendSignalled } from "./BackendSignalled";
 import type { Chart } from "./Chart";
 import type { HistoryView } from "./HistoryView";
 import type { OpenedFile } from "./OpenedFile";
@@ -45,4 +47,6 @@ export interface Responses {
   get_pools: PoolsView;
   watch_pools: PoolsWatched;
   get_pool_waits: PoolWaitsView;
+  signal_backend: BackendSignalled;
+  get_audit_log: AuditView;
 }

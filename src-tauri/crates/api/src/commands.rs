@@ -6,9 +6,11 @@
 use serde::Deserialize;
 use ts_rs::TS;
 
+use crate::audit::{self, AuditRequest, AuditView};
 use crate::define::define_commands;
 use crate::pools::{
-    self, PoolWaitsRequest, PoolWaitsView, PoolsRequest, PoolsView, PoolsWatched, WatchPoolsRequest,
+    self, BackendSignalled, PoolWaitsRequest, PoolWaitsView, PoolsRequest, PoolsView, PoolsWatched,
+    SignalBackendRequest, WatchPoolsRequest,
 };
 use crate::scorecard::{
     self, Chart, HistoryRequest, HistoryView, ScorecardView, SourcesView, TrendChartRequest,
@@ -75,6 +77,13 @@ define_commands! {
     /// Each route's share of time spent waiting for a database connection,
     /// from connection-acquire spans in the newest traces of a window.
     get_pool_waits => GetPoolWaits(PoolWaitsRequest) -> PoolWaitsView = pools::waits::get_pool_waits;
+    /// Cancels one backend's query, or terminates its session: an action
+    /// against production, allowed per environment (`allow_cancel`), with
+    /// a reason and the environment's name typed; audited.
+    signal_backend => SignalBackend(SignalBackendRequest) -> BackendSignalled = pools::cancel::signal_backend;
+    /// Every action taken against production, newest first, with the
+    /// audit log's hash chain verified.
+    get_audit_log => GetAuditLog(AuditRequest) -> AuditView = audit::get_audit_log;
 }
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]

@@ -29,6 +29,13 @@ pub enum ErrorCode {
     NotFound,
     /// A remote source the command reads (Tempo, Jaeger) failed or refused.
     SourceFailed,
+    /// An action against production on a transport not started to take
+    /// them (`serve` without `--allow-actions`).
+    ActionsNotAllowed,
+    /// An action the environment's config does not allow.
+    ActionDisabled,
+    /// An action whose typed confirmation did not match.
+    NotConfirmed,
     Internal,
 }
 
@@ -45,6 +52,8 @@ impl ErrorCode {
             | ErrorCode::SetupFailed => 422,
             ErrorCode::SecretsUnavailable => 503,
             ErrorCode::SourceFailed => 502,
+            ErrorCode::ActionsNotAllowed | ErrorCode::ActionDisabled => 403,
+            ErrorCode::NotConfirmed => 422,
             ErrorCode::StoreFailed | ErrorCode::Internal => 500,
         }
     }
@@ -62,6 +71,9 @@ impl ErrorCode {
             ErrorCode::SetupFailed => "Setup problem",
             ErrorCode::NotFound => "Not found",
             ErrorCode::SourceFailed => "Source failed",
+            ErrorCode::ActionsNotAllowed => "Actions not allowed here",
+            ErrorCode::ActionDisabled => "Action disabled",
+            ErrorCode::NotConfirmed => "Not confirmed",
             ErrorCode::Internal => "Internal error",
         }
     }

@@ -11,6 +11,7 @@
 //! real host uses the keychain and production's sources; the test host
 //! (`tests/test_host.rs`) a temp store, memory secrets and a fixed clock.
 
+pub mod audit;
 pub mod commands;
 pub mod context;
 mod define;
@@ -45,6 +46,10 @@ pub struct Settings {
     pub config_path: Option<PathBuf>,
     /// The SQLite store file.
     pub store_path: PathBuf,
+    /// Whether this transport takes actions against production (cancel a
+    /// backend, roll back): the desktop app and the CLI do; `serve` only
+    /// with `--allow-actions`.
+    pub allow_actions: bool,
 }
 
 /// "Now", injected so that handlers can be tested at a fixed time.

@@ -124,6 +124,7 @@ impl TestHost {
             settings: Settings {
                 config_path: Some(self.dir.path().join("config.toml")),
                 store_path: self.dir.path().join("data/readyroom.db"),
+                allow_actions: true,
             },
             events,
             secrets,

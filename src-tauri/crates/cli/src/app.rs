@@ -18,6 +18,7 @@ pub fn api(global: &Global) -> Result<Api, Failure> {
         Settings {
             config_path: paths::config_file(global.config.as_deref()),
             store_path,
+            allow_actions: true,
         },
         Arc::new(Progress::new()),
     ))

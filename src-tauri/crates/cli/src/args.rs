@@ -60,10 +60,16 @@ pub enum Command {
     /// How close an environment is to running out of database connections:
     /// PostgreSQL, the pooler and the app's pool, read now.
     Pool(PoolArgs),
+    /// Every action taken against production (cancelled backends,
+    /// rollbacks), newest first, with the log's hash chain verified.
+    Audit(AuditArgs),
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct PoolArgs {
+    #[command(subcommand)]
+    pub action: Option<PoolAction>,
     /// Environment to read [default: default_environment, or the only one]
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
@@ -75,6 +81,47 @@ pub struct PoolArgs {
     /// Show the text of the longest-running queries (truncated; never stored).
     #[arg(long)]
     pub queries: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoolAction {
+    /// Cancel one backend's running query (or end its session with
+    /// --terminate): an action against production, allowed per
+    /// environment (allow_cancel), with a reason and the environment's
+    /// name typed; recorded in the audit log.
+    Cancel(PoolCancelArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PoolCancelArgs {
+    /// The backend's pid, as `readyroom pool` names it.
+    #[arg(value_name = "PID")]
+    pub pid: i32,
+    /// Environment [default: default_environment, or the only one]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// End the session (its open transaction rolls back) instead of
+    /// cancelling its query.
+    #[arg(long)]
+    pub terminate: bool,
+    /// Why, for the audit log (required).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// The environment's name, for scripts; without it you are asked to
+    /// type it.
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only this environment's entries [default: all]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]
@@ -263,6 +310,12 @@ pub struct ServeArgs {
     /// network then sees the launch token.
     #[arg(long)]
     pub insecure_listen: bool,
+    /// Let the browser take actions against production (cancel a backend;
+    /// each still needs its reason and typed confirmation, and the
+    /// environment's config must allow it). Off by default: whoever holds
+    /// the launch URL could act.
+    #[arg(long)]
+    pub allow_actions: bool,
     /// Print the URL as JSON ({"url": ...}) for scripts and tests.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

@@ -11,7 +11,9 @@ mod render;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command, ConfigCommand, SecretCommand, TracesCommand};
+use crate::args::{
+    Cli, Command, ConfigCommand, PoolAction, PoolArgs, SecretCommand, TracesCommand,
+};
 use crate::exit::Failure;
 
 #[global_allocator]
@@ -56,7 +58,12 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Demo(args) => commands::demo::run(global, args).await,
         Command::Serve(args) => commands::serve::run(global, args).await,
         Command::Otlp(args) => commands::otlp::run(args, global).await,
+        Command::Pool(PoolArgs {
+            action: Some(PoolAction::Cancel(args)),
+            ..
+        }) => commands::pool_cancel::run(global, args).await,
         Command::Pool(args) => commands::pool::run(global, args).await,
+        Command::Audit(args) => commands::audit::run(global, args).await,
         Command::Traces(TracesCommand::List(args)) => commands::traces::list(global, args).await,
         Command::Traces(TracesCommand::Stats(args)) => commands::traces::stats(global, args).await,
         Command::Traces(TracesCommand::Show(args)) => commands::traces::show(global, args).await,

@@ -1,12 +1,14 @@
 //! Output formats: a table for people, JSON for scripts, Markdown for
 //! reports and chat. Each function returns the whole text to print.
 
+mod audit;
 mod history;
 mod pools;
 mod scorecard;
 mod secrets;
 mod traces;
 
+pub use audit::audit;
 pub use history::history;
 pub use pools::pools;
 pub use scorecard::scorecard;
@@ -43,7 +45,8 @@ fn table(format: Format, header: &[&str]) -> Table {
     t
 }
 
-fn json<T: serde::Serialize>(value: &T) -> String {
+/// Any answer as pretty JSON, for `--format json`.
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
     // Our types always serialize; a failure here would be a bug, shown as such.
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
 }

@@ -5,6 +5,7 @@
 //! strings, evaluation takes evidence and a clock reading. That keeps every
 //! judgement the product makes testable without a network or a database.
 
+pub mod audit;
 pub mod checks;
 pub mod config;
 pub mod diff;

@@ -90,10 +90,20 @@ impl Db {
     pub async fn open(url: &str) -> Result<Db, sqlx::Error> {
         sqlx::any::install_default_drivers();
         let postgres = url.starts_with("postgres");
+        // Its sessions carry the service's name on PostgreSQL, as an app's
+        // do, so the Pools view can say whose they are.
+        let url = match url::Url::parse(url) {
+            Ok(mut u) if postgres && !u.query_pairs().any(|(k, _)| k == "application_name") => {
+                u.query_pairs_mut()
+                    .append_pair("application_name", crate::telemetry::SERVICE_NAME);
+                u.to_string()
+            }
+            _ => url.to_string(),
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(std::time::Duration::from_secs(5))
-            .connect(url)
+            .connect(&url)
             .await?;
         let db = Db {
             pool,
@@ -283,6 +293,13 @@ impl Db {
         let conn = self.acquire().await;
         acquired(conn.is_ok());
         match conn {
+            // On PostgreSQL the slow query is a real one (the server shows
+            // it active, with its age and text); SQLite has no sleep.
+            Ok(mut c) if self.postgres && !hold.is_zero() => sqlx::query("SELECT pg_sleep($1)")
+                .bind(hold.as_secs_f64())
+                .execute(&mut *c)
+                .await
+                .is_ok(),
             Ok(mut c) => {
                 let ok = sqlx::query("SELECT 1").execute(&mut *c).await.is_ok();
                 if !hold.is_zero() {

@@ -17,6 +17,7 @@
 mod app;
 pub mod db;
 pub mod llm;
+pub mod pgbouncer;
 pub mod pricing;
 pub mod releases;
 mod state;
@@ -46,6 +47,15 @@ pub enum Error {
     Database(String),
     #[error("cannot build the demo's HTTP client: {0}")]
     Client(String),
+}
+
+/// The keychain entries a demo config names.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DemoSecrets<'a> {
+    /// The `--postgres` database's URL.
+    pub postgres: Option<&'a str>,
+    /// The console URL of the PgBouncer in front of it.
+    pub pgbouncer: Option<&'a str>,
 }
 
 /// How to run the demo.
@@ -188,8 +198,10 @@ impl Demo {
     }
 
     /// A config for this demo, environment `demo`; `ca_file` names where the
-    /// caller writes [`Demo::ca_pem`].
-    pub fn config_toml(&self, ca_file: &str, postgres_secret: Option<&str>) -> String {
+    /// caller writes [`Demo::ca_pem`], `secrets` the keychain entries of its
+    /// database and pooler, where it has them.
+    pub fn config_toml(&self, ca_file: &str, secrets: &DemoSecrets) -> String {
+        let postgres_secret = secrets.postgres;
         let base = self.base_url();
         let mut text = format!(
             "# Written by `readyroom demo` for its demo production.\n\
@@ -214,8 +226,14 @@ impl Demo {
             },
         );
         if let Some(secret) = postgres_secret {
+            // The demo's own database: the place to try the cancel action.
             text.push_str(&format!(
-                "\n[environments.demo.postgres]\nurl_secret = \"{secret}\"\n"
+                "\n[environments.demo.postgres]\nurl_secret = \"{secret}\"\nallow_cancel = true\n"
+            ));
+        }
+        if let Some(secret) = secrets.pgbouncer {
+            text.push_str(&format!(
+                "\n[environments.demo.pgbouncer]\nurl_secret = \"{secret}\"\n"
             ));
         }
         text

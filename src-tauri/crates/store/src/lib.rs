@@ -2,6 +2,7 @@
 //!
 //! Every write is one transaction, so a run is stored whole or not at all.
 
+mod audit;
 mod migrations;
 mod open_lock;
 mod pools;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use audit::AuditRead;
 pub use pools::{PoolHistory, PoolKind, PoolReading, StoredReading};
 pub use spans::{
     Attributed, Listed, Removed, SpanStore, Stored, WindowCounts, ATTRIBUTE_SCAN, SETTLE_NS,

@@ -29,6 +29,11 @@ pub(crate) const STORE: Migrations = &[
         "pool samples",
         include_str!("../migrations/0003_pool_samples.sql"),
     ),
+    (
+        4,
+        "audit log",
+        include_str!("../migrations/0004_audit_log.sql"),
+    ),
 ];
 
 /// The span store's (`spans.db`), a file of its own: see `spans.rs`.

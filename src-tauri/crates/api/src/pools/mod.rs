@@ -2,11 +2,13 @@
 //! database connections, from its PostgreSQL server, its pooler and the
 //! app's own pool.
 
+pub(crate) mod cancel;
 pub(crate) mod read;
 pub(crate) mod service;
 pub(crate) mod waits;
 mod wire;
 
+pub use cancel::{BackendSignalled, SignalBackendRequest};
 pub use service::PoolSampler;
 pub use waits::{PoolWaitsRequest, PoolWaitsView};
 pub use wire::{

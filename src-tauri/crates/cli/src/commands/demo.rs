@@ -5,12 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use readyroom_api::commands::EnvironmentRequest;
+use readyroom_api::secrets::SetSecretRequest;
 use readyroom_api::traces::receiver::{
     open_sink, start_receivers, stop_all, Endpoint, ReceiverLimits, RunningReceiver,
 };
 use readyroom_api::{context, paths};
 use readyroom_core::traces::Attribution;
-use readyroom_demo::{Demo, Options};
+use readyroom_demo::pgbouncer::{self, DemoPooler};
+use readyroom_demo::{Demo, DemoSecrets, Options};
 use serde::{Deserialize, Serialize};
 
 use crate::args::{DemoAction, DemoArgs, Global};
@@ -49,8 +51,14 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::error(format!("cannot create {}: {e}", dir.display())))?;
     let mut options = Options::sqlite_in(&dir);
+    // Stopped (and its folder removed) when the demo returns.
+    let mut pooler = None;
     if let Some(url) = &args.postgres {
         options.database_url = url.clone();
+        pooler = start_pooler(url, &dir);
+        if let Some(p) = &pooler {
+            options.database_url = p.app_url.clone();
+        }
     }
     options.traffic = !args.no_traffic;
     // With a window or `--serve`, the app's own OTLP receiver runs on the
@@ -72,8 +80,11 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         .map_err(|e| Failure::error(e.to_string()))?;
     let ca_file = dir.join("demo-ca.pem");
     let config_file = dir.join("config.toml");
-    let postgres_secret = args.postgres.as_ref().map(|_| "demo/database-url");
-    let mut config_text = demo.config_toml(&ca_file.display().to_string(), postgres_secret);
+    let secrets = DemoSecrets {
+        postgres: args.postgres.as_ref().map(|_| "demo/database-url"),
+        pgbouncer: pooler.as_ref().map(|_| "demo/pgbouncer-url"),
+    };
+    let mut config_text = demo.config_toml(&ca_file.display().to_string(), &secrets);
     let mut receivers = Vec::new();
     if let Some(port) = receiver {
         // gRPC too gets a port of its own, away from a collector's 4317.
@@ -101,6 +112,14 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     let api = app::api(&Global {
         config: Some(config_file.clone()),
     })?;
+    let mut credentials = Vec::new();
+    if let (Some(name), Some(url)) = (secrets.postgres, &args.postgres) {
+        credentials.push((name, url.clone()));
+    }
+    if let (Some(name), Some(p)) = (secrets.pgbouncer, &pooler) {
+        credentials.push((name, p.console_url.clone()));
+    }
+    let stored = store_credentials(&api, credentials).await;
     let environment = context::resolve_environment(&api, None)?;
     let view = api
         .run_scorecard(EnvironmentRequest { environment })
@@ -121,8 +140,11 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         config_file.display(),
         config_file.display()
     );
-    if postgres_secret.is_some() {
-        eprintln!("To score its database too: readyroom secret set demo/database-url");
+    if !stored.is_empty() {
+        eprintln!(
+            "Its database credentials are in the keychain: {}",
+            stored.join(", ")
+        );
     }
     let server = if args.serve {
         let running =
@@ -165,6 +187,43 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     let _ = std::fs::remove_file(dir.join("state.json"));
     eprintln!("stopped");
     Ok(exit::OK)
+}
+
+/// A PgBouncer in front of the demo's database when one is installed, so
+/// the Pools view has a real pooler to read; without one the app connects
+/// directly, and says so.
+fn start_pooler(upstream: &str, dir: &Path) -> Option<DemoPooler> {
+    if pgbouncer::binary().is_none() {
+        eprintln!("PgBouncer is not installed, so the demo's app connects to PostgreSQL directly (install pgbouncer to see a pooler in the Pools view).");
+        return None;
+    }
+    match pgbouncer::for_demo(upstream, dir) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            eprintln!("warning: the demo's PgBouncer did not start ({e}); its app connects to PostgreSQL directly");
+            None
+        }
+    }
+}
+
+/// Puts the demo's database credentials in the keychain under the names
+/// its config uses, so its sources read without a step by hand. Returns
+/// the names stored; a keychain that refuses is said, with what to do.
+async fn store_credentials(
+    api: &readyroom_api::Api,
+    credentials: Vec<(&str, String)>,
+) -> Vec<String> {
+    let mut stored = Vec::new();
+    for (name, value) in credentials {
+        match api.set_secret(SetSecretRequest::new(name, value)).await {
+            Ok(_) => stored.push(name.to_string()),
+            Err(e) => eprintln!(
+                "warning: could not store the demo's secret '{name}' in the keychain ({}); its panels will say the secret is missing. For the database: readyroom secret set {name}",
+                e.message
+            ),
+        }
+    }
+    stored
 }
 
 /// The OTLP/HTTP and OTLP/gRPC receivers, in this process, into the span

@@ -1,8 +1,10 @@
+pub mod audit;
 pub mod config;
 pub mod demo;
 pub mod history;
 pub mod otlp;
 pub mod pool;
+pub mod pool_cancel;
 pub mod score;
 pub mod secret;
 pub mod serve;

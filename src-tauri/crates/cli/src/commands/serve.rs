@@ -21,6 +21,8 @@ pub struct Listen {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// The operator accepted plain HTTP beyond loopback.
     pub insecure: bool,
+    /// The browser may take actions against production (`--allow-actions`).
+    pub allow_actions: bool,
 }
 
 impl Listen {
@@ -29,6 +31,7 @@ impl Listen {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: None,
             insecure: false,
+            allow_actions: false,
         }
     }
 }
@@ -74,7 +77,8 @@ pub async fn start(listen: Listen, config_path: Option<PathBuf>) -> Result<Runni
         }
         if tls.is_none() {
             eprintln!(
-                "warning: serving plain HTTP on {addr}: anyone who can watch the network sees the token, and with it can run probes and set secrets"
+                "warning: serving plain HTTP on {addr}: anyone who can watch the network sees the token, and with it can run probes and set secrets{}",
+                if listen.allow_actions { ", and act on production (--allow-actions)" } else { "" }
             );
         }
     }
@@ -95,6 +99,7 @@ pub async fn start(listen: Listen, config_path: Option<PathBuf>) -> Result<Runni
         Settings {
             config_path,
             store_path,
+            allow_actions: listen.allow_actions,
         },
         Arc::new(events.clone()),
     );
@@ -130,6 +135,7 @@ pub async fn run(global: &Global, args: ServeArgs) -> Result<u8, Failure> {
         addr: args.listen,
         tls: args.tls_cert.zip(args.tls_key),
         insecure: args.insecure_listen,
+        allow_actions: args.allow_actions,
     };
     let running = start(listen, paths::config_file(global.config.as_deref())).await?;
     match args.format {

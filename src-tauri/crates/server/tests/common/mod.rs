@@ -19,6 +19,7 @@ pub fn state_at(dir: &tempfile::TempDir, listen: SocketAddr) -> ServerState {
             Settings {
                 config_path: Some(dir.path().join("config.toml")),
                 store_path: dir.path().join("readyroom.db"),
+                allow_actions: false,
             },
             Arc::new(events.clone()),
         ),

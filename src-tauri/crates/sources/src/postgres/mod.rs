@@ -1,10 +1,12 @@
 //! PostgreSQL server-side statistics, read under PRODUCT.md's rules for
 //! touching production: one connection, `application_name = 'readyroom'`,
 //! a read-only transaction with a `statement_timeout`, and Readyroom's own
-//! sessions excluded from what it reports.
+//! sessions excluded from what it reports. Its one write, a signal to a
+//! backend, is in `signal`.
 
 mod activity;
 mod kept;
+pub mod signal;
 mod tls;
 
 use std::str::FromStr;
