@@ -11,7 +11,7 @@ const BIN = process.env.READYROOM_BIN;
 if (!BIN) throw new Error('READYROOM_BIN must name the readyroom binary (scripts/test sets it)');
 
 /** Runs until `pattern` shows up on the stream, or fails after `ms`. */
-function waitFor(stream, pattern, ms, what) {
+export function waitFor(stream, pattern, ms, what) {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`${what} did not start within ${ms} ms; output:\n${seen}`)), ms);

@@ -10,6 +10,7 @@ import type { PoolerPanel } from '../../bindings/PoolerPanel';
 import type { PoolWaitsView } from '../../bindings/PoolWaitsView';
 import type { ServerPanel } from '../../bindings/ServerPanel';
 import type { SourceProblem } from '../../bindings/SourceProblem';
+import type { StateCounts } from '../../bindings/StateCounts';
 import { ago, millis, num } from '../../format';
 
 export function Problem({ problem, kept }: { problem: SourceProblem | null; kept: boolean }) {
@@ -18,6 +19,11 @@ export function Problem({ problem, kept }: { problem: SourceProblem | null; kept
     <b>Unreachable since ${new Date(problem.since).toLocaleTimeString()}</b> (${ago(problem.since)}) — ${problem.source}:
     ${problem.reason}${kept ? html` <span class="muted">The last good reading is shown below.</span>` : null}
   </div>`;
+}
+
+/** Every client session a state count holds. */
+function sessionsOf(st: StateCounts): number {
+  return st.active + st.idle + st.idleInTransaction + st.idleInTransactionAborted + st.other + st.hidden;
 }
 
 function age(ms: number | null): string {
@@ -56,8 +62,7 @@ export function ServerSection({
     .slice(0, 8);
   return html`<${Problem} problem=${panel.problem} kept=${!!s} />
     ${s
-      ? html`<p class="muted">${s.source} · ${s.states.active + s.states.idle + s.states.idleInTransaction + s.states.idleInTransactionAborted + s.states.other + s.states.hidden}
-          of ${s.maxConnections - s.reservedConnections} usable (max_connections ${s.maxConnections} minus ${s.reservedConnections} reserved)</p>
+      ? html`<p class="muted">${s.source} · ${`${sessionsOf(s.states)} of ${s.maxConnections - s.reservedConnections}`} usable (max_connections ${s.maxConnections} minus ${s.reservedConnections} reserved)</p>
           <table class="states">
             <tr><th>active</th><th>idle</th><th>idle in transaction</th><th>aborted</th><th>other</th><th>hidden</th></tr>
             <tr><td>${s.states.active}</td><td>${s.states.idle}</td><td>${s.states.idleInTransaction}</td>
@@ -74,7 +79,7 @@ export function ServerSection({
             <tr><th>application</th><th>user</th><th>client</th><th>sessions</th><th>active</th><th>idle in transaction</th></tr>
             ${s.groups.slice(0, 10).map(
               (g) => html`<tr><td>${g.application || '—'}</td><td>${g.user}</td><td>${g.client || '—'}</td>
-                <td>${g.states.active + g.states.idle + g.states.idleInTransaction + g.states.idleInTransactionAborted + g.states.other + g.states.hidden}</td>
+                <td>${sessionsOf(g.states)}</td>
                 <td>${g.states.active}</td><td>${g.states.idleInTransaction + g.states.idleInTransactionAborted}</td></tr>`,
             )}
           </table>

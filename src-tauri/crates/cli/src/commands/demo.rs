@@ -55,7 +55,7 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     let mut pooler = None;
     if let Some(url) = &args.postgres {
         options.database_url = url.clone();
-        pooler = start_pooler(url, &dir);
+        pooler = start_pooler(url);
         if let Some(p) = &pooler {
             options.database_url = p.app_url.clone();
         }
@@ -192,12 +192,15 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
 /// A PgBouncer in front of the demo's database when one is installed, so
 /// the Pools view has a real pooler to read; without one the app connects
 /// directly, and says so.
-fn start_pooler(upstream: &str, dir: &Path) -> Option<DemoPooler> {
+fn start_pooler(upstream: &str) -> Option<DemoPooler> {
     if pgbouncer::binary().is_none() {
         eprintln!("PgBouncer is not installed, so the demo's app connects to PostgreSQL directly (install pgbouncer to see a pooler in the Pools view).");
         return None;
     }
-    match pgbouncer::for_demo(upstream, dir) {
+    // Its folder goes in the temp dir, not the data dir: run as root,
+    // PgBouncer runs as `postgres`, which cannot enter a private data dir.
+    // The files holding passwords are the owner's only, and removed on stop.
+    match pgbouncer::for_demo(upstream, &std::env::temp_dir()) {
         Ok(p) => Some(p),
         Err(e) => {
             eprintln!("warning: the demo's PgBouncer did not start ({e}); its app connects to PostgreSQL directly");
