@@ -78,21 +78,13 @@ async fn cancel_stops_the_query_picked_and_the_audit_log_holds_both_halves() {
     let (env, config) = env_for(&db, true);
 
     let pid_text = pid.to_string();
-    let run = env
-        .run(&[
-            "--config",
-            &config,
-            "pool",
-            "cancel",
-            &pid_text,
-            "--reason",
-            "holding the pool",
-            "--confirm",
-            "prod",
-            "--format",
-            "json",
-        ])
-        .await;
+    let run = attempt(
+        &env,
+        &config,
+        &pid_text,
+        &["holding the pool", "--confirm", "prod", "--format", "json"],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     let done = run.json();
     assert_eq!(done["result"], "done", "{done}");
@@ -169,20 +161,13 @@ async fn terminate_ends_a_session_left_idle_in_transaction() {
     stuck.execute("BEGIN; SELECT 1").await.expect("begin");
     let pid = pid_in_state(&db, "stuck-app", "idle in transaction").await;
     let (env, config) = env_for(&db, true);
-    let run = env
-        .run(&[
-            "--config",
-            &config,
-            "pool",
-            "cancel",
-            &pid.to_string(),
-            "--terminate",
-            "--reason",
-            "holding locks",
-            "--confirm",
-            "prod",
-        ])
-        .await;
+    let run = attempt(
+        &env,
+        &config,
+        &pid.to_string(),
+        &["holding locks", "--terminate", "--confirm", "prod"],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     assert!(
         run.stdout.contains(&format!("terminated pid {pid}")),
@@ -250,19 +235,7 @@ async fn refusals_send_nothing_write_nothing_and_say_why() {
         blank.stderr
     );
     // A pid Readyroom does not name (PostgreSQL's own processes included).
-    let unknown = env
-        .run(&[
-            "--config",
-            &config,
-            "pool",
-            "cancel",
-            "1",
-            "--reason",
-            "x",
-            "--confirm",
-            "prod",
-        ])
-        .await;
+    let unknown = attempt(&env, &config, "1", &["x", "--confirm", "prod"]).await;
     assert_eq!(unknown.code, 1, "{}", unknown.all_output());
     assert!(
         unknown.stderr.contains("pid 1 is not among the sessions"),
@@ -368,21 +341,13 @@ async fn a_monitoring_role_without_the_right_is_told_which_grant_it_lacks() {
     let mut env = TestEnv::new();
     env.set_env("READYROOM_SECRET_PROD_DB", &as_role(&monitor_role));
     let config = env.config(&config(true));
-    let run = env
-        .run(&[
-            "--config",
-            config.to_str().expect("utf8"),
-            "pool",
-            "cancel",
-            &pid.to_string(),
-            "--reason",
-            "x",
-            "--confirm",
-            "prod",
-            "--format",
-            "json",
-        ])
-        .await;
+    let run = attempt(
+        &env,
+        config.to_str().expect("utf8"),
+        &pid.to_string(),
+        &["x", "--confirm", "prod", "--format", "json"],
+    )
+    .await;
     assert_eq!(run.code, 1, "{}", run.all_output());
     let answer = run.json();
     assert_eq!(answer["result"], "notDone", "{answer}");

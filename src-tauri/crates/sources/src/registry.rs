@@ -81,10 +81,7 @@ impl Registry {
         at: OffsetDateTime,
         on_done: &(dyn Fn(&str) + Sync),
     ) -> Result<Gathering> {
-        let extra_roots = match &env.ca_file {
-            Some(path) => ExtraRoots::load(path)?,
-            None => ExtraRoots::default(),
-        };
+        let extra_roots = ExtraRoots::of(env)?;
         let http = HttpClients::new(&extra_roots, timeout)?;
         let mut evidence = Evidence::empty(environment, at);
         let mut sightings = Vec::new();

@@ -18,6 +18,14 @@ pub struct ExtraRoots {
 }
 
 impl ExtraRoots {
+    /// The environment's `ca_file`, or none.
+    pub fn of(env: &readyroom_core::config::Environment) -> Result<ExtraRoots> {
+        match &env.ca_file {
+            Some(path) => ExtraRoots::load(path),
+            None => Ok(ExtraRoots::default()),
+        }
+    }
+
     pub fn load(path: &Path) -> Result<ExtraRoots> {
         let err = |reason: String| Error::CaFile {
             path: path.display().to_string(),

@@ -7,14 +7,14 @@
 use std::time::Duration;
 
 use readyroom_core::audit::ActionResult;
-use readyroom_core::redact::redact;
 use readyroom_sources::postgres::signal::{self, Picked, Signal, Signalled};
-use readyroom_sources::postgres::{self, Endpoint, PgFailure, PostgresSource};
+use readyroom_sources::postgres::{Endpoint, PostgresSource};
 use readyroom_sources::trust::ExtraRoots;
 use readyroom_sources::Source;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::read::{on_kept, secret};
 use crate::audit::{self, Intent};
 use crate::scorecard::run::resolve_secrets;
 use crate::{context, Api, ApiError, ErrorCode};
@@ -73,29 +73,16 @@ pub(crate) async fn signal_backend(
         ("cancel_backend", Signal::Cancel)
     };
     let secrets = resolve_secrets(api, PostgresSource.secrets(env)).await;
-    let url = match secrets.get(&pg.url_secret) {
-        Some(Ok(url)) => url.clone(),
-        Some(Err(reason)) => {
-            return Err(ApiError::new(
+    let url = secret(&secrets, &pg.url_secret)
+        .map_err(|(what, reason)| {
+            ApiError::new(
                 ErrorCode::SecretsUnavailable,
-                format!("secret '{}': {reason}; nothing was sent", pg.url_secret),
-            ))
-        }
-        None => {
-            return Err(ApiError::new(
-                ErrorCode::SecretsUnavailable,
-                format!(
-                    "secret '{}' was not looked up; nothing was sent",
-                    pg.url_secret
-                ),
-            ))
-        }
-    };
-    let roots = match &env.ca_file {
-        Some(path) => ExtraRoots::load(path)
-            .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?,
-        None => ExtraRoots::default(),
-    };
+                format!("{what}: {reason}; nothing was sent"),
+            )
+        })?
+        .clone();
+    let roots =
+        ExtraRoots::of(env).map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?;
     let intent = audit::write_intent(
         api,
         Intent {
@@ -107,7 +94,6 @@ pub(crate) async fn signal_backend(
     )
     .await?;
 
-    let source = postgres::display_source(&url);
     let timeout = Duration::from_millis(env.probe_timeout_ms(&config.settings));
     let statement = Duration::from_millis(pg.statement_timeout_ms);
     let picked = Picked {
@@ -115,40 +101,20 @@ pub(crate) async fn signal_backend(
         application: r.application.clone(),
         username: r.username.clone(),
     };
-    let read_source = source.clone();
-    let sent = api
-        .inner
-        .pool_connections
-        .with(
-            name,
-            "postgres",
-            &url,
-            || postgres::connect(&url, &roots, timeout, Endpoint::Server, &source),
-            move |conn| {
-                Box::pin(async move {
-                    match tokio::time::timeout(
-                        statement + timeout,
-                        signal::signal_backend(conn, &picked, signal, statement),
-                    )
-                    .await
-                    {
-                        Ok(Ok(s)) => Ok(s),
-                        Ok(Err(e)) => Err(PgFailure {
-                            source: read_source.clone(),
-                            reason: signal::describe_signal_error(&e, &read_source, signal),
-                        }),
-                        Err(_) => Err(PgFailure {
-                            source: read_source.clone(),
-                            reason: format!(
-                                "{read_source} did not answer within {} ms; whether the signal was sent is unknown",
-                                (statement + timeout).as_millis()
-                            ),
-                        }),
-                    }
-                })
-            },
-        )
-        .await;
+    let sent = on_kept(
+        api,
+        name,
+        Endpoint::Server,
+        &url,
+        &roots,
+        timeout,
+        move |conn, source| {
+            Box::pin(async move {
+                signal::signal_over(conn, &source, &picked, signal, statement, timeout).await
+            })
+        },
+    )
+    .await;
     let what = match signal {
         Signal::Cancel => "cancel",
         Signal::Terminate => "terminate",
@@ -172,7 +138,7 @@ pub(crate) async fn signal_backend(
                 r.pid
             ),
         ),
-        Err(f) => (ActionResult::NotDone, redact(&f.reason, &[url.expose()])),
+        Err((_, reason)) => (ActionResult::NotDone, reason.clone()),
     };
     let outcome = audit::write_outcome(api, &intent, result, &message)
         .await

@@ -20,9 +20,11 @@ use readyroom_core::Sensitive;
 use readyroom_sources::app_pool::{app_pool_target, read_app_pool};
 use readyroom_sources::http::HttpClients;
 use readyroom_sources::pgbouncer::{self, PgBouncerSource};
-use readyroom_sources::postgres::{self, Endpoint, PostgresSource, QueryText};
+use readyroom_sources::postgres::{
+    self, Endpoint, PgConnection, PgFailure, PostgresSource, QueryText,
+};
 use readyroom_sources::trust::ExtraRoots;
-use readyroom_sources::{ResolvedSecrets, SecretRef, Source};
+use readyroom_sources::{BoxFuture, ResolvedSecrets, SecretRef, Source};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -167,7 +169,7 @@ fn secret_refs(env: &Environment) -> Vec<SecretRef> {
     sources.iter().flat_map(|s| s.secrets(env)).collect()
 }
 
-fn secret<'s>(
+pub(crate) fn secret<'s>(
     secrets: &'s ResolvedSecrets,
     name: &str,
 ) -> Result<&'s Sensitive<String>, (String, String)> {
@@ -179,6 +181,36 @@ fn secret<'s>(
             "the secret was not looked up".into(),
         )),
     }
+}
+
+/// Runs `read` on `name`'s kept connection to `endpoint` (connecting first
+/// when there is none), passing it the source's name for messages. A
+/// failure is `(source, reason)`, the URL redacted from the reason.
+pub(crate) async fn on_kept<T>(
+    api: &Api,
+    name: &str,
+    endpoint: Endpoint,
+    url: &Sensitive<String>,
+    roots: &ExtraRoots,
+    timeout: Duration,
+    read: impl for<'c> FnOnce(&'c mut PgConnection, String) -> BoxFuture<'c, Result<T, PgFailure>>,
+) -> Result<T, (String, String)> {
+    let (kind, source) = match endpoint {
+        Endpoint::Server => ("postgres", postgres::display_source(url)),
+        Endpoint::Console => ("pgbouncer", pgbouncer::display_source(url)),
+    };
+    let read_source = source.clone();
+    api.inner
+        .pool_connections
+        .with(
+            name,
+            kind,
+            url,
+            || postgres::connect(url, roots, timeout, endpoint, &source),
+            move |conn| read(conn, read_source),
+        )
+        .await
+        .map_err(|f| (f.source, redact(&f.reason, &[url.expose()])))
 }
 
 /// One round of reading an environment's pool sources: each configured
@@ -199,15 +231,11 @@ pub(crate) async fn sample_env(
     timeout: Duration,
     text: QueryText,
 ) -> Result<Round, ApiError> {
-    let roots = match &env.ca_file {
-        Some(path) => ExtraRoots::load(path)
-            .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?,
-        None => ExtraRoots::default(),
-    };
+    let roots =
+        ExtraRoots::of(env).map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?;
     let http = HttpClients::new(&roots, timeout)
         .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?;
     let secrets = secrets_for(api, secret_refs(env)).await;
-    let kept = &api.inner.pool_connections;
 
     let server = async {
         let pg = env.postgres.as_ref()?;
@@ -223,22 +251,22 @@ pub(crate) async fn sample_env(
             Ok(url) => url,
             Err(e) => return Some(Err(e)),
         };
-        let source = postgres::display_source(url);
-        let read_source = source.clone();
-        let result = kept
-            .with(
+        Some(
+            on_kept(
+                api,
                 name,
-                "postgres",
+                Endpoint::Server,
                 url,
-                || postgres::connect(url, &roots, timeout, Endpoint::Server, &source),
-                move |conn| {
+                &roots,
+                timeout,
+                move |conn, source| {
                     Box::pin(async move {
-                        postgres::sample_over(conn, &read_source, statement, timeout, text).await
+                        postgres::sample_over(conn, &source, statement, timeout, text).await
                     })
                 },
             )
-            .await;
-        Some(result.map_err(|f| (f.source, redact(&f.reason, &[url.expose()]))))
+            .await,
+        )
     };
     let pooler = async {
         let pgb = env.pgbouncer.as_ref()?;
@@ -246,22 +274,20 @@ pub(crate) async fn sample_env(
             Ok(url) => url,
             Err(e) => return Some(Err(e)),
         };
-        let source = pgbouncer::display_source(url);
-        let read_source = source.clone();
-        let result = kept
-            .with(
+        Some(
+            on_kept(
+                api,
                 name,
-                "pgbouncer",
+                Endpoint::Console,
                 url,
-                || postgres::connect(url, &roots, timeout, Endpoint::Console, &source),
-                move |conn| {
-                    Box::pin(
-                        async move { pgbouncer::sample_over(conn, &read_source, timeout).await },
-                    )
+                &roots,
+                timeout,
+                move |conn, source| {
+                    Box::pin(async move { pgbouncer::sample_over(conn, &source, timeout).await })
                 },
             )
-            .await;
-        Some(result.map_err(|f| (f.source, redact(&f.reason, &[url.expose()]))))
+            .await,
+        )
     };
     let app = async {
         let (url, names) = app_pool_target(env)?;

@@ -24,11 +24,8 @@ pub(crate) async fn source(
     let Some(traces) = &env.traces else {
         return Ok(None);
     };
-    let roots = match &env.ca_file {
-        Some(path) => ExtraRoots::load(path)
-            .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?,
-        None => ExtraRoots::default(),
-    };
+    let roots =
+        ExtraRoots::of(env).map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?;
     let timeout = QUERY_TIMEOUT.max(Duration::from_millis(
         env.probe_timeout_ms(&config.settings),
     ));

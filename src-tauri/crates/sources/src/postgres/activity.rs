@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use readyroom_core::format::printable;
 use readyroom_core::pools::{Backend, BackendGroup, ServerSample, StateCounts};
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::{PgConnection, Row};
 use time::OffsetDateTime;
 
 use super::APPLICATION_NAME;
@@ -29,9 +29,10 @@ pub enum QueryText {
     Shown { max_chars: u32 },
 }
 
-/// The client backends Readyroom reports on: client sessions (or sessions
-/// of another role whose type this role may not see), never its own.
-const CLIENTS: &str =
+/// The client backends Readyroom reports on (and the only ones it may
+/// signal): client sessions (or sessions of another role whose type this
+/// role may not see), never its own. `$1` is Readyroom's application name.
+pub(super) const CLIENTS: &str =
     "(backend_type = 'client backend' OR (backend_type IS NULL AND usesysid IS NOT NULL)) \
      AND pid <> pg_backend_pid() AND application_name IS DISTINCT FROM $1";
 
@@ -90,14 +91,7 @@ pub async fn read_server_sample(
     statement_timeout: Duration,
     text: QueryText,
 ) -> Result<ServerSample, sqlx::Error> {
-    let mut tx = conn.begin_with("BEGIN READ ONLY").await?;
-    // SET LOCAL cannot take a bind parameter; the value is our own integer.
-    sqlx::query(&format!(
-        "SET LOCAL statement_timeout = {}",
-        statement_timeout.as_millis()
-    ))
-    .execute(&mut *tx)
-    .await?;
+    let mut tx = super::read_only(conn, statement_timeout).await?;
     let limits = sqlx::query(LIMITS).fetch_one(&mut *tx).await?;
     let groups = sqlx::query(&groups_sql())
         .bind(APPLICATION_NAME)

@@ -6,6 +6,8 @@
 
 mod activity;
 mod kept;
+// What `Connections::with` lends a reader, for callers without sqlx.
+pub use sqlx::PgConnection;
 pub mod signal;
 mod tls;
 
@@ -19,7 +21,7 @@ use readyroom_core::pools::ServerSample;
 use readyroom_core::redact::redact;
 use readyroom_core::Sensitive;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
-use sqlx::{ConnectOptions, Connection, PgConnection};
+use sqlx::{ConnectOptions, Connection};
 use time::OffsetDateTime;
 
 use crate::source::{BoxFuture, Findings, RunContext, SecretRef, Source};
@@ -187,6 +189,23 @@ pub async fn connect(
             timeout.as_millis()
         ))),
     }
+}
+
+/// A read-only transaction on `conn` whose statements stop after
+/// `statement_timeout`: every statement Readyroom sends a server runs in one.
+pub(crate) async fn read_only(
+    conn: &mut PgConnection,
+    statement_timeout: Duration,
+) -> Result<sqlx::Transaction<'_, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = conn.begin_with("BEGIN READ ONLY").await?;
+    // SET LOCAL cannot take a bind parameter; the value is our own integer.
+    sqlx::query(&format!(
+        "SET LOCAL statement_timeout = {}",
+        statement_timeout.as_millis()
+    ))
+    .execute(&mut *tx)
+    .await?;
+    Ok(tx)
 }
 
 /// One sample over `conn`, the whole read bounded (a server that stops

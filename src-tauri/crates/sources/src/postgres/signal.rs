@@ -10,9 +10,10 @@
 
 use std::time::Duration;
 
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::{PgConnection, Row};
 
-use super::APPLICATION_NAME;
+use super::activity::CLIENTS;
+use super::{PgFailure, APPLICATION_NAME};
 
 /// Which signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,24 +64,15 @@ pub async fn signal_backend(
 ) -> Result<Signalled, sqlx::Error> {
     // Read-only: a signal is not a write to any table, and nothing else in
     // this transaction may be.
-    let mut tx = conn.begin_with("BEGIN READ ONLY").await?;
-    // SET LOCAL cannot take a bind parameter; the value is our own integer.
-    sqlx::query(&format!(
-        "SET LOCAL statement_timeout = {}",
-        statement_timeout.as_millis()
-    ))
-    .execute(&mut *tx)
-    .await?;
+    let mut tx = super::read_only(conn, statement_timeout).await?;
     let row = sqlx::query(&format!(
         "SELECT {}(pid) AS sent FROM pg_stat_activity \
-         WHERE pid = $1 AND pid <> pg_backend_pid() \
-           AND (backend_type = 'client backend' OR (backend_type IS NULL AND usesysid IS NOT NULL)) \
-           AND application_name IS DISTINCT FROM $2 \
+         WHERE {CLIENTS} AND pid = $2 \
            AND COALESCE(application_name, '') = $3 AND COALESCE(usename::text, '') = $4",
         signal.function()
     ))
-    .bind(picked.pid)
     .bind(APPLICATION_NAME)
+    .bind(picked.pid)
     .bind(&picked.application)
     .bind(&picked.username)
     .fetch_optional(&mut *tx)
@@ -93,8 +85,38 @@ pub async fn signal_backend(
     })
 }
 
+/// [`signal_backend`] with the whole exchange bounded by
+/// `statement_timeout + grace`, its failure in an operator's words.
+pub async fn signal_over(
+    conn: &mut PgConnection,
+    source: &str,
+    picked: &Picked,
+    signal: Signal,
+    statement_timeout: Duration,
+    grace: Duration,
+) -> Result<Signalled, PgFailure> {
+    let budget = statement_timeout + grace;
+    let fail = |reason| PgFailure {
+        source: source.to_string(),
+        reason,
+    };
+    match tokio::time::timeout(
+        budget,
+        signal_backend(conn, picked, signal, statement_timeout),
+    )
+    .await
+    {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(fail(describe_signal_error(&e, source, signal))),
+        Err(_) => Err(fail(format!(
+            "{source} did not answer within {} ms; whether the signal was sent is unknown",
+            budget.as_millis()
+        ))),
+    }
+}
+
 /// A failed signal in an operator's words: above all, the missing right.
-pub fn describe_signal_error(err: &sqlx::Error, source: &str, signal: Signal) -> String {
+fn describe_signal_error(err: &sqlx::Error, source: &str, signal: Signal) -> String {
     if let sqlx::Error::Database(db) = err {
         if db.code().as_deref() == Some("42501") {
             return format!(
