@@ -68,8 +68,8 @@ url_secret = "e2e-${process.pid}/database-url"
   return { demo, config, secretName: `e2e-${process.pid}/database-url` };
 }
 
-export async function startServe(config, dataDir) {
-  const serve = spawnReadyroom(['--config', config, 'serve', '--format', 'json'], dataDir);
+export async function startServe(config, dataDir, extra = []) {
+  const serve = spawnReadyroom(['--config', config, 'serve', '--format', 'json', ...extra], dataDir);
   const [line] = await waitFor(serve.stdout, /\{.*\}\n/, 30_000, 'readyroom serve');
   const { url, address } = JSON.parse(line);
   return { serve, url, address, token: url.split('#token=')[1] };

@@ -1,7 +1,9 @@
 // The Pools view in Chromium against `readyroom serve` on the demo: the
 // sentence, the live app-pool chart from the background sampler, the
 // panels that say what is not configured; then the incident drill fills
-// the app's pool and the sentence says so. Screenshots in both themes.
+// the app's pool and the sentence says so; the route that waited most for
+// a connection shows its p95 per minute with the pool's saturated
+// stretches shaded. Screenshots in both themes.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { launchChromium, spawnReadyroom, startServe, startTargets, stop, tempDir } from './harness.mjs';
@@ -77,4 +79,21 @@ test('under the drill the app pool fills and the sentence says so', async () => 
   }
   assert.deepEqual(pageErrors, []);
   assert.deepEqual(cspViolations, []);
+});
+
+test('the route that waited for connections shows its p95 per minute, saturated stretches shaded', async () => {
+  // The demo's traces arrive in batches and the waits panel reads every
+  // 10 s: give both time.
+  const chart = page.locator('.pool-chart', { hasText: 'p95 per minute' });
+  await chart.waitFor({ timeout: 60_000 });
+  assert.match(await chart.locator('figcaption b').textContent(), /^\/api\/\S+ \(acme-crm-api\): p95 per minute$/);
+  // A line, or a dot while only one minute has requests.
+  assert.ok((await chart.locator('path.line, circle.dot').count()) >= 1, 'the p95 is drawn');
+  // The drill's callers waited on the app's pool: marked on the chart.
+  await chart.locator('rect.saturated').first().waitFor({ state: 'attached', timeout: 30_000 });
+  assert.match(await chart.locator('rect.saturated title').first().textContent(), /pool saturated: .*waiting/);
+  // And the waits table names the route's share.
+  assert.match(await page.locator('table.waits').textContent(), /pg-pool|%/);
+  await chart.screenshot({ path: 'artifacts/pools-latency.png' });
+  assert.deepEqual(pageErrors, []);
 });

@@ -25,10 +25,11 @@ async fn session(url: &str, application: &str) -> PgConnection {
 }
 
 /// Its pid, once it is in `state` (polled: the server reports it after the
-/// client's statement arrived).
+/// client's statement arrived; up to 30 s, as a machine running every
+/// suite at once may take seconds).
 async fn pid_in_state(db: &TestDatabase, application: &str, state: &str) -> i32 {
     let mut admin = PgConnection::connect(&db.url).await.expect("admin");
-    for _ in 0..100 {
+    for _ in 0..600 {
         let row = sqlx::query(
             // Tests run side by side: this database's sessions only.
             "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = $2 AND datname = current_database()",

@@ -146,6 +146,15 @@ async fn each_route_s_share_of_time_waiting_for_a_connection_from_sdk_spans() {
         .find(|r| r["route"] == "/api/contacts")
         .expect("contacts");
     assert_eq!(contacts["sharePct"], 0.0);
+    // The route that waited most, minute by minute from the rollups: both
+    // of its requests started in one minute and took 1 s.
+    let latency = &view["latency"];
+    assert_eq!(latency["route"], "/api/campaigns", "{view}");
+    let minutes = latency["minutes"].as_array().expect("minutes");
+    assert_eq!(minutes.len(), 1, "{latency}");
+    assert_eq!(minutes[0]["requests"], 2);
+    let p95 = minutes[0]["p95Ms"].as_f64().expect("p95");
+    assert!((p95 - 1_000.0).abs() <= 10.0, "{p95}");
     serve.interrupt();
     assert_eq!(serve.exited(Instant::now()).await.code, 0);
 }

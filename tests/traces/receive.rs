@@ -612,3 +612,55 @@ async fn otlp_json_output_is_taken_back_unchanged_by_a_receiver() {
     let received = store(&second).await.trace(trace_id).await.expect("read");
     assert_eq!(received, original, "every field survives the round trip");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_keep_being_stored_while_other_readyrooms_read_the_store() {
+    // `serve` holds two span stores on one file (the receiver's and the
+    // API's); a second open used to open the file by hand, which drops
+    // every POSIX lock the process holds on it, SQLite's included. Another
+    // process closing the database beside it then took itself for the
+    // last one open and removed the WAL, and every later batch was
+    // answered "stored" and lost.
+    let env = TestEnv::new();
+    let port = readyroom_tests::targets::closed_port();
+    let config = env.config(&format!(
+        "[settings.otlp]\nhttp = \"127.0.0.1:{port}\"\ngrpc = \"127.0.0.1:{}\"\n[environments.prod]\n",
+        readyroom_tests::targets::closed_port()
+    ));
+    let config = config.to_str().expect("utf8");
+    let serve = serving::start(&env, &["--config", config, "serve"]).await;
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "the receiver listens");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let base = format!("http://127.0.0.1:{port}");
+    let mut sent = Vec::new();
+    for _ in 0..3 {
+        sent.push(export_with_the_rust_sdk(base.clone()));
+        // The API's store opens on a read; another process reads beside
+        // it and closes the database (SQLite checks on close whether it
+        // was the last one open).
+        serve
+            .rpc("list_traces", serde_json::json!({ "environment": "prod" }))
+            .await;
+        let reader = store(&env).await;
+        reader.count(Some("prod")).await.expect("count");
+        reader.close().await;
+    }
+    serve.interrupt();
+    assert_eq!(serve.exited(Instant::now()).await.code, 0);
+    let store = store(&env).await;
+    for s in &sent {
+        let trace_id: TraceId = s.trace_id.parse().expect("hex trace id");
+        assert_eq!(
+            store.trace(trace_id).await.expect("read").len(),
+            2,
+            "trace {} was kept",
+            s.trace_id
+        );
+    }
+}

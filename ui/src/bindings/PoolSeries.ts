@@ -2,6 +2,17 @@
 import type { AppPoint } from "./AppPoint";
 import type { Outage } from "./Outage";
 import type { PoolerPoint } from "./PoolerPoint";
+import type { SaturatedStretch } from "./SaturatedStretch";
 import type { ServerPoint } from "./ServerPoint";
 
-export type PoolSeries = { server: Array<ServerPoint>, pooler: Array<PoolerPoint>, app: Array<AppPoint>, outages: Array<Outage>, };
+export type PoolSeries = { server: Array<ServerPoint>, pooler: Array<PoolerPoint>, app: Array<AppPoint>, outages: Array<Outage>, 
+/**
+ * When some source said requests were waiting for a connection
+ * (pool saturated), to mark on latency charts.
+ */
+saturated: Array<SaturatedStretch>, 
+/**
+ * When the window held more samples than a chart draws: each point
+ * is the busiest sample of a stretch this long, ms.
+ */
+stretchMs?: number, };

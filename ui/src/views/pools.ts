@@ -11,8 +11,12 @@ import { millis, num } from '../format';
 import { Chart } from './pools/chart';
 import type { PoolWaitsView } from '../bindings/PoolWaitsView';
 import { AppSection, PoolerSection, ServerSection, WaitsSection } from './pools/panels';
+import { type Pick, SignalDialog } from './pools/cancel';
+import { AuditLog } from './audit';
 
-const WINDOWS = [5, 15, 60] as const;
+/** Chart windows, minutes; past an hour each point is a stretch's busiest. */
+const WINDOWS = [5, 15, 60, 360, 1440] as const;
+const windowLabel = (m: number) => (m < 60 ? `${m} min` : `${m / 60} h`);
 /** Renew the lease well within its 5 s. */
 const RENEW_MS = 2_000;
 
@@ -31,6 +35,8 @@ export function PoolsView({ environment }: { environment: string }) {
   const [queries, setQueries] = useState(false);
   const [sampling, setSampling] = useState<boolean | null>(null);
   const [waits, setWaits] = useState<PoolWaitsView | null>(null);
+  const [pick, setPick] = useState<Pick | null>(null);
+  const [acted, setActed] = useState(0);
   const inFlight = useRef(false);
 
   // Which requests pay: read from traces every 10 s (not every sample).
@@ -112,11 +118,12 @@ export function PoolsView({ environment }: { environment: string }) {
       <p class="sentence">${view.saturation.sentence}</p>
       <div class="pools-meta">
         <span class="muted">${view.environment} · ${new Date(view.at).toLocaleTimeString()}
-          ${sampling ? ' · sampled every second while open' : sampling === false ? ' · read on demand (no sampler in this process)' : ''}</span>
+          ${sampling ? ' · sampled every second while open' : sampling === false ? ' · read on demand (no sampler in this process)' : ''}
+          ${s.stretchMs ? ` · charts: the busiest sample of each ${millis(s.stretchMs)}` : ''}</span>
         <span class="spacer"></span>
         <span class="windows" role="group" aria-label="Chart window">
           ${WINDOWS.map(
-            (m) => html`<button class=${m === minutes ? 'primary' : 'ghost'} aria-pressed=${m === minutes} onClick=${() => choose(m)}>${m} min</button>`,
+            (m) => html`<button class=${m === minutes ? 'primary' : 'ghost'} aria-pressed=${m === minutes} onClick=${() => choose(m)}>${windowLabel(m)}</button>`,
           )}
         </span>
       </div>
@@ -164,10 +171,10 @@ export function PoolsView({ environment }: { environment: string }) {
     </div>
 
     <section class="panel" aria-labelledby="pools-waits"><h2 id="pools-waits">Who waits for a connection</h2>
-      <${WaitsSection} waits=${waits} />
+      <${WaitsSection} waits=${waits} saturated=${s.saturated} from=${from} to=${to} />
     </section>
     <section class="panel" aria-labelledby="pools-server"><h2 id="pools-server">PostgreSQL</h2>
-      <${ServerSection} panel=${view.server} showQueries=${queries} onQueries=${setQueries} />
+      <${ServerSection} panel=${view.server} showQueries=${queries} onQueries=${setQueries} onPick=${setPick} />
     </section>
     <section class="panel" aria-labelledby="pools-pooler"><h2 id="pools-pooler">Pooler</h2>
       <${PoolerSection} panel=${view.pooler} />
@@ -175,5 +182,17 @@ export function PoolsView({ environment }: { environment: string }) {
     <section class="panel" aria-labelledby="pools-app"><h2 id="pools-app">App pool</h2>
       <${AppSection} panel=${view.app} />
     </section>
+    ${view.server.configured
+      ? html`<section class="panel" aria-labelledby="pools-actions"><h2 id="pools-actions">Actions taken on ${view.environment}</h2>
+          <${AuditLog} environment=${view.environment} limit=${10} refresh=${acted} />
+        </section>`
+      : null}
+    ${pick
+      ? html`<${SignalDialog} environment=${view.environment} pick=${pick} onClose=${() => setPick(null)}
+          onAnswered=${() => {
+            setActed((n) => n + 1);
+            void load();
+          }} />`
+      : null}
   </div>`;
 }

@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, CommandError } from '../backend';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { SecretStatusRow } from '../bindings/SecretStatusRow';
+import { AuditLog } from './audit';
 
 export function Settings({ info, onChanged }: { info: AppInfo; onChanged: () => void }) {
   const [secrets, setSecrets] = useState<SecretStatusRow[] | null>(null);
@@ -106,6 +107,12 @@ export function Settings({ info, onChanged }: { info: AppInfo; onChanged: () => 
         </form>`}
         ${saved && html`<p class="ok-text" role="status">${saved}</p>`}
         ${error && html`<p class="error-text" role="alert">${error}</p>`}
+      </section>
+      <section class="panel" aria-label="Audit log">
+        <h2>Audit log</h2>
+        <p class="muted">Every action taken against production from this machine: its intent, written before it was sent,
+          and production's answer. Entries cannot be changed or removed; each is chained to the one before.</p>
+        <${AuditLog} />
       </section>
     </section>
   `;

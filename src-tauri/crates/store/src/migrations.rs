@@ -34,6 +34,11 @@ pub(crate) const STORE: Migrations = &[
         "audit log",
         include_str!("../migrations/0004_audit_log.sql"),
     ),
+    (
+        5,
+        "pool sample load",
+        include_str!("../migrations/0005_pool_sample_load.sql"),
+    ),
 ];
 
 /// The span store's (`spans.db`), a file of its own: see `spans.rs`.

@@ -27,10 +27,6 @@ fn column(kind: PoolKind) -> &'static str {
     }
 }
 
-fn ok(reading: &PoolReading) -> bool {
-    !matches!(reading, PoolReading::Failed { .. })
-}
-
 /// A reading as stored: when, of which source.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredReading {
@@ -45,6 +41,9 @@ pub struct PoolHistory {
     /// Oldest first.
     pub readings: Vec<StoredReading>,
     pub skipped: u32,
+    /// When the window held more readings than asked for: how long each
+    /// stretch was that gave one (its busiest), ms.
+    pub stretch_ms: Option<u64>,
 }
 
 fn unix_ms(t: OffsetDateTime) -> i64 {
@@ -83,21 +82,23 @@ impl Store {
         }
         let mut rows = Vec::with_capacity(readings.len());
         for (kind, at, reading) in readings {
-            rows.push((*kind, *at, ok(reading), encode(reading)?));
+            rows.push((*kind, *at, reading.load(), encode(reading)?));
         }
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(|e| self.classify(e))?;
-        for (kind, at, ok, body) in rows {
+        for (kind, at, load, body) in rows {
             sqlx::query(
-                "INSERT INTO pool_samples (environment, kind, at_ms, ok, format, body) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO pool_samples (environment, kind, at_ms, ok, load, format, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(environment)
             .bind(column(kind))
             .bind(unix_ms(at))
-            .bind(ok)
+            // A good sample: only a failure has no load.
+            .bind(load.is_some())
+            .bind(load)
             .bind(CURRENT_FORMAT)
             .bind(body)
             .execute(&mut *tx)
@@ -106,27 +107,77 @@ impl Store {
         tx.commit().await.map_err(|e| self.classify(e))
     }
 
-    /// An environment's readings of one source from `from` on, oldest
-    /// first, at most `limit` (the newest `limit` when there are more).
+    /// An environment's readings of one source in `from..=to`, oldest
+    /// first. Up to `points` of them come back as they are; beyond that the
+    /// window is cut into `points` equal stretches and each gives its
+    /// busiest good reading (the highest [`PoolReading::load`]) and one of
+    /// its failures, if it had any: a chart of a day keeps its peaks and
+    /// its outages without reading every row.
     pub async fn pool_history(
         &self,
         environment: &str,
         kind: PoolKind,
         from: OffsetDateTime,
-        limit: u32,
+        to: OffsetDateTime,
+        points: u32,
     ) -> Result<PoolHistory> {
-        let rows = sqlx::query(
-            "SELECT at_ms, format, body FROM pool_samples \
-             WHERE environment = ? AND kind = ? AND at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?",
+        let (from_ms, to_ms) = (unix_ms(from), unix_ms(to));
+        let rows: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pool_samples WHERE environment = ? AND kind = ? AND at_ms BETWEEN ? AND ?",
         )
         .bind(environment)
         .bind(column(kind))
-        .bind(unix_ms(from))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_one(&self.pool)
         .await?;
-        let mut history = PoolHistory::default();
-        for row in rows.iter().rev() {
+        let points = i64::from(points.max(1));
+        let stretch_ms = (rows > points).then(|| ((to_ms - from_ms + 1) + points - 1) / points);
+        let rows = match stretch_ms {
+            None => {
+                sqlx::query(
+                    "SELECT at_ms, format, body FROM pool_samples \
+                     WHERE environment = ? AND kind = ? AND at_ms BETWEEN ? AND ? ORDER BY at_ms, id",
+                )
+                .bind(environment)
+                .bind(column(kind))
+                .bind(from_ms)
+                .bind(to_ms)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            // Which rows, from the index alone (SQLite fills the bare `id`
+            // of a max() query from the row holding the maximum: each
+            // stretch's busiest reading and, grouped apart by `ok`, one of
+            // its failures); then only those rows' bodies.
+            Some(stretch) => {
+                let ids: Vec<i64> = sqlx::query_scalar(
+                    "SELECT id FROM (SELECT id, max(coalesce(load, -1)) FROM pool_samples \
+                     WHERE environment = ? AND kind = ? AND at_ms BETWEEN ? AND ? \
+                     GROUP BY (at_ms - ?) / ?, ok)",
+                )
+                .bind(environment)
+                .bind(column(kind))
+                .bind(from_ms)
+                .bind(to_ms)
+                .bind(from_ms)
+                .bind(stretch)
+                .fetch_all(&self.pool)
+                .await?;
+                sqlx::query(
+                    "SELECT at_ms, format, body FROM pool_samples \
+                     WHERE id IN (SELECT value FROM json_each(?)) ORDER BY at_ms, id",
+                )
+                .bind(serde_json::to_string(&ids).map_err(|e| Error::Encode(e.to_string()))?)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        let mut history = PoolHistory {
+            stretch_ms: stretch_ms.map(|ms| ms as u64),
+            ..PoolHistory::default()
+        };
+        for row in &rows {
             let decoded = decode(row.try_get("format")?, &row.try_get::<Vec<u8>, _>("body")?);
             match decoded {
                 Ok(reading) => history.readings.push(StoredReading {
@@ -200,28 +251,45 @@ mod tests {
             .save_pool_readings("other", &[(PoolKind::App, T0, app(T0, 9.0))])
             .await
             .expect("save");
+        let end = T0 + Duration::seconds(20);
         let h = store
-            .pool_history("prod", PoolKind::App, T0, 100)
+            .pool_history("prod", PoolKind::App, T0, end, 100)
             .await
             .expect("history");
         assert_eq!(h.readings.len(), 5);
+        assert_eq!(h.stretch_ms, None, "every reading, as it was");
         assert_eq!(h.readings[2].reading, failed);
         assert_eq!(h.readings[4].reading, app(T0 + Duration::seconds(20), 4.0));
         assert_eq!(h.readings[4].at, T0 + Duration::seconds(20));
-        // The newest, when there are more than asked for.
-        let last2 = store
-            .pool_history("prod", PoolKind::App, T0, 2)
+        // Two points asked for five readings: two stretches of 10 s, each
+        // giving its busiest reading, and the failure in the first kept.
+        let two = store
+            .pool_history("prod", PoolKind::App, T0, end, 2)
             .await
             .expect("history");
-        assert_eq!(last2.readings[1].at, T0 + Duration::seconds(20));
-        assert_eq!(last2.readings[0].at, T0 + Duration::seconds(15));
-        // Nothing of another kind.
+        assert_eq!(two.stretch_ms, Some(10_001));
+        let at: Vec<_> = two.readings.iter().map(|r| r.at - T0).collect();
+        assert_eq!(
+            at,
+            [
+                Duration::seconds(5),
+                Duration::seconds(10),
+                Duration::seconds(20)
+            ]
+        );
+        assert_eq!(two.readings[1].reading, failed);
+        // Nothing of another kind, nor outside the window.
         assert!(store
-            .pool_history("prod", PoolKind::Server, T0, 100)
+            .pool_history("prod", PoolKind::Server, T0, end, 100)
             .await
             .expect("history")
             .readings
             .is_empty());
+        let before = store
+            .pool_history("prod", PoolKind::App, T0, T0 + Duration::seconds(12), 100)
+            .await
+            .expect("history");
+        assert_eq!(before.readings.len(), 3);
         let pruned = store
             .prune_pool_samples(T0 + Duration::seconds(10))
             .await
@@ -250,7 +318,7 @@ mod tests {
             .await
             .expect("newer");
         let h = store
-            .pool_history("prod", PoolKind::App, T0, 100)
+            .pool_history("prod", PoolKind::App, T0, T0 + Duration::seconds(1), 100)
             .await
             .expect("history");
         assert_eq!(h.readings.len(), 1);

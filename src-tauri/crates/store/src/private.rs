@@ -27,12 +27,20 @@ pub fn create_file(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
+        // Never opened when it exists: closing any descriptor of a file
+        // drops every POSIX lock the process holds on it, SQLite's too
+        // (another process would then take itself for the last one open
+        // and remove the WAL still being written).
+        match std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(false)
+            .create_new(true)
             .mode(0o600)
-            .open(path)?;
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
         restrict(path, 0o600)
     }
     #[cfg(not(unix))]

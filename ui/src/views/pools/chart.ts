@@ -1,7 +1,8 @@
 // A small time-series chart in SVG: lines (or stacked areas) over a time
 // window, an optional limit line (usable connections, a pool's max), and
-// shaded stretches where the source was unreachable. A null value breaks
-// the line: nothing is drawn where nothing was measured.
+// shaded stretches where the source was unreachable (or, on a latency
+// chart, where the pool was saturated). A null value breaks the line:
+// nothing is drawn where nothing was measured.
 import { html } from 'htm/preact';
 
 export interface Line {
@@ -21,6 +22,8 @@ export interface ChartProps {
   stacked?: boolean;
   limit?: { label: string; points: Array<[number, number]> };
   outages?: Array<{ from: number; to: number; reason: string }>;
+  /** Stretches when requests waited for a connection. */
+  saturated?: Array<{ from: number; to: number; why: string[] }>;
   /** How a value reads on the axis and in the legend. */
   format?: (v: number) => string;
 }
@@ -82,12 +85,18 @@ export function Chart(p: ChartProps) {
         return html`<span class="legend ${l.cls}">${l.label}${v === null ? '' : ` ${fmt(v)}`}</span>`;
       })}
       ${p.limit ? html`<span class="legend limit">${p.limit.label}</span>` : null}
+      ${p.saturated?.length ? html`<span class="legend saturated">pool saturated</span>` : null}
     </figcaption>
     <svg viewBox="0 0 ${W} ${H}" role="img" aria-label=${p.title} preserveAspectRatio="none">
       ${(p.outages ?? []).map(
         (o) =>
           html`<rect class="outage" x=${x(o.from)} y=${PAD.top} width=${Math.max(2, x(o.to) - x(o.from))}
             height=${H - PAD.top - PAD.bottom}><title>unreachable: ${o.reason}</title></rect>`,
+      )}
+      ${(p.saturated ?? []).map(
+        (o) =>
+          html`<rect class="saturated" x=${x(o.from)} y=${PAD.top} width=${Math.max(2, x(o.to) - x(o.from))}
+            height=${H - PAD.top - PAD.bottom}><title>pool saturated: ${o.why.join('; ')}</title></rect>`,
       )}
       <line class="axis" x1=${PAD.left} x2=${W - PAD.right} y1=${y(0)} y2=${y(0)} />
       <text class="tick" x=${PAD.left - 4} y=${y(max / 1.1) + 4} text-anchor="end">${fmt(max / 1.1)}</text>
@@ -99,7 +108,10 @@ export function Chart(p: ChartProps) {
           p.stacked
             ? html`<path class="area ${l.cls}"
                 d=${`${path(r, x, y)}L${x(r[r.length - 1][0]).toFixed(1)},${y(0).toFixed(1)}L${x(r[0][0]).toFixed(1)},${y(0).toFixed(1)}Z`} />`
-            : html`<path class="line ${l.cls}" d=${r.length === 1 ? `${path(r, x, y)}h1` : path(r, x, y)} />`,
+            : r.length === 1
+              ? // A lone point (a minute with requests between empty ones) as a dot.
+                html`<circle class="dot ${l.cls}" cx=${x(r[0][0]).toFixed(1)} cy=${y(r[0][1]).toFixed(1)} r="2.5" />`
+              : html`<path class="line ${l.cls}" d=${path(r, x, y)} />`,
         ),
       )}
       ${p.limit ? html`<path class="limit" d=${path(p.limit.points, x, y)} />` : null}

@@ -7,11 +7,15 @@ import type { AppPoolPanel } from '../../bindings/AppPoolPanel';
 import type { Backend } from '../../bindings/Backend';
 import type { BlockingNode } from '../../bindings/BlockingNode';
 import type { PoolerPanel } from '../../bindings/PoolerPanel';
+import type { LatencyMinute } from '../../bindings/LatencyMinute';
 import type { PoolWaitsView } from '../../bindings/PoolWaitsView';
+import type { SaturatedStretch } from '../../bindings/SaturatedStretch';
 import type { ServerPanel } from '../../bindings/ServerPanel';
 import type { SourceProblem } from '../../bindings/SourceProblem';
 import type { StateCounts } from '../../bindings/StateCounts';
 import { ago, millis, num } from '../../format';
+import { type Pick, SignalButtons } from './cancel';
+import { Chart } from './chart';
 
 export function Problem({ problem, kept }: { problem: SourceProblem | null; kept: boolean }) {
   if (!problem) return null;
@@ -30,16 +34,27 @@ function age(ms: number | null): string {
   return ms === null ? '—' : millis(ms);
 }
 
-function Tree({ node, backends }: { node: BlockingNode; backends: Map<number, Backend> }) {
+function Tree({
+  node,
+  backends,
+  onPick,
+}: {
+  node: BlockingNode;
+  backends: Map<number, Backend>;
+  onPick?: (p: Pick) => void;
+}) {
   const b = backends.get(node.pid);
-  return html`<li>
+  return html`<li data-pid=${node.pid}>
     <span class="pid">pid ${node.pid}</span>
     ${b
       ? html` ${b.state ?? 'state hidden'}${b.stateAgeMs !== null ? ` for ${age(b.stateAgeMs)}` : ''}
           <span class="muted">${b.application || '—'} · ${b.user}</span>`
       : html` <span class="muted">not visible to this role</span>`}
     ${node.blockedTotal > 0 ? html` <b class="error-text">blocking ${node.blockedTotal}</b>` : null}
-    ${node.waiting.length ? html`<ul>${node.waiting.map((n) => html`<${Tree} node=${n} backends=${backends} />`)}</ul>` : null}
+    ${b && onPick ? html` <${SignalButtons} backend=${b} onPick=${onPick} />` : null}
+    ${node.waiting.length
+      ? html`<ul>${node.waiting.map((n) => html`<${Tree} key=${n.pid} node=${n} backends=${backends} onPick=${onPick} />`)}</ul>`
+      : null}
   </li>`;
 }
 
@@ -47,15 +62,20 @@ export function ServerSection({
   panel,
   showQueries,
   onQueries,
+  onPick,
 }: {
   panel: ServerPanel;
   showQueries: boolean;
   onQueries: (on: boolean) => void;
+  /** Cancel or terminate a backend (offered only where allowed). */
+  onPick: (p: Pick) => void;
 }) {
   const s = panel.sample;
   if (!panel.configured)
     return html`<p class="muted">Not configured: add <code>[environments.NAME.postgres]</code> with <code>url_secret</code>.</p>`;
   const backends = new Map((s?.backends ?? []).map((b) => [b.pid, b]));
+  // Live sessions only: a stale sample's pids may belong to others by now.
+  const pick = panel.cancel.allowed && !panel.problem ? onPick : undefined;
   const sessions = [...(s?.backends ?? [])]
     .filter((b) => b.queryAgeMs !== null)
     .sort((a, b) => (b.xactAgeMs ?? b.queryAgeMs ?? 0) - (a.xactAgeMs ?? a.queryAgeMs ?? 0))
@@ -72,7 +92,7 @@ export function ServerSection({
             ? html`<p class="muted">${s.states.hidden} sessions of other roles hide their state: grant <code>pg_monitor</code> to Readyroom's role.</p>`
             : null}
           ${panel.blocking.length
-            ? html`<h3>Blocking</h3><ul class="blocking">${panel.blocking.map((n) => html`<${Tree} node=${n} backends=${backends} />`)}</ul>`
+            ? html`<h3>Blocking</h3><ul class="blocking">${panel.blocking.map((n) => html`<${Tree} key=${n.pid} node=${n} backends=${backends} onPick=${pick} />`)}</ul>`
             : html`<p class="muted">No session waits on a lock.</p>`}
           <h3>By application, user and client</h3>
           <table class="groups">
@@ -90,16 +110,20 @@ export function ServerSection({
           </h3>
           ${sessions.length
             ? html`<table class="sessions">
-                <tr><th>pid</th><th>state</th><th>transaction</th><th>in state</th><th>application</th><th>user</th>${showQueries ? html`<th>query</th>` : null}</tr>
+                <tr><th>pid</th><th>state</th><th>transaction</th><th>in state</th><th>application</th><th>user</th>${showQueries ? html`<th>query</th>` : null}${pick ? html`<th></th>` : null}</tr>
                 ${sessions.map(
-                  (b) => html`<tr class=${b.blockedBy.length ? 'waiting' : ''}>
+                  (b) => html`<tr key=${b.pid} class=${b.blockedBy.length ? 'waiting' : ''} data-pid=${b.pid}>
                     <td>${b.pid}</td><td>${b.state ?? 'hidden'}</td><td>${age(b.xactAgeMs)}</td><td>${age(b.stateAgeMs)}</td>
                     <td>${b.application || '—'}</td><td>${b.user}</td>
                     ${showQueries ? html`<td class="query"><code>${b.query ?? ''}</code></td>` : null}
+                    ${pick ? html`<td><${SignalButtons} backend=${b} onPick=${pick} /></td>` : null}
                   </tr>`,
                 )}
               </table>`
-            : html`<p class="muted">No open transaction or running query.</p>`}`
+            : html`<p class="muted">No open transaction or running query.</p>`}
+          ${panel.cancel.whyNot
+            ? html`<p class="muted" data-testid="cancel-off">Cancel and terminate are not offered here: ${panel.cancel.whyNot}.</p>`
+            : null}`
       : panel.problem
         ? null
         : html`<p class="muted">Reading…</p>`}`;
@@ -151,9 +175,34 @@ export function AppSection({ panel }: { panel: AppPoolPanel }) {
         : html`<p class="muted">Reading…</p>`}`;
 }
 
-/** Each route's share of time spent waiting for a connection. */
-export function WaitsSection({ waits }: { waits: PoolWaitsView | null }) {
+/** Each minute's p95 as a step across its minute (it is the whole
+ * minute's; the current one up to `to`), broken where a minute had no
+ * requests. */
+function minuteSteps(minutes: LatencyMinute[], to: number): Array<[number, number | null]> {
+  const points: Array<[number, number | null]> = [];
+  minutes.forEach((m, i) => {
+    const end = m.t + 60_000;
+    points.push([m.t, m.p95Ms], [Math.min(end, to), m.p95Ms]);
+    if (minutes[i + 1]?.t !== end) points.push([end, null]);
+  });
+  return points;
+}
+
+/** Each route's share of time spent waiting for a connection, and the
+ * first route's latency with the pool's saturated stretches marked. */
+export function WaitsSection({
+  waits,
+  saturated,
+  from,
+  to,
+}: {
+  waits: PoolWaitsView | null;
+  saturated: SaturatedStretch[];
+  from: number;
+  to: number;
+}) {
   if (!waits) return html`<p class="muted">Reading traces…</p>`;
+  const latency = waits.latency;
   const shown = waits.routes.filter((r) => r.requests > 0).slice(0, 8);
   // A share worth a sentence: 1 % of a route's time or more.
   const top = shown.find((r) => r.sharePct >= 1);
@@ -175,6 +224,11 @@ export function WaitsSection({ waits }: { waits: PoolWaitsView | null }) {
             </tr>`,
           )}
         </table>`
+      : null}
+    ${latency
+      ? html`<${Chart} title=${`${latency.route} (${latency.service}): p95 per minute`} from=${from} to=${to} format=${millis}
+          lines=${[{ label: 'p95', cls: 'series-1', points: minuteSteps(latency.minutes, to) }]}
+          saturated=${saturated} />`
       : null}
     ${waits.traces > 0
       ? html`<p class="muted">From the newest ${waits.traces} traces of the last ${waits.minutes} min${waits.capped ? ' (more were there)' : ''}; waiting is time in spans named ${waits.spanNames.join(', ')}.</p>`

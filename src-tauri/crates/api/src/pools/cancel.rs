@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use readyroom_core::audit::ActionResult;
+use readyroom_core::config::{Environment, PostgresSource as PostgresSettings};
 use readyroom_sources::postgres::signal::{self, Picked, Signal, Signalled};
 use readyroom_sources::postgres::{Endpoint, PostgresSource};
 use readyroom_sources::trust::ExtraRoots;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::read::{on_kept, secret};
+use super::wire::ActionAvailability;
 use crate::audit::{self, Intent};
 use crate::scorecard::run::resolve_secrets;
 use crate::{context, Api, ApiError, ErrorCode};
@@ -46,6 +48,41 @@ pub struct BackendSignalled {
     pub audit_seq: i64,
 }
 
+/// `name`'s PostgreSQL source where this transport may cancel its
+/// backends (`serve --allow-actions`, and `allow_cancel` in the config);
+/// the refusal otherwise.
+pub(crate) fn cancel_allowed<'e>(
+    api: &Api,
+    name: &str,
+    env: &'e Environment,
+) -> Result<&'e PostgresSettings, ApiError> {
+    audit::actions_allowed(api)?;
+    env.postgres.as_ref().filter(|pg| pg.allow_cancel).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::ActionDisabled,
+            format!("cancelling backends is off for {name}: set allow_cancel = true in [environments.{name}.postgres] to allow it"),
+        )
+    })
+}
+
+/// What the Pools view says beside its sessions: whether they can be
+/// cancelled from here, and the refusal's words when not.
+pub(crate) fn availability(api: &Api, name: &str, env: &Environment) -> ActionAvailability {
+    if env.postgres.is_none() {
+        return ActionAvailability::default();
+    }
+    match cancel_allowed(api, name, env) {
+        Ok(_) => ActionAvailability {
+            allowed: true,
+            why_not: None,
+        },
+        Err(refused) => ActionAvailability {
+            allowed: false,
+            why_not: Some(refused.message),
+        },
+    }
+}
+
 fn describe_target(r: &SignalBackendRequest) -> String {
     format!(
         "pid {} (application \"{}\", user \"{}\")",
@@ -60,12 +97,7 @@ pub(crate) async fn signal_backend(
     audit::actions_allowed(api)?;
     let config = context::load_config(api)?.config;
     let (name, env) = context::environment(&config, Some(&r.environment))?;
-    let pg = env.postgres.as_ref().filter(|pg| pg.allow_cancel).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::ActionDisabled,
-            format!("cancelling backends is off for {name}: set allow_cancel = true in [environments.{name}.postgres] to allow it"),
-        )
-    })?;
+    let pg = cancel_allowed(api, name, env)?;
     audit::confirmed(name, &r.confirm, &r.reason)?;
     let (action, signal) = if r.terminate {
         ("terminate_backend", Signal::Terminate)

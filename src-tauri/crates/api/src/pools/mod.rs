@@ -12,8 +12,8 @@ pub use cancel::{BackendSignalled, SignalBackendRequest};
 pub use service::PoolSampler;
 pub use waits::{PoolWaitsRequest, PoolWaitsView};
 pub use wire::{
-    AppPoolPanel, PoolerPanel, PoolsRequest, PoolsView, PoolsWatched, ServerPanel, SourceProblem,
-    WatchPoolsRequest,
+    ActionAvailability, AppPoolPanel, PoolerPanel, PoolsRequest, PoolsView, PoolsWatched,
+    ServerPanel, SourceProblem, WatchPoolsRequest,
 };
 
 use std::time::Duration;
@@ -32,6 +32,8 @@ pub(crate) async fn get_pools(api: &Api, r: PoolsRequest) -> Result<PoolsView, A
     let minutes = r.minutes.unwrap_or(15).clamp(1, 1_440);
     let config = context::load_config(api)?.config;
     let mut view = current(api, &config, &r).await?;
+    let (name, env) = context::environment(&config, Some(&view.environment))?;
+    view.server.cancel = cancel::availability(api, name, env);
     let every = Duration::from_millis(config.settings.pools.every_ms);
     let from = api.now() - time::Duration::minutes(i64::from(minutes));
     // Charts are an addition: a store that cannot be read leaves them empty.
@@ -46,8 +48,11 @@ pub(crate) async fn get_pools(api: &Api, r: PoolsRequest) -> Result<PoolsView, A
     Ok(view)
 }
 
-/// Most rows of one source a chart reads: 2 h of 1 s samples, 10 h of 5 s.
-const SERIES_ROWS: u32 = 7_200;
+/// Most points of one source a chart draws: about one per unit of the
+/// charts' 560-unit width. A window holding more samples (an hour of 1 s
+/// ones, a day of 5 s) is drawn from the busiest sample of each of this
+/// many stretches.
+const CHART_POINTS: u32 = 600;
 
 async fn stored_series(
     api: &Api,
@@ -56,16 +61,26 @@ async fn stored_series(
     every: Duration,
 ) -> Result<(PoolSeries, u32), ApiError> {
     let store = api.store().await?;
+    let to = api.now();
     let mut readings = Vec::new();
     let mut skipped = 0;
+    let mut stretch_ms = None;
     for kind in [PoolKind::Server, PoolKind::Pooler, PoolKind::App] {
         let h = store
-            .pool_history(environment, kind, from, SERIES_ROWS)
+            .pool_history(environment, kind, from, to, CHART_POINTS)
             .await?;
         skipped += h.skipped;
+        stretch_ms = stretch_ms.max(h.stretch_ms);
         readings.extend(h.readings.into_iter().map(|r| (r.kind, r.at, r.reading)));
     }
-    Ok((series(&readings, max_gap(every)), skipped))
+    // Two readings kept from neighbouring stretches may be two stretches
+    // apart: their rates are the average over that time (the counters are
+    // cumulative), not a gap.
+    let gap =
+        max_gap(every) + time::Duration::milliseconds(2 * stretch_ms.map_or(0, |ms| ms as i64));
+    let mut series = series(&readings, gap);
+    series.stretch_ms = stretch_ms.map(|ms| ms as f64);
+    Ok((series, skipped))
 }
 
 async fn current(api: &Api, config: &Config, r: &PoolsRequest) -> Result<PoolsView, ApiError> {

@@ -28,7 +28,9 @@ use readyroom_sources::{BoxFuture, ResolvedSecrets, SecretRef, Source};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::wire::{AppPoolPanel, PoolerPanel, PoolsView, ServerPanel, SourceProblem};
+use super::wire::{
+    ActionAvailability, AppPoolPanel, PoolerPanel, PoolsView, ServerPanel, SourceProblem,
+};
 use crate::scorecard::run::resolve_secrets;
 use crate::{Api, ApiError, ErrorCode};
 
@@ -308,12 +310,7 @@ pub(crate) async fn sample_env(
 
 /// Keeps what a round read, for the views that follow.
 pub(crate) fn remember(api: &Api, name: &str, round: &Round) {
-    let mut memory = api
-        .inner
-        .pools
-        .environments
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
+    let mut memory = memory(api);
     let mem = memory.entry(name.to_string()).or_default();
     if let Some(r) = &round.server {
         mem.server.record(r.clone(), round.at);
@@ -327,6 +324,15 @@ pub(crate) fn remember(api: &Api, name: &str, round: &Round) {
     mem.last_round = Some(round.at);
 }
 
+/// What the API remembers of each environment's pool sources.
+fn memory(api: &Api) -> std::sync::MutexGuard<'_, HashMap<String, EnvMemory>> {
+    api.inner
+        .pools
+        .environments
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
 /// The view of what was last read for `name`, if it was read since
 /// `fresh_after`.
 pub(crate) fn remembered(
@@ -335,12 +341,7 @@ pub(crate) fn remembered(
     env: &Environment,
     fresh_after: OffsetDateTime,
 ) -> Option<PoolsView> {
-    let memory = api
-        .inner
-        .pools
-        .environments
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
+    let memory = memory(api);
     let mem = memory.get(name)?;
     let at = mem.last_round.filter(|at| *at >= fresh_after)?;
     Some(view(name, env, mem, at))
@@ -357,16 +358,8 @@ pub(crate) async fn read_now(
 ) -> Result<PoolsView, ApiError> {
     let round = sample_env(api, name, env, timeout, text).await?;
     remember(api, name, &round);
-    let memory = api
-        .inner
-        .pools
-        .environments
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    let mem = memory
-        .get(name)
-        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the reading was not kept"))?;
-    Ok(view(name, env, mem, round.at))
+    remembered(api, name, env, round.at)
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the reading was not kept"))
 }
 
 fn view(name: &str, env: &Environment, mem: &EnvMemory, at: OffsetDateTime) -> PoolsView {
@@ -403,6 +396,8 @@ fn view(name: &str, env: &Environment, mem: &EnvMemory, at: OffsetDateTime) -> P
             sample: mem.server.last.clone(),
             rates: server_rates,
             problem: mem.server.problem.clone(),
+            // The caller knows the transport: see `pools::current`.
+            cancel: ActionAvailability::default(),
         },
         pooler: PoolerPanel {
             configured: env.pgbouncer.is_some(),

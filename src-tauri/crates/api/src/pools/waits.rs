@@ -40,6 +40,30 @@ pub struct PoolWaitsView {
     pub capped: bool,
     /// Routes, the largest share first.
     pub routes: Vec<RouteWait>,
+    /// The first route's p95 latency minute by minute over the window
+    /// (from the span store's per-minute rollups), for a chart on which
+    /// the pool's saturated stretches are marked.
+    #[ts(optional)]
+    pub latency: Option<RouteLatency>,
+}
+
+/// One route's latency, minute by minute.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteLatency {
+    pub service: String,
+    pub route: String,
+    /// Minutes with requests, oldest first.
+    pub minutes: Vec<LatencyMinute>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LatencyMinute {
+    /// The minute's start, unix ms.
+    pub t: f64,
+    pub requests: u32,
+    pub p95_ms: f64,
 }
 
 pub(crate) async fn get_pool_waits(
@@ -65,6 +89,7 @@ pub(crate) async fn get_pool_waits(
         traces: 0,
         capped: false,
         routes: Vec::new(),
+        latency: None,
     };
     let Some(store) = api.span_store().await? else {
         return Ok(view);
@@ -86,5 +111,30 @@ pub(crate) async fn get_pool_waits(
     view.traces = traces.len() as u32;
     view.capped = traces.len() as u32 >= TRACES_READ;
     view.routes = waits_by_route(traces.iter().map(Vec::as_slice), &view.span_names);
+    if let Some(top) = view.routes.first() {
+        let minutes = store
+            .route_minutes(
+                name,
+                &top.service,
+                &top.route,
+                unix_nanos(from),
+                unix_nanos(to),
+            )
+            .await?;
+        view.latency = Some(RouteLatency {
+            service: top.service.clone(),
+            route: top.route.clone(),
+            minutes: minutes
+                .into_iter()
+                .filter_map(|(minute, stats)| {
+                    Some(LatencyMinute {
+                        t: (minute * 60_000) as f64,
+                        requests: stats.requests.min(u64::from(u32::MAX)) as u32,
+                        p95_ms: stats.quantile_ms(0.95)?,
+                    })
+                })
+                .collect(),
+        });
+    }
     Ok(view)
 }

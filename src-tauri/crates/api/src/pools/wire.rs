@@ -69,6 +69,19 @@ pub struct ServerPanel {
     /// Commits and rollbacks since the sample before.
     pub rates: Option<ServerRates>,
     pub problem: Option<SourceProblem>,
+    /// Whether the operator may cancel or terminate a backend from here.
+    pub cancel: ActionAvailability,
+}
+
+/// Whether an action can be taken from this window, and why not.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionAvailability {
+    pub allowed: bool,
+    /// What stops it, and how to allow it (absent when allowed, or when
+    /// the source is not configured).
+    #[ts(optional)]
+    pub why_not: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

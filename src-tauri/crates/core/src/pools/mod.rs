@@ -10,6 +10,7 @@ pub mod blocking;
 pub mod counters;
 pub mod evidence;
 pub mod sample;
+pub mod saturated;
 pub mod saturation;
 pub mod series;
 

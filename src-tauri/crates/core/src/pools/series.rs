@@ -15,6 +15,7 @@ use ts_rs::TS;
 
 use super::counters::{pooler_rates, server_rates, NoRate};
 use super::sample::{AppPoolSample, PoolerSample, ServerSample, StateCounts};
+use super::saturated::{saturated_stretches, SaturatedStretch};
 
 /// One source's sample, or why there was none (what the sampler keeps).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +25,25 @@ pub enum PoolReading {
     Pooler(PoolerSample),
     App(AppPoolSample),
     Failed { source: String, reason: String },
+}
+
+impl PoolReading {
+    /// How busy the reading says its source was: the figure whose peak a
+    /// chart keeps when it draws one sample of many (none for a failure).
+    /// The server's client sessions; the pooler's waiting clients, then
+    /// the longest wait (squeezed into the fraction, so one more waiting
+    /// client always counts for more); the app pool's in-use and waiting.
+    pub fn load(&self) -> Option<f64> {
+        match self {
+            PoolReading::Server(s) => Some(s.client_connections() as f64),
+            PoolReading::Pooler(p) => {
+                let wait_s = p.max_wait_us() as f64 / 1e6;
+                Some(p.clients_waiting() as f64 + wait_s / (1.0 + wait_s))
+            }
+            PoolReading::App(a) => Some(a.in_use.unwrap_or(0.0) + a.waiting.unwrap_or(0.0)),
+            PoolReading::Failed { .. } => None,
+        }
+    }
 }
 
 /// Which source a reading is of.
@@ -92,6 +112,13 @@ pub struct PoolSeries {
     pub pooler: Vec<PoolerPoint>,
     pub app: Vec<AppPoint>,
     pub outages: Vec<Outage>,
+    /// When some source said requests were waiting for a connection
+    /// (pool saturated), to mark on latency charts.
+    pub saturated: Vec<SaturatedStretch>,
+    /// When the window held more samples than a chart draws: each point
+    /// is the busiest sample of a stretch this long, ms.
+    #[ts(optional)]
+    pub stretch_ms: Option<f64>,
 }
 
 fn ms(t: OffsetDateTime) -> f64 {
@@ -194,6 +221,7 @@ pub fn series(
             }
         }
     }
+    out.saturated = saturated_stretches(&out);
     out
 }
 

@@ -10,7 +10,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
-use readyroom_core::traces::RouteAggregator;
+use readyroom_core::traces::{LatencyStats, RouteAggregator};
 use sqlx::Row;
 
 use super::read::{count, minutes};
@@ -77,6 +77,43 @@ impl SpanStore {
             all.merge(sum);
         }
         Ok(all)
+    }
+
+    /// One route's requests minute by minute for spans starting in
+    /// `[from_ns, to_ns)`: each minute with requests (its number since
+    /// the epoch) and their statistics, oldest first. A minute whose
+    /// histogram does not read back is left out.
+    pub async fn route_minutes(
+        &self,
+        environment: &str,
+        service: &str,
+        route: &str,
+        from_ns: u64,
+        to_ns: u64,
+    ) -> Result<Vec<(i64, LatencyStats)>> {
+        let (first, last) = minutes(from_ns, to_ns);
+        let rows = sqlx::query(
+            "SELECT minute, requests, errors, histogram FROM route_minutes \
+             WHERE environment = ? AND minute >= ? AND minute <= ? AND service = ? AND route = ? \
+             ORDER BY minute",
+        )
+        .bind(environment)
+        .bind(first)
+        .bind(last)
+        .bind(service)
+        .bind(route)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.classify(e))?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let buckets = decode_buckets(&row.get::<Vec<u8>, _>(3))?;
+                let mut stats = LatencyStats::default();
+                stats.add_buckets(buckets, count(row, 1), count(row, 2));
+                Some((row.get::<i64, _>(0), stats))
+            })
+            .collect())
     }
 
     /// Each route's rollups of minutes `start..=end`, folded.

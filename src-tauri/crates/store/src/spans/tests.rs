@@ -158,6 +158,35 @@ async fn route_statistics_come_from_the_window_of_server_spans() {
 }
 
 #[tokio::test]
+async fn one_route_reads_minute_by_minute() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SpanStore::open(&dir.path().join("spans.db"))
+        .await
+        .expect("open");
+    // Minute 0: 1..=100 ms; minute 2: ten requests of 500 ms; another
+    // route in minute 1 and a request after the window.
+    let mut spans: Vec<Span> = (1..=100u8)
+        .map(|i| span(i, 1, None, 1_000, u64::from(i)))
+        .collect();
+    spans.extend((101..=110u8).map(|i| span(i, 1, None, 125_000, 500)));
+    let mut other = span(111, 1, None, 61_000, 10);
+    other.attributes = Attributes(vec![("http.route".into(), Value::String("/other".into()))]);
+    spans.push(other);
+    spans.push(span(112, 1, None, 185_000, 9));
+    store.insert(prod(&spans), 1).await.expect("insert");
+    let minutes = store
+        .route_minutes("prod", "api", "/things", 0, 180_000 * 1_000_000)
+        .await
+        .expect("minutes");
+    let read: Vec<(i64, u64)> = minutes.iter().map(|(m, s)| (*m, s.requests)).collect();
+    assert_eq!(read, [(0, 100), (2, 10)]);
+    let p95 = minutes[0].1.quantile_ms(0.95).expect("p95");
+    assert!((p95 - 95.0).abs() <= 1.0, "{p95}");
+    let p95 = minutes[1].1.quantile_ms(0.95).expect("p95");
+    assert!((p95 - 500.0).abs() <= 1.0, "{p95}");
+}
+
+#[tokio::test]
 async fn retention_removes_exactly_the_old_then_the_oldest_received_past_the_size() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SpanStore::open(&dir.path().join("spans.db"))
