@@ -12,6 +12,7 @@ pub mod diff;
 pub mod evidence;
 pub mod format;
 pub mod pools;
+pub mod quota;
 pub mod redact;
 pub mod rubric;
 pub mod scorecard;

@@ -3,7 +3,6 @@
 //! and limits from the operator's data; this is only the sample app's.
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -63,45 +62,8 @@ impl std::str::FromStr for Tier {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Window {
-    Minute,
-    Hour,
-    Day,
-}
-
-impl Window {
-    pub const ALL: [Window; 3] = [Window::Minute, Window::Hour, Window::Day];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Window::Minute => "minute",
-            Window::Hour => "hour",
-            Window::Day => "day",
-        }
-    }
-
-    pub fn seconds(self) -> i64 {
-        match self {
-            Window::Minute => 60,
-            Window::Hour => 3_600,
-            Window::Day => 86_400,
-        }
-    }
-
-    /// Start of the fixed window containing `t` (UTC-aligned).
-    pub fn start(self, t: OffsetDateTime) -> OffsetDateTime {
-        let secs = t.unix_timestamp();
-        let start = secs - secs.rem_euclid(self.seconds());
-        OffsetDateTime::from_unix_timestamp(start).unwrap_or(t)
-    }
-
-    /// When the window containing `t` resets.
-    pub fn reset(self, t: OffsetDateTime) -> OffsetDateTime {
-        self.start(t) + time::Duration::seconds(self.seconds())
-    }
-}
+/// The usage windows are Readyroom's own (the contract's).
+pub use readyroom_core::quota::Window;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanLimits {

@@ -14,6 +14,7 @@ pub mod otlp;
 pub mod pgbouncer;
 pub mod postgres;
 pub mod probes;
+pub mod quota;
 pub mod registry;
 pub mod source;
 pub mod tls;

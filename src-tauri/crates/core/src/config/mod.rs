@@ -30,6 +30,25 @@ pub struct Config {
     pub settings: Settings,
     #[serde(default)]
     pub environments: BTreeMap<String, Environment>,
+    /// `[quota]`: plan limits laid over PRODUCT.md's table.
+    #[serde(default)]
+    pub quota: QuotaSettings,
+}
+
+/// `[quota.tiers.NAME]`: a tier's limits (`requests_per_minute`, …), each
+/// replacing the default table's; a tier it does not know is added.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSettings {
+    #[serde(default)]
+    pub tiers: BTreeMap<String, BTreeMap<crate::quota::Limit, u64>>,
+}
+
+impl QuotaSettings {
+    /// The plans in effect: the defaults with these laid over them.
+    pub fn plans(&self) -> crate::quota::Plans {
+        crate::quota::Plans::with_config(&self.tiers)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

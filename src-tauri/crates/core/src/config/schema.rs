@@ -67,6 +67,23 @@ const ROOT: &[Field] = &[
     opt("default_environment", Ty::Str),
     opt("settings", Ty::Table(SETTINGS)),
     opt("environments", Ty::Named(ENVIRONMENT)),
+    opt("quota", Ty::Table(QUOTA_PLANS)),
+];
+
+const QUOTA_PLANS: &[Field] = &[opt("tiers", Ty::Named(TIER_LIMITS))];
+
+const LIMIT: Ty = Ty::Int {
+    min: 0,
+    max: i64::MAX,
+};
+
+/// `crate::quota::Limit`'s keys.
+const TIER_LIMITS: &[Field] = &[
+    opt("requests_per_minute", LIMIT),
+    opt("requests_per_hour", LIMIT),
+    opt("requests_per_day", LIMIT),
+    opt("ai_calls_per_day", LIMIT),
+    opt("ai_tokens_per_day", LIMIT),
 ];
 
 const SETTINGS: &[Field] = &[
@@ -606,5 +623,28 @@ mod tests {
         assert!(deploy.project_id.is_some() && deploy.team_id.is_some());
         assert!(deploy.token_secret.is_some() && deploy.url.is_some() && deploy.command.is_some());
         assert!(parsed.config.settings.rubric.is_some());
+        let tier = &parsed.config.quota.tiers["x"];
+        assert_eq!(tier.len(), crate::quota::Limit::ALL.len(), "{tier:?}");
+    }
+
+    #[test]
+    fn quota_tiers_lay_limits_over_the_plan_table() {
+        let text = "[quota.tiers.free]\nrequests_per_minute = 20\n\n[quota.tiers.team]\nai_calls_per_day = 300\n";
+        let parsed = Config::parse(text, std::path::Path::new("/base")).expect("parses");
+        let plans = parsed.config.quota.plans();
+        let free = plans.limits("free").expect("free");
+        assert_eq!(free.get(crate::quota::Limit::RequestsPerMinute), Some(20));
+        assert_eq!(free.get(crate::quota::Limit::RequestsPerDay), Some(1_000));
+        assert!(plans.limits("team").is_some());
+        let wrong = Config::parse(
+            "[quota.tiers.free]\nrequests_per_week = 5\nrequests_per_day = -1\n",
+            std::path::Path::new("/base"),
+        )
+        .expect_err("unknown key and negative limit");
+        assert_eq!(wrong.len(), 2, "{wrong:?}");
+        assert!(
+            wrong.iter().any(|p| p.path.contains("requests_per_week")),
+            "{wrong:?}"
+        );
     }
 }
