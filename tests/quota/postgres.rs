@@ -5,9 +5,10 @@
 //! is named with the type expected.
 
 use rand::{Rng, SeedableRng};
+use readyroom_core::quota::lists::pick;
 use readyroom_core::quota::summary::summarize;
-use readyroom_core::quota::{Limit, Plans, UsageRow, Window};
-use readyroom_sources::quota::postgres::{check_columns, summary, UsageFrom};
+use readyroom_core::quota::{workspaces, Limit, ListRequest, Plans, UsageRow, Window};
+use readyroom_sources::quota::postgres::{check_columns, lists, summary, UsageFrom};
 use readyroom_tests::postgres::fresh_database;
 use sqlx::{Connection, PgConnection, Row};
 
@@ -148,7 +149,9 @@ async fn the_server_s_summary_is_exact_at_the_edges() {
     let plans = Plans::default();
     let from = UsageFrom::Relation("usage".into());
     check_columns(&mut conn, &from).await.expect("the contract");
-    let (tiers, now) = summary(&mut conn, &from, &plans).await.expect("summary");
+    // One transaction: one now() for the server's summary and the oracle.
+    let mut tx = conn.begin().await.expect("begin");
+    let (tiers, now) = summary(&mut tx, &from, &plans).await.expect("summary");
 
     let names: Vec<&str> = tiers.iter().map(|t| t.tier.as_str()).collect();
     assert_eq!(
@@ -195,7 +198,7 @@ async fn the_server_s_summary_is_exact_at_the_edges() {
     assert_eq!(count(team, Limit::RequestsPerMinute), (0, 0));
 
     // The Rust summary over the same rows, at the server's now, agrees.
-    assert_eq!(summarize(&rows(&mut conn).await, &plans, now), tiers);
+    assert_eq!(summarize(&rows(&mut tx).await, &plans, now), tiers);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -236,11 +239,13 @@ async fn generated_usage_across_tiers_matches_rust_and_an_independent_group_by()
     }
     tx.commit().await.expect("commit");
     let plans = Plans::default();
-    let (summed, now) = summary(&mut conn, &UsageFrom::Relation("usage".into()), &plans)
+    let mut tx = conn.begin().await.expect("begin");
+    let (summed, now) = summary(&mut tx, &UsageFrom::Relation("usage".into()), &plans)
         .await
         .expect("summary");
     assert_eq!(summed.len(), 5);
-    assert_eq!(summarize(&rows(&mut conn).await, &plans, now), summed);
+    assert_eq!(summarize(&rows(&mut tx).await, &plans, now), summed);
+    tx.commit().await.expect("end");
 
     // An independent GROUP BY for one number of each kind.
     let independent: Vec<(String, i64, i64)> = sqlx::query(
@@ -265,6 +270,78 @@ async fn generated_usage_across_tiers_matches_rust_and_an_independent_group_by()
                 .find(|c| c.limit == Limit::RequestsPerMinute)
                 .expect("rpm");
             assert_eq!(i64::from(c.over), over_free);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_lists_picked_in_sql_equal_the_rust_lists_at_the_server_s_now() {
+    let db = fresh_database().await;
+    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
+    sqlx::query(CONTRACT)
+        .execute(&mut conn)
+        .await
+        .expect("table");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let tiers = ["free", "Starter", "professional", "enterprise", "legacy"];
+    let mut tx = conn.begin().await.expect("begin");
+    for i in 0..400 {
+        let tier = tiers[rng.random_range(0..tiers.len())];
+        for (window, ago, scale) in [
+            ("minute", format!("{} seconds", rng.random_range(0..59)), 14),
+            ("hour", format!("{} minutes", rng.random_range(0..59)), 120),
+            ("day", format!("{} hours", rng.random_range(0..23)), 1_200),
+        ] {
+            if rng.random_bool(0.1) {
+                continue;
+            }
+            let ago = if rng.random_bool(0.1) {
+                "2 days".to_string()
+            } else {
+                ago
+            };
+            let scale = scale * if tier == "free" { 1 } else { 10 };
+            let mut count = || rng.random_bool(0.9).then(|| rng.random_range(0..scale));
+            let counts = [count(), count(), count(), count()];
+            insert(&mut tx, &format!("ws{i:03}"), tier, window, &ago, counts).await;
+        }
+    }
+    tx.commit().await.expect("commit");
+    let plans = Plans::default();
+    let from = UsageFrom::Relation("usage".into());
+    for request in [
+        ListRequest {
+            tier: None,
+            cap: 25,
+        },
+        ListRequest {
+            tier: Some("FREE".into()),
+            cap: 10,
+        },
+        ListRequest {
+            tier: Some("legacy".into()),
+            cap: 1_000,
+        },
+    ] {
+        // One transaction: one now() for the server's lists and the oracle.
+        let mut tx = conn.begin().await.expect("begin");
+        let now: time::OffsetDateTime = sqlx::query_scalar("SELECT now()")
+            .fetch_one(&mut *tx)
+            .await
+            .expect("now");
+        let ours = lists(&mut tx, &from, &plans, &request, now)
+            .await
+            .expect("lists");
+        let expected = pick(&workspaces(&rows(&mut tx).await, &plans, now), &request);
+        tx.commit().await.expect("end");
+        assert_eq!(ours, expected, "{request:?}");
+        // The data reaches every list, so the comparison says something.
+        if request.tier.is_none() {
+            for list in &ours {
+                assert!(list.total > 0, "{:?} is empty", list.which);
+                assert!(list.workspaces.len() <= 25);
+            }
+            assert_eq!(ours[3].total, 400, "any: every workspace");
         }
     }
 }

@@ -12,13 +12,17 @@
 //! HTTP source) and as the tests' oracle.
 
 pub mod bands;
+pub mod lists;
 pub mod plans;
 pub mod projection;
+pub mod reading;
 pub mod summary;
 pub mod usage;
 
-pub use bands::Band;
+pub use bands::{band, Band};
+pub use lists::{ListRequest, Which, WorkspaceList};
 pub use plans::{Limit, Plans, TierLimits};
 pub use projection::{project, Projection};
-pub use summary::{summarize, LimitCounts, TierSummary};
+pub use reading::QuotaReading;
+pub use summary::{summarize, workspaces, LimitCounts, LimitUsage, TierSummary, WorkspaceUsage};
 pub use usage::{UsageRow, Window};

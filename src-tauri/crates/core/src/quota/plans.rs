@@ -150,6 +150,14 @@ impl Plans {
             .position(|(name, _)| name.eq_ignore_ascii_case(tier))
     }
 
+    /// How `tier` is shown: the plans' spelling when they know it (any
+    /// case), else the data's in lowercase.
+    pub fn name_of(&self, tier: &str) -> String {
+        let tier = tier.trim();
+        self.index_of(tier)
+            .map_or_else(|| tier.to_lowercase(), |i| self.tiers[i].0.clone())
+    }
+
     /// The limits of `tier`, if it is a known one.
     pub fn limits(&self, tier: &str) -> Option<&TierLimits> {
         self.index_of(tier).map(|i| &self.tiers[i].1)

@@ -51,12 +51,20 @@ pub fn project(
     {
         return None;
     }
+    // Whether it runs out before the reset, decided in integers
+    // (microseconds, as PostgreSQL keeps time): `limit × elapsed < value ×
+    // length`, the comparison the SQL makes, so both pick the same
+    // workspaces at the edge. The time itself is only shown.
+    if i128::from(limit) * elapsed.whole_microseconds()
+        >= i128::from(value) * length.whole_microseconds()
+    {
+        return None;
+    }
     let elapsed_s = elapsed.as_seconds_f64();
     let to_limit_s = elapsed_s * limit as f64 / value as f64;
     let resets_at = start + length;
-    let runs_out_at = start + time::Duration::seconds_f64(to_limit_s);
-    (runs_out_at < resets_at).then(|| Projection {
-        runs_out_at,
+    Some(Projection {
+        runs_out_at: (start + time::Duration::seconds_f64(to_limit_s)).min(resets_at),
         resets_at,
         elapsed_share: elapsed_s / length.as_seconds_f64(),
         per_minute: value as f64 * 60.0 / elapsed_s,
@@ -130,5 +138,22 @@ mod tests {
         let now = START + time::Duration::seconds(30);
         let p = project(10, 10, Window::Minute, START, now).expect("at the limit");
         assert_eq!(p.runs_out_at, now);
+    }
+
+    #[test]
+    fn running_out_exactly_at_the_reset_is_not_running_out() {
+        // Half the limit at half the minute: it reaches the limit as the
+        // window resets, not before; a microsecond earlier, it would.
+        let half = START + time::Duration::seconds(30);
+        assert_eq!(project(5, 10, Window::Minute, START, half), None);
+        let p = project(
+            5,
+            10,
+            Window::Minute,
+            START,
+            half - time::Duration::microseconds(1),
+        )
+        .expect("just before");
+        assert!(p.runs_out_at <= p.resets_at);
     }
 }

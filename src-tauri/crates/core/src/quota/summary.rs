@@ -99,15 +99,6 @@ impl WorkspaceUsage {
     }
 }
 
-/// The tier a row counts under: the plans' spelling when they know it,
-/// else the data's in lowercase (tiers match without regard to case).
-fn tier_name(plans: &Plans, tier: &str) -> String {
-    plans
-        .tiers()
-        .find(|(name, _)| name.eq_ignore_ascii_case(tier.trim()))
-        .map_or_else(|| tier.trim().to_lowercase(), |(name, _)| name.to_string())
-}
-
 fn add(sum: &mut Option<i64>, value: Option<i64>) {
     if let Some(v) = value {
         *sum = Some(sum.unwrap_or(0).saturating_add(v));
@@ -123,8 +114,16 @@ pub fn workspaces(rows: &[UsageRow], plans: &Plans, now: OffsetDateTime) -> Vec<
     by_id
         .into_values()
         .map(|rows| {
-            let first = rows[0];
-            let tier = tier_name(plans, &first.tier);
+            // A workspace's rows should agree on its tier and name; where
+            // they do not, the least (byte by byte) is taken, as the SQL's
+            // `min(… COLLATE "C")` does.
+            let tier = rows
+                .iter()
+                .map(|r| r.tier.trim().to_lowercase())
+                .min()
+                .unwrap_or_default();
+            let tier = plans.name_of(&tier);
+            let name = rows.iter().map(|r| &r.workspace_name).min().cloned();
             let limits = plans.limits(&tier);
             let current: Vec<&&UsageRow> = rows.iter().filter(|r| r.is_current(now)).collect();
             let mut throttled = None;
@@ -132,8 +131,8 @@ pub fn workspaces(rows: &[UsageRow], plans: &Plans, now: OffsetDateTime) -> Vec<
                 add(&mut throttled, r.throttled);
             }
             WorkspaceUsage {
-                workspace_id: first.workspace_id.clone(),
-                workspace_name: first.workspace_name.clone(),
+                workspace_id: rows[0].workspace_id.clone(),
+                workspace_name: name.unwrap_or_default(),
                 limits: Limit::ALL
                     .into_iter()
                     .map(|limit| {
@@ -142,7 +141,8 @@ pub fn workspaces(rows: &[UsageRow], plans: &Plans, now: OffsetDateTime) -> Vec<
                         for r in &current {
                             if let Some(v) = limit.value_of(r) {
                                 add(&mut used, Some(v));
-                                start = Some(r.window_start);
+                                // The latest window's start, should two be current.
+                                start = start.max(Some(r.window_start));
                             }
                         }
                         let value = limits.and_then(|l| l.get(limit));
@@ -174,7 +174,7 @@ pub fn summarize(rows: &[UsageRow], plans: &Plans, now: OffsetDateTime) -> Vec<T
     let mut tiers: BTreeMap<(usize, String), TierSummary> = BTreeMap::new();
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
     for row in rows {
-        let tier = tier_name(plans, &row.tier);
+        let tier = plans.name_of(&row.tier);
         let summary = tiers
             .entry((plans.order(&tier), tier.clone()))
             .or_insert_with(|| TierSummary {
