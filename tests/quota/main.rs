@@ -1,4 +1,6 @@
 //! Quota usage against real parts: the machine's PostgreSQL with generated
-//! usage across tiers. One test binary, modules by area.
+//! usage across tiers, and usage endpoints served here as an app would
+//! serve them. One test binary, modules by area.
 
+mod http;
 mod postgres;

@@ -2,4 +2,5 @@
 //! the aggregation pushed down to SQL ([`postgres`]), or from the app's
 //! usage endpoint over HTTP ([`http`]).
 
+pub mod http;
 pub mod postgres;
