@@ -341,7 +341,7 @@ async fn the_lists_picked_in_sql_equal_the_rust_lists_at_the_server_s_now() {
                 assert!(list.total > 0, "{:?} is empty", list.which);
                 assert!(list.workspaces.len() <= 25);
             }
-            assert_eq!(ours[3].total, 400, "any: every workspace");
+            assert_eq!(ours[4].total, 400, "any: every workspace");
         }
     }
 }

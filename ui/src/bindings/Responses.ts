@@ -8,6 +8,7 @@ import type { OpenedFile } from "./OpenedFile";
 import type { PoolWaitsView } from "./PoolWaitsView";
 import type { PoolsView } from "./PoolsView";
 import type { PoolsWatched } from "./PoolsWatched";
+import type { QuotaView } from "./QuotaView";
 import type { ReceiverStatus } from "./ReceiverStatus";
 import type { ScorecardView } from "./ScorecardView";
 import type { SecretRemoved } from "./SecretRemoved";
@@ -48,5 +49,6 @@ export interface Responses {
   watch_pools: PoolsWatched;
   get_pool_waits: PoolWaitsView;
   signal_backend: BackendSignalled;
+  get_quota: QuotaView;
   get_audit_log: AuditView;
 }

@@ -12,6 +12,7 @@ use crate::pools::{
     self, BackendSignalled, PoolWaitsRequest, PoolWaitsView, PoolsRequest, PoolsView, PoolsWatched,
     SignalBackendRequest, WatchPoolsRequest,
 };
+use crate::quota::{self, QuotaRequest, QuotaView};
 use crate::scorecard::{
     self, Chart, HistoryRequest, HistoryView, ScorecardView, SourcesView, TrendChartRequest,
 };
@@ -81,6 +82,9 @@ define_commands! {
     /// against production, allowed per environment (`allow_cancel`), with
     /// a reason and the environment's name typed; audited.
     signal_backend => SignalBackend(SignalBackendRequest) -> BackendSignalled = pools::cancel::signal_backend;
+    /// Per-tier quota usage read now: totals, who is near or over each
+    /// limit, who will run out before the window resets.
+    get_quota => GetQuota(QuotaRequest) -> QuotaView = quota::get_quota;
     /// Every action taken against production, newest first, with the
     /// audit log's hash chain verified.
     get_audit_log => GetAuditLog(AuditRequest) -> AuditView = audit::get_audit_log;

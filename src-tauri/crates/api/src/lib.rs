@@ -19,6 +19,7 @@ mod error;
 mod events;
 pub mod paths;
 pub mod pools;
+pub mod quota;
 pub mod request;
 pub mod scorecard;
 pub mod secrets;
@@ -100,6 +101,7 @@ struct Inner {
     receiver: traces::receiver_status::StatusCell,
     opened: traces::opened::OpenedFiles,
     pools: pools::read::PoolMemory,
+    quota: quota::read::QuotaMemory,
     pool_connections: readyroom_sources::postgres::Connections,
     pool_watchers: pools::service::Watchers,
 }
@@ -122,6 +124,7 @@ impl Api {
                 receiver: Default::default(),
                 opened: Default::default(),
                 pools: Default::default(),
+                quota: Default::default(),
                 pool_connections: Default::default(),
                 pool_watchers: Default::default(),
             }),

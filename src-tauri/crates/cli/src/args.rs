@@ -60,6 +60,9 @@ pub enum Command {
     /// How close an environment is to running out of database connections:
     /// PostgreSQL, the pooler and the app's pool, read now.
     Pool(PoolArgs),
+    /// Per-tier quota usage: totals, who is over or near (80 %) a plan
+    /// limit, who will run out before the window resets.
+    Quota(QuotaArgs),
     /// Every action taken against production (cancelled backends,
     /// rollbacks), newest first, with the log's hash chain verified.
     Audit(AuditArgs),
@@ -81,6 +84,27 @@ pub struct PoolArgs {
     /// Show the text of the longest-running queries (truncated; never stored).
     #[arg(long)]
     pub queries: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QuotaArgs {
+    /// Environment to read [default: default_environment, or the only one]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Only this tier's workspaces in the lists (any case).
+    #[arg(long, value_name = "NAME")]
+    pub tier: Option<String>,
+    /// Only the workspaces near a limit (80 % up to the limit).
+    #[arg(long)]
+    pub near: bool,
+    /// Only the workspaces past a limit.
+    #[arg(long)]
+    pub over: bool,
+    /// Workspaces each list shows at most (it says how many there were).
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub top: u32,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]

@@ -63,6 +63,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             ..
         }) => commands::pool_cancel::run(global, args).await,
         Command::Pool(args) => commands::pool::run(global, args).await,
+        Command::Quota(args) => commands::quota::run(global, args).await,
         Command::Audit(args) => commands::audit::run(global, args).await,
         Command::Traces(TracesCommand::List(args)) => commands::traces::list(global, args).await,
         Command::Traces(TracesCommand::Stats(args)) => commands::traces::stats(global, args).await,

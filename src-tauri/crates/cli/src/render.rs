@@ -4,6 +4,7 @@
 mod audit;
 mod history;
 mod pools;
+mod quota;
 mod scorecard;
 mod secrets;
 mod traces;
@@ -11,6 +12,7 @@ mod traces;
 pub use audit::audit;
 pub use history::history;
 pub use pools::pools;
+pub use quota::quota;
 pub use scorecard::scorecard;
 pub use secrets::secrets;
 pub use traces::{trace, trace_comparison, trace_list, trace_stats};

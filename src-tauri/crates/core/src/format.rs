@@ -10,6 +10,24 @@ pub fn num(v: f64) -> String {
     }
 }
 
+/// A count with thousands grouped, as PRODUCT.md's plan table writes
+/// them: `1,000`, `-20,000`, `7`.
+pub fn count(v: impl Into<i128>) -> String {
+    let v: i128 = v.into();
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if v < 0 {
+        out.push('-');
+    }
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// Rounded to one decimal, as scores, coverage and deltas are kept.
 pub fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
@@ -35,6 +53,15 @@ pub fn printable(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_group_thousands() {
+        assert_eq!(count(7), "7");
+        assert_eq!(count(1_000), "1,000");
+        assert_eq!(count(-20_000i64), "-20,000");
+        assert_eq!(count(20_000_000u64), "20,000,000");
+        assert_eq!(count(100), "100");
+    }
 
     #[test]
     fn whole_numbers_lose_their_fraction_and_others_keep_one_digit() {

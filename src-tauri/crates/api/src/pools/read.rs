@@ -125,7 +125,7 @@ const SECRET_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 struct SecretCache(Mutex<HashMap<String, (std::time::Instant, Sensitive<String>)>>);
 
 /// The secrets `refs` name: from the cache while fresh, else the keychain.
-async fn secrets_for(api: &Api, refs: Vec<SecretRef>) -> ResolvedSecrets {
+pub(crate) async fn secrets_for(api: &Api, refs: Vec<SecretRef>) -> ResolvedSecrets {
     let cache = &api.inner.pools.secrets;
     let mut found = ResolvedSecrets::new();
     let mut wanted = Vec::new();

@@ -5,6 +5,7 @@ pub mod history;
 pub mod otlp;
 pub mod pool;
 pub mod pool_cancel;
+pub mod quota;
 pub mod score;
 pub mod secret;
 pub mod serve;

@@ -224,6 +224,13 @@ pub(super) fn validate(root: &Table, lines: &LineIndex) -> Vec<Problem> {
         secret_vars: Default::default(),
     };
     walker.table(root, "", ROOT);
+    if let Some(envs) = root.get("environments").and_then(Value::as_table) {
+        for (name, env) in envs {
+            if let Some(env) = env.as_table() {
+                quota_source(&mut walker, name, env);
+            }
+        }
+    }
     if let Some(Value::String(default)) = root.get("default_environment") {
         let defined = root
             .get("environments")
@@ -237,6 +244,36 @@ pub(super) fn validate(root: &Table, lines: &LineIndex) -> Vec<Problem> {
         }
     }
     walker.problems
+}
+
+/// What a quota source needs besides its own keys: the database it reads
+/// through, or the endpoint; one place to read from, not two.
+fn quota_source(walker: &mut Walker, name: &str, env: &Table) {
+    let Some(quota) = env.get("quota").and_then(Value::as_table) else {
+        return;
+    };
+    let path = format!("environments.{name}.quota");
+    match quota.get("source").and_then(Value::as_str) {
+        Some("postgres") => {
+            if !env.contains_key("postgres") {
+                walker.push(
+                    &format!("{path}.source"),
+                    format!("source = \"postgres\" reads the usage through [environments.{name}.postgres]; add that section (url_secret), or read the usage endpoint with source = \"http\" and usage_url"),
+                );
+            }
+            if quota.contains_key("relation") && quota.contains_key("query") {
+                walker.push(
+                    &format!("{path}.query"),
+                    "set relation or query, not both: the query replaces the relation".into(),
+                );
+            }
+        }
+        Some("http") if !quota.contains_key("usage_url") => walker.push(
+            &format!("{path}.usage_url"),
+            "source = \"http\" needs usage_url, the app's usage endpoint".into(),
+        ),
+        _ => {}
+    }
 }
 
 struct Walker<'a> {
@@ -604,7 +641,12 @@ mod tests {
     /// every key the schema knows deserializes, every section included.
     #[test]
     fn every_schema_key_reaches_the_config_types() {
-        let text = toml::to_string(&sample_table(ROOT)).expect("sample serializes");
+        let mut root = sample_table(ROOT);
+        // Every key at once is one too many only for the quota source,
+        // whose relation and query exclude each other when it reads
+        // PostgreSQL; over HTTP both are ignored.
+        root["environments"]["x"]["quota"]["source"] = Value::String("http".into());
+        let text = toml::to_string(&root).expect("sample serializes");
         let parsed = Config::parse(&text, std::path::Path::new("/base"))
             .unwrap_or_else(|problems| panic!("{problems:?}\n{text}"));
         let env = &parsed.config.environments["x"];

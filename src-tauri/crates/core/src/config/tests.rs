@@ -214,3 +214,29 @@ fn receiver_origins_and_match_rules_are_checked() {
         Some("shop")
     );
 }
+
+#[test]
+fn a_quota_source_names_what_it_reads_through() {
+    let text = "[environments.prod]\nbase_url = \"https://app.example.test/\"\n\n\
+                [environments.prod.quota]\nsource = \"postgres\"\nrelation = \"usage\"\nquery = \"SELECT 1\"\n\n\
+                [environments.web]\n\n[environments.web.quota]\nsource = \"http\"\n";
+    let problems = Config::parse(text, Path::new("/base")).expect_err("problems");
+    let messages: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.path, p.message))
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.starts_with("environments.prod.quota.source: source = \"postgres\" reads the usage through [environments.prod.postgres]")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(
+            |m| m.starts_with("environments.prod.quota.query: set relation or query, not both")
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m == "environments.web.quota.usage_url: source = \"http\" needs usage_url, the app's usage endpoint"),
+        "{messages:?}"
+    );
+}

@@ -24,18 +24,28 @@ pub enum Which {
     Near,
     /// Will reach a limit before its window resets, at the rate so far.
     Projected,
+    /// Answered 429 today, the most first: an app that enforces its limits
+    /// never counts past them, so this is who is being turned away.
+    Throttled,
     /// Every workspace, the heaviest first.
     Any,
 }
 
 impl Which {
-    pub const ALL: [Which; 4] = [Which::Over, Which::Near, Which::Projected, Which::Any];
+    pub const ALL: [Which; 5] = [
+        Which::Over,
+        Which::Near,
+        Which::Projected,
+        Which::Throttled,
+        Which::Any,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Which::Over => "over",
             Which::Near => "near",
             Which::Projected => "projected",
+            Which::Throttled => "throttled",
             Which::Any => "any",
         }
     }
@@ -50,6 +60,7 @@ impl Which {
             Which::Over => ws.band() == Band::Over,
             Which::Near => ws.band() == Band::Near,
             Which::Projected => ws.limits.iter().any(|l| l.projection.is_some()),
+            Which::Throttled => ws.throttled > 0,
             Which::Any => true,
         }
     }
@@ -121,7 +132,17 @@ pub fn pick(usage: &[WorkspaceUsage], request: &ListRequest) -> Vec<WorkspaceLis
     Which::ALL
         .into_iter()
         .map(|which| {
-            let held: Vec<&&WorkspaceUsage> = of_tier.iter().filter(|ws| which.holds(ws)).collect();
+            let mut held: Vec<&&WorkspaceUsage> =
+                of_tier.iter().filter(|ws| which.holds(ws)).collect();
+            if which == Which::Throttled {
+                // The most turned away first, then by id, as the SQL
+                // orders them.
+                held.sort_by(|a, b| {
+                    b.throttled
+                        .cmp(&a.throttled)
+                        .then_with(|| a.workspace_id.as_bytes().cmp(b.workspace_id.as_bytes()))
+                });
+            }
             WorkspaceList {
                 which,
                 total: u32::try_from(held.len()).unwrap_or(u32::MAX),
@@ -178,6 +199,10 @@ mod tests {
             // No limits: in "any", last.
             ws("n", "legacy", &[(rpm, Some(500), None)]),
         ];
+        let mut usage = usage;
+        usage[2].throttled = 5;
+        usage[0].throttled = 5;
+        usage[4].throttled = 9;
         let lists = pick(&usage, &ListRequest { tier: None, cap: 1 });
         let ids = |w: Which| -> (u32, Vec<&str>) {
             let l = lists.iter().find(|l| l.which == w).expect("list");
@@ -192,6 +217,11 @@ mod tests {
         assert_eq!(ids(Which::Over), (2, vec!["z"]));
         assert_eq!(ids(Which::Near), (2, vec!["b"]), "90 % before 80 %");
         assert_eq!(ids(Which::Any), (5, vec!["z"]));
+        assert_eq!(
+            ids(Which::Throttled),
+            (3, vec!["n"]),
+            "the most turned away"
+        );
         let all = pick(
             &usage,
             &ListRequest {
@@ -199,12 +229,18 @@ mod tests {
                 cap: 10,
             },
         );
-        let any: Vec<&str> = all[3]
+        let any: Vec<&str> = all[4]
             .workspaces
             .iter()
             .map(|w| w.workspace_id.as_str())
             .collect();
         assert_eq!(any, ["z", "a", "b", "c", "n"]);
+        let throttled: Vec<&str> = all[3]
+            .workspaces
+            .iter()
+            .map(|w| w.workspace_id.as_str())
+            .collect();
+        assert_eq!(throttled, ["n", "b", "c"], "ties by id");
         let team = pick(
             &usage,
             &ListRequest {
@@ -212,6 +248,6 @@ mod tests {
                 cap: 10,
             },
         );
-        assert_eq!(team[3].total, 1, "a tier in any case");
+        assert_eq!(team[4].total, 1, "a tier in any case");
     }
 }

@@ -42,6 +42,17 @@ impl Limit {
         }
     }
 
+    /// For people: `requests/minute`, `AI tokens/day`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Limit::RequestsPerMinute => "requests/minute",
+            Limit::RequestsPerHour => "requests/hour",
+            Limit::RequestsPerDay => "requests/day",
+            Limit::AiCallsPerDay => "AI calls/day",
+            Limit::AiTokensPerDay => "AI tokens/day",
+        }
+    }
+
     pub fn from_key(key: &str) -> Option<Limit> {
         Limit::ALL.into_iter().find(|l| l.key() == key)
     }

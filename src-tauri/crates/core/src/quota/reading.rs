@@ -19,7 +19,7 @@ pub struct QuotaReading {
     #[ts(type = "string")]
     pub at: OffsetDateTime,
     pub tiers: Vec<TierSummary>,
-    /// Over, near, projected and any, in that order.
+    /// Over, near, projected, throttled and any, in that order.
     pub lists: Vec<WorkspaceList>,
 }
 

@@ -1,4 +1,4 @@
-//! The lists (over, near, projected, heaviest) picked in SQL: one
+//! The lists (over, near, projected, throttled, heaviest) picked in SQL: one
 //! statement groups the current windows per workspace, flags each with the
 //! same integer rules as `readyroom_core::quota` (bands; the projection's
 //! `limit × elapsed < used × length`, exact in `numeric`), and returns each
@@ -48,9 +48,13 @@ fn lists_sql(from: &UsageFrom) -> String {
     })
     .join(", ");
     let list = |which: Which, filter: &str| {
+        let order = match which {
+            Which::Throttled => "throttled DESC",
+            _ => "share DESC NULLS LAST",
+        };
         format!(
             "(SELECT '{which}' AS which, f.*, count(*) OVER () AS total FROM flagged f WHERE {filter} \
-             ORDER BY share DESC NULLS LAST, workspace_id COLLATE \"C\" LIMIT $3)",
+             ORDER BY {order}, workspace_id COLLATE \"C\" LIMIT $3)",
             which = which.as_str()
         )
     };
@@ -68,11 +72,13 @@ fn lists_sql(from: &UsageFrom) -> String {
             SELECT limited.*, ({over}) AS is_over, ({near}) AS is_near,
                    ({projected}) AS is_projected, greatest({shares}) AS share
             FROM limited WHERE $2::text IS NULL OR tier = lower(btrim($2::text)))
-        {over_list} UNION ALL {near_list} UNION ALL {projected_list} UNION ALL {any_list}",
+        {over_list} UNION ALL {near_list} UNION ALL {projected_list}
+        UNION ALL {throttled_list} UNION ALL {any_list}",
         usage = usage_cte(from),
         over_list = list(Which::Over, "is_over"),
         near_list = list(Which::Near, "is_near AND NOT is_over"),
         projected_list = list(Which::Projected, "is_projected"),
+        throttled_list = list(Which::Throttled, "coalesce(throttled, 0) > 0"),
         any_list = list(Which::Any, "true"),
     )
 }
