@@ -91,9 +91,16 @@ impl Limit {
     }
 }
 
-/// One tier's limits; a limit absent is not limited.
+/// One tier's limits; a limit absent is not limited. (The TypeScript type
+/// spells `Limit`'s keys out: ts-rs imports nothing for a type given as
+/// text.)
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
-pub struct TierLimits(#[ts(type = "Partial<Record<Limit, number>>")] pub BTreeMap<Limit, u64>);
+pub struct TierLimits(
+    #[ts(
+        type = "Partial<Record<\"requests_per_minute\" | \"requests_per_hour\" | \"requests_per_day\" | \"ai_calls_per_day\" | \"ai_tokens_per_day\", number>>"
+    )]
+    pub BTreeMap<Limit, u64>,
+);
 
 impl TierLimits {
     pub fn get(&self, limit: Limit) -> Option<u64> {
