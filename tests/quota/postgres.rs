@@ -15,6 +15,19 @@ use sqlx::{Connection, PgConnection, Row};
 const CONTRACT: &str = "CREATE TABLE usage (workspace_id text, workspace_name text, tier text, \"window\" text, \
      window_start timestamptz, requests bigint, ai_calls bigint, ai_tokens bigint, throttled bigint)";
 
+/// A fresh database with an empty `usage` table of the contract's
+/// columns, and a connection to it (the database lives as long as the
+/// first value).
+async fn contract_table() -> (readyroom_tests::postgres::TestDatabase, PgConnection) {
+    let db = fresh_database().await;
+    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
+    sqlx::query(CONTRACT)
+        .execute(&mut conn)
+        .await
+        .expect("table");
+    (db, conn)
+}
+
 /// A row whose window started `ago` before now (`interval` text).
 async fn insert(
     conn: &mut PgConnection,
@@ -64,12 +77,7 @@ async fn rows(conn: &mut PgConnection) -> Vec<UsageRow> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_server_s_summary_is_exact_at_the_edges() {
-    let db = fresh_database().await;
-    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
-    sqlx::query(CONTRACT)
-        .execute(&mut conn)
-        .await
-        .expect("table");
+    let (_db, mut conn) = contract_table().await;
     let none = [None; 4];
     // free: 10/min, 100/h, 1,000/day, 10 AI calls and 50,000 tokens a day.
     insert(
@@ -203,12 +211,7 @@ async fn the_server_s_summary_is_exact_at_the_edges() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn generated_usage_across_tiers_matches_rust_and_an_independent_group_by() {
-    let db = fresh_database().await;
-    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
-    sqlx::query(CONTRACT)
-        .execute(&mut conn)
-        .await
-        .expect("table");
+    let (_db, mut conn) = contract_table().await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(12);
     let tiers = ["free", "starter", "professional", "enterprise", "legacy"];
     let mut tx = conn.begin().await.expect("begin");
@@ -276,12 +279,7 @@ async fn generated_usage_across_tiers_matches_rust_and_an_independent_group_by()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_lists_picked_in_sql_equal_the_rust_lists_at_the_server_s_now() {
-    let db = fresh_database().await;
-    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
-    sqlx::query(CONTRACT)
-        .execute(&mut conn)
-        .await
-        .expect("table");
+    let (_db, mut conn) = contract_table().await;
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let tiers = ["free", "Starter", "professional", "enterprise", "legacy"];
     let mut tx = conn.begin().await.expect("begin");

@@ -12,11 +12,11 @@ use readyroom_core::config::{Environment, QuotaSource, QuotaSourceKind};
 use readyroom_core::quota::{ListRequest, Plans, QuotaReading};
 use readyroom_core::redact::redact;
 use readyroom_sources::http::HttpClients;
-use readyroom_sources::postgres::{self, Endpoint};
+use readyroom_sources::postgres::{self, Endpoint, PostgresSource};
 use readyroom_sources::quota::http::UsageEndpoint;
 use readyroom_sources::quota::postgres::{read_over, UsageFrom, DEFAULT_RELATION};
 use readyroom_sources::trust::ExtraRoots;
-use readyroom_sources::SecretRef;
+use readyroom_sources::{SecretRef, Source};
 use time::OffsetDateTime;
 
 use super::wire::QuotaProblem;
@@ -50,14 +50,8 @@ fn from_of(quota: &QuotaSource) -> UsageFrom {
 /// The keychain entries the quota source of `env` needs.
 fn secret_refs(env: &Environment, quota: &QuotaSource) -> Vec<SecretRef> {
     match quota.source {
-        QuotaSourceKind::Postgres => env
-            .postgres
-            .iter()
-            .map(|pg| SecretRef {
-                key: "postgres.url_secret",
-                name: pg.url_secret.clone(),
-            })
-            .collect(),
+        // Read through the environment's PostgreSQL source: its secret.
+        QuotaSourceKind::Postgres => PostgresSource.secrets(env),
         QuotaSourceKind::Http => quota
             .token_secret
             .iter()

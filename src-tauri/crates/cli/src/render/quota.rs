@@ -6,7 +6,9 @@
 use std::fmt::Write;
 
 use readyroom_api::quota::QuotaView;
-use readyroom_core::quota::{Band, Limit, TierSummary, Which, WorkspaceList, WorkspaceUsage};
+use readyroom_core::quota::{
+    Band, Limit, LimitUsage, TierSummary, Which, WorkspaceList, WorkspaceUsage,
+};
 use time::OffsetDateTime;
 
 use readyroom_core::format::count;
@@ -148,27 +150,19 @@ fn tiers(out: &mut String, tiers: &[TierSummary], format: Format) {
 }
 
 /// A workspace's worst limit: the largest share used.
-fn worst(ws: &WorkspaceUsage) -> Option<&readyroom_core::quota::LimitUsage> {
+fn worst(ws: &WorkspaceUsage) -> Option<&LimitUsage> {
     ws.limits
         .iter()
-        .filter(|l| l.used.is_some() && l.value.is_some())
-        .max_by(|a, b| share(a).total_cmp(&share(b)))
+        .filter_map(|l| Some((l, l.share()?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(l, _)| l)
 }
 
-fn share(l: &readyroom_core::quota::LimitUsage) -> f64 {
-    match (l.used, l.value) {
-        (Some(u), Some(0)) if u > 0 => f64::INFINITY,
-        (Some(u), Some(v)) if v > 0 => u as f64 / v as f64,
-        _ => 0.0,
-    }
-}
-
-fn percent(l: &readyroom_core::quota::LimitUsage) -> String {
-    let s = share(l);
-    if s.is_infinite() {
-        "limit 0".into()
-    } else {
-        format!("{:.0} %", s * 100.0)
+fn percent(l: &LimitUsage) -> String {
+    match l.share() {
+        Some(s) if s.is_infinite() => "limit 0".into(),
+        Some(s) => format!("{:.0} %", s * 100.0),
+        None => "no limit".into(),
     }
 }
 

@@ -84,25 +84,10 @@ pub struct ListRequest {
     pub cap: u32,
 }
 
-/// The largest share of a limit `ws` has used: `used / limit`, a limit of
-/// 0 with anything used counting as infinitely far past; `None` where no
-/// limit of its tier has anything counted against it.
+/// The largest share of a limit `ws` has used (`LimitUsage::share`);
+/// `None` where no limit of its tier has anything counted against it.
 pub fn worst_share(ws: &WorkspaceUsage) -> Option<f64> {
-    ws.limits
-        .iter()
-        .filter_map(|l| {
-            let (used, limit) = (l.used?, l.value?);
-            Some(if limit == 0 {
-                if used > 0 {
-                    f64::INFINITY
-                } else {
-                    0.0
-                }
-            } else {
-                used as f64 / limit as f64
-            })
-        })
-        .reduce(f64::max)
+    ws.limits.iter().filter_map(|l| l.share()).reduce(f64::max)
 }
 
 /// The heaviest first (no share last), then by id byte by byte: the order
@@ -162,6 +147,8 @@ mod tests {
     use crate::quota::plans::Limit;
     use crate::quota::summary::LimitUsage;
 
+    const NOW: time::OffsetDateTime = time::macros::datetime!(2026-11-23 06:00:30 UTC);
+
     fn ws(id: &str, tier: &str, used: &[(Limit, Option<i64>, Option<u64>)]) -> WorkspaceUsage {
         WorkspaceUsage {
             workspace_id: id.into(),
@@ -169,13 +156,7 @@ mod tests {
             tier: tier.into(),
             limits: used
                 .iter()
-                .map(|&(limit, used, value)| LimitUsage {
-                    limit,
-                    used,
-                    value,
-                    band: used.zip(value).map(|(u, v)| crate::quota::band(u, v)),
-                    projection: None,
-                })
+                .map(|&(limit, used, value)| LimitUsage::of(limit, used, value, None, NOW))
                 .collect(),
             throttled: 0,
         }

@@ -88,6 +88,44 @@ pub struct WorkspaceUsage {
     pub throttled: i64,
 }
 
+impl LimitUsage {
+    /// `used` of `limit` in the window that started at `start`, against
+    /// the tier's `value`, seen at `now`: its band and projection.
+    pub fn of(
+        limit: Limit,
+        used: Option<i64>,
+        value: Option<u64>,
+        start: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> LimitUsage {
+        LimitUsage {
+            limit,
+            used,
+            value,
+            band: used.zip(value).map(|(u, v)| band(u, v)),
+            projection: match (used, value, start) {
+                (Some(u), Some(v), Some(s)) => project(u, v, limit.window(), s, now),
+                _ => None,
+            },
+        }
+    }
+
+    /// The share of the limit used: `used / value`, a limit of 0 with
+    /// anything used infinitely far past; `None` without both.
+    pub fn share(&self) -> Option<f64> {
+        let (used, limit) = (self.used?, self.value?);
+        Some(if limit == 0 {
+            if used > 0 {
+                f64::INFINITY
+            } else {
+                0.0
+            }
+        } else {
+            used as f64 / limit as f64
+        })
+    }
+}
+
 impl WorkspaceUsage {
     /// The worst band over its limits.
     pub fn band(&self) -> Band {
@@ -146,18 +184,7 @@ pub fn workspaces(rows: &[UsageRow], plans: &Plans, now: OffsetDateTime) -> Vec<
                             }
                         }
                         let value = limits.and_then(|l| l.get(limit));
-                        LimitUsage {
-                            limit,
-                            used,
-                            value,
-                            band: used.zip(value).map(|(u, v)| band(u, v)),
-                            projection: match (used, value, start) {
-                                (Some(u), Some(v), Some(s)) => {
-                                    project(u, v, limit.window(), s, now)
-                                }
-                                _ => None,
-                            },
-                        }
+                        LimitUsage::of(limit, used, value, start, now)
                     })
                     .collect(),
                 throttled: throttled.unwrap_or(0),

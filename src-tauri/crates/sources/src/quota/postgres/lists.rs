@@ -7,7 +7,7 @@
 
 use readyroom_core::quota::lists::{ListRequest, Which, WorkspaceList};
 use readyroom_core::quota::summary::{LimitUsage, WorkspaceUsage};
-use readyroom_core::quota::{band, project, Limit, Plans};
+use readyroom_core::quota::{Limit, Plans};
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -129,16 +129,7 @@ fn workspace(
         let used: Option<i64> = row.try_get(format!("u_{}", limit.key()).as_str())?;
         let start: Option<OffsetDateTime> = row.try_get(format!("s_{}", limit.key()).as_str())?;
         let value = limits_of.and_then(|l| l.get(limit));
-        limits.push(LimitUsage {
-            limit,
-            used,
-            value,
-            band: used.zip(value).map(|(u, v)| band(u, v)),
-            projection: match (used, value, start) {
-                (Some(u), Some(v), Some(s)) => project(u, v, limit.window(), s, now),
-                _ => None,
-            },
-        });
+        limits.push(LimitUsage::of(limit, used, value, start, now));
     }
     Ok(WorkspaceUsage {
         workspace_id: row.try_get("workspace_id")?,
