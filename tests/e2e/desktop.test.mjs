@@ -1,6 +1,7 @@
 // The real desktop app under Xvfb, driven through tauri-driver and
 // WebKitWebDriver (TESTING.md): it starts, shows the scorecard, runs it,
-// opens the Traces view on a trace sent to the demo's receiver, and
+// opens the Traces view on a trace sent to the demo's receiver and the
+// Quotas view on the demo's usage, and
 // screenshots are saved to tests/e2e/artifacts/desktop*.png.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -171,4 +172,17 @@ test('the Traces view in the real window: the list, a waterfall, the next error'
   const png = Buffer.from(await wd('GET', `/session/${session}/screenshot`), 'base64');
   assert.equal(png.subarray(1, 4).toString(), 'PNG');
   writeFileSync(join(new URL('./artifacts/', import.meta.url).pathname, 'desktop-traces.png'), png);
+});
+
+test('the Quotas view in the real window: the tiers, Vandelay in the heatmap', async () => {
+  const exec = (script) => wd('POST', `/session/${session}/execute/sync`, { script, args: [] });
+  await exec('window.location.hash = "#/quotas?list=any"');
+  await waitFor(() => find('table.quota-tiers tr[data-tier="free"]'), "the demo's free tier");
+  const cell = await waitFor(() => find('table.heatmap tr[data-workspace="ws_vandelay"] td'), "Vandelay's heatmap row");
+  assert.match(await text(cell), /^\d+ %$/);
+  const row = await find('table.quota-list[data-list="any"] tr[data-workspace="ws_vandelay"]');
+  assert.match(await text(row), /Vandelay Industries/);
+  const png = Buffer.from(await wd('GET', `/session/${session}/screenshot`), 'base64');
+  assert.equal(png.subarray(1, 4).toString(), 'PNG');
+  writeFileSync(join(new URL('./artifacts/', import.meta.url).pathname, 'desktop-quotas.png'), png);
 });

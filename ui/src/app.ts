@@ -7,6 +7,7 @@ import type { AppInfo } from './bindings/AppInfo';
 import { StatusBar } from './components/statusbar';
 import { Coming } from './views/coming';
 import { PoolsView } from './views/pools';
+import { QuotasView } from './views/quotas';
 import { ScorecardView } from './views/scorecard';
 import { TracesView } from './views/traces';
 import { Settings } from './views/settings';
@@ -15,7 +16,7 @@ export const AREAS = [
   { id: 'scorecard', label: 'Scorecard', ready: true },
   { id: 'traces', label: 'Traces', ready: true },
   { id: 'pools', label: 'Pools', ready: true },
-  { id: 'quotas', label: 'Quotas', ready: false },
+  { id: 'quotas', label: 'Quotas', ready: true },
   { id: 'deploys', label: 'Deploys', ready: false },
   { id: 'settings', label: 'Settings', ready: true },
 ] as const;
@@ -110,6 +111,8 @@ export function App() {
     view = html`<${TracesView} environment=${env} theme=${theme} />`;
   } else if (area === 'pools') {
     view = html`<${PoolsView} environment=${env} />`;
+  } else if (area === 'quotas') {
+    view = html`<${QuotasView} environment=${env} />`;
   } else {
     view = html`<${ScorecardView} environment=${env} theme=${theme} />`;
   }

@@ -1,0 +1,154 @@
+// The Quotas view in Chromium against `readyroom serve` on the demo, whose
+// traffic has one free workspace (Vandelay, 10 requests a minute) asking
+// for twice its limit: it shows near its limit at 100 % and throttled,
+// in the lists, the tiers and the heatmap; the lists sort by a column; a
+// tier filters them; an environment without a quota source says how to
+// add one; and when the usage endpoint dies, the last good reading stays
+// under "Failing since". Screenshots in both themes.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchChromium, startServe, startTargets, stop, tempDir } from './harness.mjs';
+
+let targets, server, browser, page, dataDir;
+const pageErrors = [];
+const cspViolations = [];
+
+before(async () => {
+  dataDir = tempDir();
+  targets = await startTargets(dataDir);
+  server = await startServe(targets.config, dataDir);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
+  await page.goto(server.url);
+});
+
+after(async () => {
+  await browser?.close();
+  stop(server?.serve, targets?.demo);
+});
+
+const sentence = () => page.locator('.quotas-view .saturation .sentence');
+const tab = (name) => page.getByRole('tab', { name: new RegExp(`^${name}`) });
+/** The percentages a column shows, top to bottom. */
+const column = (n) =>
+  page.$$eval(`table.quota-list tbody tr td:nth-child(${n}) b`, (cells) => cells.map((c) => c.textContent.trim()));
+/** Read again until `check` holds (the demo's minute window turns over). */
+async function readUntil(check, what, ms = 120_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await page.waitForTimeout(2_000);
+    const button = page.getByRole('button', { name: 'Read now' });
+    if (await button.isEnabled()) await button.click();
+  }
+}
+
+test('Vandelay, pushing past its free plan, shows near its limit at 100 % and throttled', async () => {
+  await page.locator('body').click();
+  await page.keyboard.press('4');
+  await sentence().waitFor();
+  await page.getByRole('heading', { name: 'Tiers' }).waitFor();
+  // The demo's four tiers, each with its plan from PRODUCT.md's table.
+  for (const tier of ['free', 'starter', 'professional', 'enterprise'])
+    await page.locator(`table.quota-tiers tr[data-tier="${tier}"]`).waitFor();
+  assert.match(
+    await page.locator('table.quota-tiers tr[data-tier="free"] td[data-limit="requests_per_minute"]').textContent(),
+    /limit 10 each/,
+  );
+  assert.match(await page.locator('table.quota-tiers tr[data-tier="free"]').textContent(), /default plan/);
+
+  // 20 requests a minute against 10: from the middle of each minute on,
+  // at 10 of 10 (the app counts only what it served) and answered 429.
+  await readUntil(async () => {
+    await tab('Near a limit').click();
+    const row = page.locator('table.quota-list[data-list="near"] tr[data-workspace="ws_vandelay"]');
+    return (await row.count()) > 0 && /10 of 10\s*100 %/.test(await row.locator('td').nth(3).innerText().then((t) => t.replace(/\n/g, ' ')));
+  }, 'Vandelay at 10 of 10 requests this minute');
+  assert.match(await sentence().textContent(), /near a limit/);
+
+  await tab('Throttled today').click();
+  const throttled = page.locator('table.quota-list[data-list="throttled"] tr[data-workspace="ws_vandelay"]');
+  await throttled.waitFor();
+  const n = Number((await throttled.locator('td').nth(8).textContent()).replace(/\D/g, ''));
+  assert.ok(n > 0, `Vandelay's 429s today: ${n}`);
+  assert.match(await sentence().textContent(), /throttled today/);
+  // The free tier counts them too.
+  const freeThrottled = Number(
+    (await page.locator('table.quota-tiers tr[data-tier="free"] td').last().textContent()).replace(/\D/g, ''),
+  );
+  assert.ok(freeThrottled >= n, `free tier's 429s (${freeThrottled}) hold Vandelay's (${n})`);
+
+  // The heatmap: Vandelay's requests/minute cell in the near (or, never,
+  // over) band.
+  const cell = page.locator('table.heatmap tr[data-workspace="ws_vandelay"] td').first();
+  await cell.waitFor();
+  assert.match(await cell.getAttribute('title'), /Vandelay Industries, requests\/minute: \d+ of 10/);
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(cspViolations, []);
+});
+
+test('the lists sort by a column, and a tier filters them', async () => {
+  await tab('Every workspace').click();
+  await page.locator('table.quota-list[data-list="any"] tbody tr').first().waitFor();
+  const rows = await page.locator('table.quota-list[data-list="any"] tbody tr').count();
+  assert.ok(rows >= 8, `the demo's workspaces listed: ${rows}`);
+  // Sort by name: ascending, then descending.
+  const names = () =>
+    page.$$eval('table.quota-list[data-list="any"] tbody tr td:first-child b', (bs) => bs.map((b) => b.textContent.trim().toLowerCase()));
+  await page.getByRole('button', { name: /^workspace/ }).click();
+  const up = await names();
+  assert.deepEqual(up, [...up].sort());
+  await page.getByRole('button', { name: /^workspace/ }).click();
+  const down = await names();
+  assert.deepEqual(down, [...up].sort().reverse());
+  assert.equal(await page.locator('th[aria-sort="descending"]').count(), 1);
+  // Worst share: the heaviest first.
+  await page.getByRole('button', { name: /^worst/ }).click();
+  const worst = (await column(3)).map((t) => (t === '—' ? -1 : Number(t.replace(/\D/g, ''))));
+  assert.deepEqual(worst, [...worst].sort((a, b) => b - a));
+
+  // A tier from the tiers table: the lists hold only its workspaces.
+  await page.locator('table.quota-tiers tr[data-tier="enterprise"] button.link').click();
+  await page.getByRole('button', { name: 'tier enterprise ✕' }).waitFor();
+  await page.waitForFunction(() => {
+    const tiers = [...document.querySelectorAll('table.quota-list tbody tr td:nth-child(2)')].map((td) => td.textContent.trim());
+    return tiers.length > 0 && tiers.every((t) => t === 'enterprise');
+  });
+  assert.match(page.url(), /#\/quotas\?list=any&tier=enterprise/);
+  await page.getByRole('button', { name: 'tier enterprise ✕' }).click();
+  await page.locator('table.quota-list tbody tr td:nth-child(2)', { hasText: 'free' }).first().waitFor();
+
+  await tab('Near a limit').click();
+  for (const theme of ['dark', 'light']) {
+    await page.evaluate((t) => (document.documentElement.dataset.theme = t), theme);
+    await page.screenshot({ path: `artifacts/quotas-${theme}.png`, fullPage: true });
+  }
+  assert.deepEqual(pageErrors, []);
+});
+
+test('an environment without a quota source says how to add one', async () => {
+  await page.getByLabel('Environment').selectOption('staging');
+  await page.getByText('Not configured for staging: add [environments.staging.quota]').waitFor();
+  await page.getByLabel('Environment').selectOption('demo');
+  await page.getByRole('heading', { name: 'Tiers' }).waitFor();
+});
+
+test('when the usage endpoint dies, the last good reading stays under "Failing since"', async () => {
+  stop(targets.demo);
+  await new Promise((resolve) => (targets.demo.exitCode !== null ? resolve() : targets.demo.on('exit', resolve)));
+  await page.getByRole('button', { name: 'Read now' }).click();
+  const problem = page.locator('.quotas-view .source-problem');
+  await problem.waitFor({ timeout: 60_000 });
+  assert.match(await problem.textContent(), /Failing since .*api\/usage/);
+  assert.match(await problem.textContent(), /The last good reading, from .*, is shown below/);
+  // Still shown: the tiers and the lists as last read.
+  await page.locator('table.quota-tiers tr[data-tier="free"]').waitFor();
+  assert.match(await page.locator('.quotas-view .pools-meta .muted').textContent(), /read at /);
+  await page.screenshot({ path: 'artifacts/quotas-failing.png', fullPage: true });
+  assert.deepEqual(pageErrors, []);
+});
