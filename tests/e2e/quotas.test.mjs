@@ -3,7 +3,8 @@
 // for twice its limit: it shows near its limit at 100 % and throttled,
 // in the lists, the tiers and the heatmap; the lists sort by a column; a
 // tier filters them; an environment without a quota source says how to
-// add one; and when the usage endpoint dies, the last good reading stays
+// add one; AI cost per tier at the stated default price, and the top
+// spenders; and when the usage endpoint dies, the last good reading stays
 // under "Failing since". Screenshots in both themes.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -83,6 +84,26 @@ test('Vandelay, pushing past its free plan, shows near its limit at 100 % and th
   );
   assert.ok(freeThrottled >= n, `free tier's 429s (${freeThrottled}) hold Vandelay's (${n})`);
 
+  // AI cost today: the demo configures no prices, so the default is
+  // stated; the total is the tiers' sum.
+  const costs = await page.$$eval('table.ai-cost tbody tr td:last-child', (tds) => tds.map((td) => td.textContent.trim()));
+  assert.equal(costs.length, 4);
+  const sum = costs.reduce((a, c) => a + Number(c.split(' ')[0]), 0);
+  const total = Number((await page.locator('table.ai-cost [data-total]').textContent()).split(' ')[0]);
+  assert.ok(Math.abs(sum - total) < 0.0002 * costs.length, `${costs} sum to ${total}`);
+  assert.match(await page.locator('[data-default-prices]').textContent(), /every tier as model default at 1\.00 USD per\s+million tokens/);
+  // The top spenders: the AI route's callers, the costliest first.
+  // (The demo's AI route takes 4 % of its traffic: wait for a call.)
+  await readUntil(async () => {
+    await tab('Top AI spenders').click();
+    return (await page.locator('table.quota-list[data-list="spenders"] tbody tr').count()) > 0;
+  }, 'an AI call');
+  const spent = await page.$$eval('table.quota-list[data-list="spenders"] tbody tr td:nth-child(10)', (tds) =>
+    tds.map((td) => Number(td.textContent.split(' ')[0])),
+  );
+  assert.ok(spent.length > 0 && spent.every((c) => c > 0), `${spent}`);
+  assert.deepEqual(spent, [...spent].sort((a, b) => b - a));
+
   // The heatmap: Vandelay's requests/minute cell in the near (or, never,
   // over) band.
   const cell = page.locator('table.heatmap tr[data-workspace="ws_vandelay"] td').first();
@@ -133,7 +154,9 @@ test('the lists sort by a column, and a tier filters them', async () => {
 
 test('an environment without a quota source says how to add one', async () => {
   await page.getByLabel('Environment').selectOption('staging');
-  await page.getByText('Not configured for staging: add [environments.staging.quota]').waitFor();
+  const said = page.getByText('Not configured for staging: add [environments.staging.quota] with source = "postgres" (the quota');
+  await said.waitFor();
+  assert.match(await said.textContent(), /or source = "http" and usage_url\.\s+The README/);
   await page.getByLabel('Environment').selectOption('demo');
   await page.getByRole('heading', { name: 'Tiers' }).waitFor();
 });

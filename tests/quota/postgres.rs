@@ -7,7 +7,11 @@
 use rand::{Rng, SeedableRng};
 use readyroom_core::quota::lists::pick;
 use readyroom_core::quota::summary::summarize;
-use readyroom_core::quota::{workspaces, Limit, ListRequest, Plans, UsageRow, Window};
+use std::collections::BTreeMap;
+
+use readyroom_core::quota::{
+    workspaces, Limit, ListRequest, Plans, Prices, UsageRow, Which, Window,
+};
 use readyroom_sources::quota::postgres::{check_columns, lists, summary, UsageFrom};
 use readyroom_tests::postgres::fresh_database;
 use sqlx::{Connection, PgConnection, Row};
@@ -305,7 +309,21 @@ async fn the_lists_picked_in_sql_equal_the_rust_lists_at_the_server_s_now() {
         }
     }
     tx.commit().await.expect("commit");
-    let plans = Plans::default();
+    // Priced per tier, so the spenders' order is by cost, not by tokens:
+    // enterprise's few tokens can outspend free's many.
+    let plans = Plans::default().priced(Prices::with_config(
+        Some("EUR"),
+        Some("small"),
+        &BTreeMap::from([
+            ("small".to_string(), 0.6),
+            ("mid".to_string(), 3.0),
+            ("large".to_string(), 15.0),
+        ]),
+        &BTreeMap::from([
+            ("Enterprise".to_string(), "large".to_string()),
+            ("professional".to_string(), "mid".to_string()),
+        ]),
+    ));
     let from = UsageFrom::Relation("usage".into());
     for request in [
         ListRequest {
@@ -340,6 +358,24 @@ async fn the_lists_picked_in_sql_equal_the_rust_lists_at_the_server_s_now() {
                 assert!(list.workspaces.len() <= 25);
             }
             assert_eq!(ours[4].total, 400, "any: every workspace");
+            // The spenders: each at its tier's price, the costliest first.
+            let spenders = ours
+                .iter()
+                .find(|l| l.which == Which::Spenders)
+                .expect("spenders");
+            let mut last = f64::INFINITY;
+            for ws in &spenders.workspaces {
+                let tokens = ws.limits[Limit::ALL.len() - 1].used.expect("tokens");
+                let price = match ws.tier.as_str() {
+                    "enterprise" => 15.0,
+                    "professional" => 3.0,
+                    _ => 0.6,
+                };
+                let cost = ws.ai_cost.expect("cost");
+                assert!((cost - tokens as f64 * price / 1e6).abs() < 1e-9, "{ws:?}");
+                assert!(cost <= last, "costliest first");
+                last = cost;
+            }
         }
     }
 }

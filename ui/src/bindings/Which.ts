@@ -3,4 +3,4 @@
 /**
  * Which workspaces a list holds.
  */
-export type Which = "over" | "near" | "projected" | "throttled" | "any";
+export type Which = "over" | "near" | "projected" | "throttled" | "any" | "spenders";

@@ -5,4 +5,9 @@ export type WorkspaceUsage = { workspaceId: string, workspaceName: string, tier:
 /**
  * 429s in the current day's window (the widest).
  */
-throttled: number, };
+throttled: number, 
+/**
+ * What its AI tokens today cost at its tier's price (`Prices::cost`);
+ * `None` where no tokens were counted.
+ */
+aiCost: number | null, };

@@ -1,7 +1,7 @@
 // Quotas: who is being throttled, and who is about to be. A sentence at
 // the top, the tiers, the lists (over, near, projected to run out,
-// throttled, every workspace) sortable, and the heatmap of workspaces ×
-// limits. Read from the environment's quota source while the view is open;
+// throttled, top AI spenders, every workspace) sortable, AI cost per tier
+// and the heatmap of workspaces × limits. Read from the environment's quota source while the view is open;
 // when the source fails, the last good reading stays, under "failing
 // since".
 import { html } from 'htm/preact';
@@ -11,6 +11,7 @@ import type { QuotaView } from '../bindings/QuotaView';
 import type { Which } from '../bindings/Which';
 import type { WorkspaceList } from '../bindings/WorkspaceList';
 import { ago, stamp } from '../format';
+import { AiCostPanel } from './quotas/cost';
 import { Heatmap } from './quotas/heatmap';
 import { count } from './quotas/limits';
 import { WorkspaceTable } from './quotas/list';
@@ -29,6 +30,7 @@ const TITLES: Record<Which, string> = {
   projected: 'Projected to run out',
   throttled: 'Throttled today',
   any: 'Every workspace',
+  spenders: 'Top AI spenders',
 };
 const EXPLAIN: Record<Which, string> = {
   over: 'Past a limit in its current window (used > limit).',
@@ -37,8 +39,11 @@ const EXPLAIN: Record<Which, string> = {
     'At the rate so far in the window, a limit is reached before the window resets. A projection, not a measurement: its basis is beside it.',
   throttled: 'Answered 429 at least once in the current day.',
   any: 'Every workspace with usage in the current windows, the heaviest first.',
+  spenders: "Whose AI tokens cost most today, at their tier's price.",
 };
-const TABS: readonly Which[] = ['over', 'near', 'projected', 'throttled', 'any'];
+const TABS: readonly Which[] = ['over', 'near', 'projected', 'throttled', 'spenders', 'any'];
+/** The tab shown first: the first of these with anyone in it. */
+const FIRST: readonly Which[] = ['over', 'near', 'projected', 'throttled'];
 
 /** A reason ends as a sentence does, before the next one starts. */
 const sentenceOf = (text: string) => (/[.!?]$/.test(text.trim()) ? text : `${text}.`);
@@ -106,14 +111,16 @@ export function QuotasView({ environment }: { environment: string }) {
   if (!view) return html`<div class="panel"><p class="muted">Reading quota usage…</p></div>`;
   if (!view.configured)
     return html`<section class="panel"><h2>Quotas</h2>
-      <p class="muted">Not configured for ${view.environment}: add <code>[environments.${view.environment}.quota]</code> with
-        <code>source = "postgres"</code> (the quota data contract, read through the environment's PostgreSQL) or
-        <code>source = "http"</code> and <code>usage_url</code>. The README's Configuration section shows both.</p>
+      <p class="muted">
+        Not configured for ${view.environment}: add <code>[environments.${view.environment}.quota]</code> with <code>source = "postgres"</code>${' '}
+        (the quota data contract, read through the environment's PostgreSQL) or <code>source = "http"</code> and <code>usage_url</code>.
+        The README's Configuration section shows both.
+      </p>
     </section>`;
 
   const r = view.reading;
   const lists = r?.lists ?? [];
-  const shown = which ?? TABS.find((w) => (lists.find((l) => l.which === w)?.total ?? 0) > 0) ?? 'any';
+  const shown = which ?? FIRST.find((w) => (lists.find((l) => l.which === w)?.total ?? 0) > 0) ?? 'any';
   const list = lists.find((l) => l.which === shown);
   const any = lists.find((l) => l.which === 'any');
   const said = r ? sentence(lists, view.tier) : null;
@@ -155,10 +162,13 @@ export function QuotasView({ environment }: { environment: string }) {
             </div>
             <p class="muted list-meta">${EXPLAIN[shown]}
               ${list && list.workspaces.length < list.total ? ` The first ${count(list.workspaces.length)} of ${count(list.total)} are shown.` : ''}</p>
-            ${list ? html`<${WorkspaceTable} key=${shown} list=${list} at=${r.at} onTier=${setTier} />` : null}
+            ${list ? html`<${WorkspaceTable} key=${shown} list=${list} at=${r.at} currency=${r.aiCost.currency} onTier=${setTier} />` : null}
             ${truncated && cap < CAP_MAX
               ? html`<p><button class="ghost" onClick=${() => setCap(CAP_MAX)}>Show up to ${count(CAP_MAX)} per list</button></p>`
               : null}
+          </section>
+          <section class="panel" aria-labelledby="quota-cost"><h2 id="quota-cost">AI cost today</h2>
+            <${AiCostPanel} cost=${r.aiCost} />
           </section>
           <section class="panel" aria-labelledby="quota-heatmap">
             <h2 id="quota-heatmap">Share of the plan, per workspace and limit</h2>

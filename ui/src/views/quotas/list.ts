@@ -1,8 +1,9 @@
-// One list of workspaces (over, near, projected, throttled, every one),
-// sortable by any column: each workspace with its usage of every limit and
-// window, its worst share, 429s today, and, where a limit will run out
-// before its window resets, when — with the projection's basis beside it,
-// so nobody reads it as a measurement.
+// One list of workspaces (over, near, projected, throttled, the top AI
+// spenders, every one), sortable by any column: each workspace with its
+// usage of every limit and window, its worst share, 429s and AI cost
+// today, and, where a limit will run out before its window resets, when —
+// with the projection's basis beside it, so nobody reads it as a
+// measurement.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import type { Limit } from '../../bindings/Limit';
@@ -10,9 +11,10 @@ import type { LimitUsage } from '../../bindings/LimitUsage';
 import type { WorkspaceList } from '../../bindings/WorkspaceList';
 import type { WorkspaceUsage } from '../../bindings/WorkspaceUsage';
 import { clock } from '../../format';
+import { money } from './cost';
 import { count, firstRunOut, LABEL, LIMITS, percent, share, SHORT, usageOf, worstBand, worstShare } from './limits';
 
-type Key = 'workspace' | 'tier' | 'worst' | 'throttled' | 'runsOut' | Limit;
+type Key = 'workspace' | 'tier' | 'worst' | 'throttled' | 'cost' | 'runsOut' | Limit;
 
 /** Sort values: strings and numbers, nothing (null) last either way. */
 function valueOf(ws: WorkspaceUsage, key: Key): string | number | null {
@@ -25,6 +27,8 @@ function valueOf(ws: WorkspaceUsage, key: Key): string | number | null {
       return worstShare(ws);
     case 'throttled':
       return ws.throttled;
+    case 'cost':
+      return ws.aiCost;
     case 'runsOut': {
       const first = firstRunOut(ws);
       return first ? Date.parse(first.projection!.runsOutAt) : null;
@@ -43,7 +47,7 @@ function compare(a: WorkspaceUsage, b: WorkspaceUsage, key: Key, desc: boolean):
 }
 
 /** What a column sorts first: the heaviest, the most throttled, the soonest. */
-const DESC_FIRST: ReadonlySet<Key> = new Set<Key>(['worst', 'throttled', ...LIMITS]);
+const DESC_FIRST: ReadonlySet<Key> = new Set<Key>(['worst', 'throttled', 'cost', ...LIMITS]);
 
 export function basis(u: LimitUsage): string {
   const p = u.projection!;
@@ -67,7 +71,17 @@ function UsageCell({ u, at }: { u: LimitUsage | undefined; at: string }) {
   </td>`;
 }
 
-export function WorkspaceTable({ list, at, onTier }: { list: WorkspaceList; at: string; onTier: (tier: string) => void }) {
+export function WorkspaceTable({
+  list,
+  at,
+  currency,
+  onTier,
+}: {
+  list: WorkspaceList;
+  at: string;
+  currency: string;
+  onTier: (tier: string) => void;
+}) {
   // The server's order (heaviest first; most throttled first on that list)
   // until a heading is clicked.
   const [sort, setSort] = useState<{ key: Key; desc: boolean } | null>(null);
@@ -88,7 +102,7 @@ export function WorkspaceTable({ list, at, onTier }: { list: WorkspaceList; at: 
       <tr>
         ${head('workspace', 'workspace')} ${head('tier', 'tier')} ${head('worst', 'worst', 'Sort by the highest share of any limit')}
         ${LIMITS.map((l) => head(l, SHORT[l], `Sort by ${LABEL[l]} as a share of the plan`))}
-        ${head('throttled', '429s today')} ${head('runsOut', 'runs out', 'Sort by the earliest projected run-out')}
+        ${head('throttled', '429s today')} ${head('cost', 'AI cost today')} ${head('runsOut', 'runs out', 'Sort by the earliest projected run-out')}
       </tr>
     </thead>
     <tbody>
@@ -100,6 +114,7 @@ export function WorkspaceTable({ list, at, onTier }: { list: WorkspaceList; at: 
           <td class="num"><b>${percent(worstShare(ws))}</b></td>
           ${LIMITS.map((l) => html`<${UsageCell} u=${usageOf(ws, l)} at=${at} />`)}
           <td class="num">${ws.throttled ? html`<b class="error-text">${count(ws.throttled)}</b>` : '0'}</td>
+          <td class="num">${money(ws.aiCost, currency)}</td>
           <td class="projection">
             ${first
               ? html`<b>${LABEL[first.limit]} ${runsOut(first, at)}</b>

@@ -27,6 +27,7 @@ pub(crate) async fn get_quota(api: &Api, r: QuotaRequest) -> Result<QuotaView, A
         .map(|(tier, limits)| PlanView {
             tier: tier.to_string(),
             limits: limits.clone(),
+            ai_price: plans.prices().of(tier),
             configured: config
                 .quota
                 .tiers

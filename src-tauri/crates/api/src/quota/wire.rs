@@ -1,6 +1,6 @@
 //! What the quota commands take and answer.
 
-use readyroom_core::quota::{QuotaReading, TierLimits};
+use readyroom_core::quota::{Price, QuotaReading, TierLimits};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -31,6 +31,9 @@ pub struct PlanView {
     /// Whether `[quota.tiers.NAME]` set this tier's limits (else PRODUCT.md's
     /// plan table).
     pub configured: bool,
+    /// What its AI tokens are priced as (`[quota.ai_cost]`, else the
+    /// default).
+    pub ai_price: Price,
 }
 
 /// A quota source that failed: where, why, and since when (the view keeps

@@ -6,8 +6,9 @@
 use std::fmt::Write;
 
 use readyroom_api::quota::QuotaView;
+use readyroom_core::quota::cost::{DEFAULT_MODEL, DEFAULT_PRICE};
 use readyroom_core::quota::{
-    Band, Limit, LimitUsage, TierSummary, Which, WorkspaceList, WorkspaceUsage,
+    AiCost, Band, Limit, LimitUsage, TierSummary, Which, WorkspaceList, WorkspaceUsage,
 };
 use time::OffsetDateTime;
 
@@ -59,19 +60,31 @@ pub fn quota(view: &QuotaView, near: bool, over: bool, format: Format) -> String
     if !near && !over {
         heading(&mut out, "Tiers");
         tiers(&mut out, &reading.tiers, format);
+        heading(&mut out, "AI cost today");
+        ai_cost(&mut out, &reading.ai_cost, format);
     }
     let wanted: Vec<Which> = match (near, over) {
         (true, false) => vec![Which::Near],
         (false, true) => vec![Which::Over],
         (true, true) => vec![Which::Over, Which::Near],
-        (false, false) => vec![Which::Over, Which::Near, Which::Throttled, Which::Projected],
+        (false, false) => vec![
+            Which::Over,
+            Which::Near,
+            Which::Throttled,
+            Which::Projected,
+            Which::Spenders,
+        ],
     };
     for which in wanted {
         let Some(list) = reading.lists.iter().find(|l| l.which == which) else {
             continue;
         };
         heading(&mut out, &list_title(list, view.tier.as_deref()));
-        workspaces(&mut out, list, reading.at, format);
+        if which == Which::Spenders {
+            spenders(&mut out, list, &reading.ai_cost.currency, format);
+        } else {
+            workspaces(&mut out, list, reading.at, format);
+        }
     }
     out
 }
@@ -83,6 +96,7 @@ fn list_title(list: &WorkspaceList, tier: Option<&str>) -> String {
         Which::Projected => "Projected to run out before the window resets",
         Which::Throttled => "Throttled today (answered 429)",
         Which::Any => "Every workspace",
+        Which::Spenders => "Top AI spenders today",
     };
     let tier = tier.map(|t| format!(", tier {t}")).unwrap_or_default();
     if list.workspaces.len() < list.total as usize {
@@ -149,6 +163,75 @@ fn tiers(out: &mut String, tiers: &[TierSummary], format: Format) {
     }
 }
 
+/// An amount: cents, or finer where it is less than a cent.
+fn money(v: f64, currency: &str) -> String {
+    if v > 0.0 && v < 0.01 {
+        format!("{v:.4} {currency}")
+    } else {
+        format!("{v:.2} {currency}")
+    }
+}
+
+fn ai_cost(out: &mut String, cost: &AiCost, format: Format) {
+    if cost.tiers.is_empty() {
+        let _ = writeln!(out, "no usage rows");
+        return;
+    }
+    let mut t = table(
+        format,
+        &[
+            "tier",
+            "priced as",
+            "per million tokens",
+            "AI tokens today",
+            "cost",
+        ],
+    );
+    for tier in &cost.tiers {
+        t.add_row(vec![
+            cell(&tier.tier, format),
+            cell(&tier.price.model, format),
+            money(tier.price.per_million, &cost.currency),
+            count(tier.tokens),
+            money(tier.cost, &cost.currency),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+    let _ = writeln!(out, "total today: {}", money(cost.total, &cost.currency));
+    if !cost.configured {
+        let _ = writeln!(
+            out,
+            "priced at the default: every tier as model '{DEFAULT_MODEL}' at {} per million tokens; set [quota.ai_cost] with your models' prices",
+            money(DEFAULT_PRICE, &cost.currency)
+        );
+    }
+}
+
+fn spenders(out: &mut String, list: &WorkspaceList, currency: &str, format: Format) {
+    if list.workspaces.is_empty() {
+        let _ = writeln!(out, "none");
+        return;
+    }
+    let mut t = table(format, &["workspace", "tier", "AI tokens today", "cost"]);
+    for ws in &list.workspaces {
+        let tokens = ws
+            .limits
+            .iter()
+            .find(|l| l.limit == Limit::AiTokensPerDay)
+            .and_then(|l| l.used);
+        t.add_row(vec![
+            cell(
+                &format!("{} ({})", ws.workspace_name, ws.workspace_id),
+                format,
+            ),
+            cell(&ws.tier, format),
+            tokens.map_or_else(|| "—".into(), count),
+            money(ws.ai_cost.unwrap_or(0.0), currency),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+}
+
 /// A workspace's worst limit: the largest share used.
 fn worst(ws: &WorkspaceUsage) -> Option<&LimitUsage> {
     ws.limits
@@ -207,6 +290,18 @@ fn workspaces(out: &mut String, list: &WorkspaceList, at: OffsetDateTime, format
             worst(ws)
         };
         let Some(limit) = limit else {
+            // A tier without limits: listed (throttled, any), never dropped.
+            t.add_row(vec![
+                cell(
+                    &format!("{} ({})", ws.workspace_name, ws.workspace_id),
+                    format,
+                ),
+                cell(&ws.tier, format),
+                "no limit".into(),
+                "—".into(),
+                count(ws.throttled),
+                String::new(),
+            ]);
             continue;
         };
         let used = format!(
@@ -221,9 +316,13 @@ fn workspaces(out: &mut String, list: &WorkspaceList, at: OffsetDateTime, format
                 .as_ref()
                 .map(|p| {
                     format!(
-                        "{} (in {}; the window resets in {}), at {:.1}/min so far with {:.0} % of the window gone",
+                        "{} ({}; the window resets in {}), at {:.1}/min so far with {:.0} % of the window gone",
                         when(p.runs_out_at),
-                        until(at, p.runs_out_at),
+                        if p.runs_out_at <= at {
+                            "reached".to_string()
+                        } else {
+                            format!("in {}", until(at, p.runs_out_at))
+                        },
                         until(at, p.resets_at),
                         p.per_minute,
                         p.elapsed_share * 100.0

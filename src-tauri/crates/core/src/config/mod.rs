@@ -42,12 +42,37 @@ pub struct Config {
 pub struct QuotaSettings {
     #[serde(default)]
     pub tiers: BTreeMap<String, BTreeMap<crate::quota::Limit, u64>>,
+    #[serde(default)]
+    pub ai_cost: AiCostSettings,
+}
+
+/// `[quota.ai_cost]`: what AI tokens cost (`crate::quota::cost`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AiCostSettings {
+    /// A label for the amounts (default USD).
+    pub currency: Option<String>,
+    /// The model every tier's tokens are priced as, unless `tiers` says.
+    pub model: Option<String>,
+    /// Model → price per million tokens.
+    #[serde(default)]
+    pub prices: BTreeMap<String, f64>,
+    /// Tier → model.
+    #[serde(default)]
+    pub tiers: BTreeMap<String, String>,
 }
 
 impl QuotaSettings {
-    /// The plans in effect: the defaults with these laid over them.
+    /// The plans in effect: the defaults with these laid over them, and
+    /// the AI prices.
     pub fn plans(&self) -> crate::quota::Plans {
-        crate::quota::Plans::with_config(&self.tiers)
+        let c = &self.ai_cost;
+        crate::quota::Plans::with_config(&self.tiers).priced(crate::quota::Prices::with_config(
+            c.currency.as_deref(),
+            c.model.as_deref(),
+            &c.prices,
+            &c.tiers,
+        ))
     }
 }
 

@@ -31,6 +31,8 @@ enum Ty {
     Selector,
     /// Non-empty strings.
     StrList,
+    /// A table of name = a price (a finite number, 0 or more).
+    PriceMap,
     Table(&'static [Field]),
     /// A table of named sub-tables, all of one shape.
     Named(&'static [Field]),
@@ -70,7 +72,18 @@ const ROOT: &[Field] = &[
     opt("quota", Ty::Table(QUOTA_PLANS)),
 ];
 
-const QUOTA_PLANS: &[Field] = &[opt("tiers", Ty::Named(TIER_LIMITS))];
+const QUOTA_PLANS: &[Field] = &[
+    opt("tiers", Ty::Named(TIER_LIMITS)),
+    opt("ai_cost", Ty::Table(AI_COST)),
+];
+
+/// `crate::config::AiCostSettings`.
+const AI_COST: &[Field] = &[
+    opt("currency", Ty::Str),
+    opt("model", Ty::Str),
+    opt("prices", Ty::PriceMap),
+    opt("tiers", Ty::StrMap),
+];
 
 const LIMIT: Ty = Ty::Int {
     min: 0,
@@ -224,6 +237,7 @@ pub(super) fn validate(root: &Table, lines: &LineIndex) -> Vec<Problem> {
         secret_vars: Default::default(),
     };
     walker.table(root, "", ROOT);
+    ai_cost_models(&mut walker, root);
     if let Some(envs) = root.get("environments").and_then(Value::as_table) {
         for (name, env) in envs {
             if let Some(env) = env.as_table() {
@@ -273,6 +287,44 @@ fn quota_source(walker: &mut Walker, name: &str, env: &Table) {
             "source = \"http\" needs usage_url, the app's usage endpoint".into(),
         ),
         _ => {}
+    }
+}
+
+/// Every model `[quota.ai_cost]` prices a tier as has a price: the
+/// default model has one built in, any other needs its own in `prices`.
+fn ai_cost_models(walker: &mut Walker, root: &Table) {
+    let Some(cost) = root
+        .get("quota")
+        .and_then(|q| q.get("ai_cost"))
+        .and_then(Value::as_table)
+    else {
+        return;
+    };
+    let priced = |model: &str| {
+        model == crate::quota::cost::DEFAULT_MODEL
+            || cost
+                .get("prices")
+                .and_then(Value::as_table)
+                .is_some_and(|p| p.contains_key(model))
+    };
+    let mut named: Vec<(String, &str)> = Vec::new();
+    if let Some(model) = cost.get("model").and_then(Value::as_str) {
+        named.push(("quota.ai_cost.model".into(), model));
+    }
+    if let Some(tiers) = cost.get("tiers").and_then(Value::as_table) {
+        for (tier, model) in tiers {
+            if let Some(model) = model.as_str() {
+                named.push((join("quota.ai_cost.tiers", tier), model));
+            }
+        }
+    }
+    for (path, model) in named {
+        if !priced(model) {
+            walker.push(
+                &path,
+                format!("model '{model}' has no price: add it to [quota.ai_cost.prices] as \"{model}\" = PRICE_PER_MILLION_TOKENS"),
+            );
+        }
     }
 }
 
@@ -468,6 +520,31 @@ impl Walker<'_> {
                     ),
                 ),
             },
+            Ty::PriceMap => match value {
+                Value::Table(t) => {
+                    for (key, item) in t {
+                        let at = join(path, key);
+                        match item {
+                            Value::Integer(n) if *n >= 0 => {}
+                            Value::Float(f) if f.is_finite() && *f >= 0.0 => {}
+                            other => self.push(
+                                &at,
+                                format!(
+                                    "expected a price per million tokens (a number, 0 or more), found {}",
+                                    if other.is_integer() || other.is_float() { other.to_string() } else { other.type_str().to_string() }
+                                ),
+                            ),
+                        }
+                    }
+                }
+                other => self.push(
+                    path,
+                    format!(
+                        "expected a table of model = price per million tokens, found {}",
+                        other.type_str()
+                    ),
+                ),
+            },
             Ty::StrMap => match value {
                 Value::Table(t) => {
                     for (key, item) in t {
@@ -612,6 +689,11 @@ mod tests {
             Ty::Bool => Value::Boolean(true),
             Ty::Selector => Value::String("pool_waiting{pool=\"main\"}".into()),
             Ty::StrList => Value::Array(vec![Value::String("pg-pool.connect".into())]),
+            Ty::PriceMap => {
+                let mut map = Table::new();
+                map.insert("x".into(), Value::Float(0.6));
+                Value::Table(map)
+            }
             Ty::Addr => Value::String("127.0.0.1:4318".into()),
             Ty::OriginList => Value::Array(vec![Value::String("http://localhost:3000".into())]),
             Ty::HostList => Value::Array(vec![Value::String("api.openai.com".into())]),
@@ -646,6 +728,11 @@ mod tests {
         // whose relation and query exclude each other when it reads
         // PostgreSQL; over HTTP both are ignored.
         root["environments"]["x"]["quota"]["source"] = Value::String("http".into());
+        // The sample tier map's model needs a price too.
+        root["quota"]["ai_cost"]["prices"]
+            .as_table_mut()
+            .expect("prices")
+            .insert("shop".into(), Value::Integer(2));
         let text = toml::to_string(&root).expect("sample serializes");
         let parsed = Config::parse(&text, std::path::Path::new("/base"))
             .unwrap_or_else(|problems| panic!("{problems:?}\n{text}"));
@@ -665,6 +752,9 @@ mod tests {
         assert!(deploy.project_id.is_some() && deploy.team_id.is_some());
         assert!(deploy.token_secret.is_some() && deploy.url.is_some() && deploy.command.is_some());
         assert!(parsed.config.settings.rubric.is_some());
+        let cost = &parsed.config.quota.ai_cost;
+        assert!(cost.currency.is_some() && cost.model.is_some());
+        assert!(cost.prices.contains_key("x") && !cost.tiers.is_empty());
         let tier = &parsed.config.quota.tiers["x"];
         assert_eq!(tier.len(), crate::quota::Limit::ALL.len(), "{tier:?}");
     }
@@ -687,6 +777,49 @@ mod tests {
         assert!(
             wrong.iter().any(|p| p.path.contains("requests_per_week")),
             "{wrong:?}"
+        );
+    }
+
+    #[test]
+    fn ai_cost_prices_models_and_refuses_a_model_without_a_price() {
+        let text = "[quota.ai_cost]\nmodel = \"small\"\ntiers = { enterprise = \"large\" }\n\n[quota.ai_cost.prices]\nsmall = 0.6\nlarge = 15\n";
+        let parsed = Config::parse(text, std::path::Path::new("/base")).expect("parses");
+        let plans = parsed.config.quota.plans();
+        assert_eq!(plans.prices().of("Enterprise").per_million, 15.0);
+        assert_eq!(plans.prices().of("free").model, "small");
+        let wrong = Config::parse(
+            "[quota.ai_cost]\nmodel = \"gpt\"\ntiers = { free = \"default\", pro = \"big\" }\n\n[quota.ai_cost.prices]\nneg = -1\nword = \"cheap\"\n",
+            std::path::Path::new("/base"),
+        )
+        .expect_err("unpriced models and bad prices");
+        let messages: Vec<String> = wrong
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect();
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("quota.ai_cost.model: model 'gpt' has no price")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("quota.ai_cost.tiers.pro: model 'big' has no price")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("prices.neg") && m.contains("found -1")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("prices.word") && m.contains("found string")),
+            "{messages:?}"
         );
     }
 }

@@ -1,10 +1,11 @@
 //! Who to look at: the workspaces over a limit, near one (80 %), projected
-//! to run out before the window resets, and the heaviest users of any (the
-//! heatmap's rows). Each list is sorted by the workspace's worst share of a
-//! limit, capped, and says how many there were in all. The PostgreSQL
-//! source picks them in SQL with the same rules; [`pick`] is their Rust
-//! form, for usage that arrived whole (the HTTP source) and as the tests'
-//! oracle.
+//! to run out before the window resets, throttled today, the heaviest
+//! users of any (the heatmap's rows) and the top AI spenders. Each list is
+//! sorted by the workspace's worst share of a limit (the throttled by
+//! their 429s, the spenders by their cost), capped, and says how many
+//! there were in all. The PostgreSQL source picks them in SQL with the
+//! same rules; [`pick`] is their Rust form, for usage that arrived whole
+//! (the HTTP source) and as the tests' oracle.
 
 use std::cmp::Ordering;
 
@@ -29,15 +30,18 @@ pub enum Which {
     Throttled,
     /// Every workspace, the heaviest first.
     Any,
+    /// Whose AI tokens cost most today, the most first.
+    Spenders,
 }
 
 impl Which {
-    pub const ALL: [Which; 5] = [
+    pub const ALL: [Which; 6] = [
         Which::Over,
         Which::Near,
         Which::Projected,
         Which::Throttled,
         Which::Any,
+        Which::Spenders,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +51,7 @@ impl Which {
             Which::Projected => "projected",
             Which::Throttled => "throttled",
             Which::Any => "any",
+            Which::Spenders => "spenders",
         }
     }
 
@@ -62,6 +67,7 @@ impl Which {
             Which::Projected => ws.limits.iter().any(|l| l.projection.is_some()),
             Which::Throttled => ws.throttled > 0,
             Which::Any => true,
+            Which::Spenders => ws.ai_cost.is_some_and(|c| c > 0.0),
         }
     }
 }
@@ -119,14 +125,20 @@ pub fn pick(usage: &[WorkspaceUsage], request: &ListRequest) -> Vec<WorkspaceLis
         .map(|which| {
             let mut held: Vec<&&WorkspaceUsage> =
                 of_tier.iter().filter(|ws| which.holds(ws)).collect();
-            if which == Which::Throttled {
-                // The most turned away first, then by id, as the SQL
-                // orders them.
-                held.sort_by(|a, b| {
-                    b.throttled
-                        .cmp(&a.throttled)
-                        .then_with(|| a.workspace_id.as_bytes().cmp(b.workspace_id.as_bytes()))
-                });
+            // The most turned away (or the costliest) first, then by id,
+            // as the SQL orders them.
+            let by_id = |a: &WorkspaceUsage, b: &WorkspaceUsage| {
+                a.workspace_id.as_bytes().cmp(b.workspace_id.as_bytes())
+            };
+            match which {
+                Which::Throttled => {
+                    held.sort_by(|a, b| b.throttled.cmp(&a.throttled).then_with(|| by_id(a, b)))
+                }
+                Which::Spenders => held.sort_by(|a, b| {
+                    let cost = |w: &WorkspaceUsage| w.ai_cost.unwrap_or(0.0);
+                    cost(b).total_cmp(&cost(a)).then_with(|| by_id(a, b))
+                }),
+                _ => {}
             }
             WorkspaceList {
                 which,
@@ -159,6 +171,7 @@ mod tests {
                 .map(|&(limit, used, value)| LimitUsage::of(limit, used, value, None, NOW))
                 .collect(),
             throttled: 0,
+            ai_cost: None,
         }
     }
 
@@ -230,5 +243,41 @@ mod tests {
             },
         );
         assert_eq!(team[4].total, 1, "a tier in any case");
+    }
+
+    #[test]
+    fn spenders_are_the_costliest_first_and_only_those_who_spent() {
+        let mut usage = vec![
+            ws("a", "free", &[]),
+            ws("b", "enterprise", &[]),
+            ws("c", "free", &[]),
+            ws("d", "free", &[]),
+        ];
+        usage[0].ai_cost = Some(0.5);
+        usage[1].ai_cost = Some(7.0);
+        usage[2].ai_cost = Some(0.5);
+        usage[3].ai_cost = Some(0.0);
+        let lists = pick(
+            &usage,
+            &ListRequest {
+                tier: None,
+                cap: 10,
+            },
+        );
+        let spenders = lists
+            .iter()
+            .find(|l| l.which == Which::Spenders)
+            .expect("spenders");
+        let ids: Vec<&str> = spenders
+            .workspaces
+            .iter()
+            .map(|w| w.workspace_id.as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            ["b", "a", "c"],
+            "ties by id; nothing spent, not listed"
+        );
+        assert_eq!(spenders.total, 3);
     }
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::cost::Prices;
 use super::usage::{UsageRow, Window};
 
 /// One limit of a plan: a count in a window.
@@ -113,10 +114,11 @@ impl TierLimits {
 }
 
 /// Every known tier, in the order they are shown (the plan table's, then
-/// the config's own, by name).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// the config's own, by name), and what their AI tokens cost.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Plans {
     tiers: Vec<(String, TierLimits)>,
+    prices: Prices,
 }
 
 /// PRODUCT.md's plan table.
@@ -139,6 +141,7 @@ impl Default for Plans {
                     )
                 })
                 .collect(),
+            prices: Prices::default(),
         }
     }
 }
@@ -159,6 +162,15 @@ impl Plans {
             }
         }
         plans
+    }
+
+    /// These plans with `prices` for their AI tokens.
+    pub fn priced(self, prices: Prices) -> Plans {
+        Plans { prices, ..self }
+    }
+
+    pub fn prices(&self) -> &Prices {
+        &self.prices
     }
 
     fn index_of(&self, tier: &str) -> Option<usize> {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use ts_rs::TS;
 
+use super::cost::AiCost;
 use super::lists::{pick, ListRequest, WorkspaceList};
 use super::plans::Plans;
 use super::summary::{summarize, workspaces, TierSummary};
@@ -19,8 +20,10 @@ pub struct QuotaReading {
     #[ts(type = "string")]
     pub at: OffsetDateTime,
     pub tiers: Vec<TierSummary>,
-    /// Over, near, projected, throttled and any, in that order.
+    /// Over, near, projected, throttled, any and spenders, in that order.
     pub lists: Vec<WorkspaceList>,
+    /// AI cost today per tier (the top spenders are a list).
+    pub ai_cost: AiCost,
 }
 
 impl QuotaReading {
@@ -31,9 +34,11 @@ impl QuotaReading {
         request: &ListRequest,
         now: OffsetDateTime,
     ) -> QuotaReading {
+        let tiers = summarize(rows, plans, now);
         QuotaReading {
             at: now,
-            tiers: summarize(rows, plans, now),
+            ai_cost: AiCost::of(&tiers, plans.prices()),
+            tiers,
             lists: pick(&workspaces(rows, plans, now), request),
         }
     }

@@ -86,6 +86,9 @@ pub struct WorkspaceUsage {
     /// 429s in the current day's window (the widest).
     #[ts(type = "number")]
     pub throttled: i64,
+    /// What its AI tokens today cost at its tier's price (`Prices::cost`);
+    /// `None` where no tokens were counted.
+    pub ai_cost: Option<f64>,
 }
 
 impl LimitUsage {
@@ -168,9 +171,14 @@ pub fn workspaces(rows: &[UsageRow], plans: &Plans, now: OffsetDateTime) -> Vec<
             for r in current.iter().filter(|r| r.window == Window::Day) {
                 add(&mut throttled, r.throttled);
             }
+            let mut tokens = None;
+            for r in current.iter().filter(|r| r.window == Window::Day) {
+                add(&mut tokens, r.ai_tokens);
+            }
             WorkspaceUsage {
                 workspace_id: rows[0].workspace_id.clone(),
                 workspace_name: name.unwrap_or_default(),
+                ai_cost: tokens.map(|t| plans.prices().cost(&tier, t)),
                 limits: Limit::ALL
                     .into_iter()
                     .map(|limit| {

@@ -1,4 +1,5 @@
-//! The lists (over, near, projected, throttled, heaviest) picked in SQL: one
+//! The lists (over, near, projected, throttled, heaviest, AI spenders)
+//! picked in SQL: one
 //! statement groups the current windows per workspace, flags each with the
 //! same integer rules as `readyroom_core::quota` (bands; the projection's
 //! `limit × elapsed < used × length`, exact in `numeric`), and returns each
@@ -13,7 +14,9 @@ use time::OffsetDateTime;
 
 use super::{each_limit, limit_columns, limits_json, usage_cte, PgConnection, UsageFrom};
 
-/// The statement: `$1` the limits, `$2` a tier or NULL, `$3` the cap.
+/// The statement: `$1` the limits, `$2` a tier or NULL, `$3` the cap,
+/// `$4` each tier's price per million AI tokens, `$5` the price of any
+/// other tier.
 fn lists_sql(from: &UsageFrom) -> String {
     let sums = each_limit(|l, used, _| {
         format!(
@@ -50,6 +53,7 @@ fn lists_sql(from: &UsageFrom) -> String {
     let list = |which: Which, filter: &str| {
         let order = match which {
             Which::Throttled => "throttled DESC",
+            Which::Spenders => "ai_cost DESC",
             _ => "share DESC NULLS LAST",
         };
         format!(
@@ -70,20 +74,31 @@ fn lists_sql(from: &UsageFrom) -> String {
             FROM per_ws LEFT JOIN jsonb_each($1::jsonb) AS lim ON lim.key = per_ws.tier),
         flagged AS MATERIALIZED (
             SELECT limited.*, ({over}) AS is_over, ({near}) AS is_near,
-                   ({projected}) AS is_projected, greatest({shares}) AS share
+                   ({projected}) AS is_projected, greatest({shares}) AS share,
+                   -- Prices::cost's operations in its order, so both sort alike.
+                   u_ai_tokens_per_day::float8
+                       * coalesce((($4::jsonb) ->> tier)::float8, $5::float8) / 1000000 AS ai_cost
             FROM limited WHERE $2::text IS NULL OR tier = lower(btrim($2::text)))
         {over_list} UNION ALL {near_list} UNION ALL {projected_list}
-        UNION ALL {throttled_list} UNION ALL {any_list}",
+        UNION ALL {throttled_list} UNION ALL {any_list} UNION ALL {spenders_list}",
         usage = usage_cte(from),
         over_list = list(Which::Over, "is_over"),
         near_list = list(Which::Near, "is_near AND NOT is_over"),
         projected_list = list(Which::Projected, "is_projected"),
         throttled_list = list(Which::Throttled, "coalesce(throttled, 0) > 0"),
         any_list = list(Which::Any, "true"),
+        spenders_list = list(Which::Spenders, "coalesce(ai_cost, 0) > 0"),
     )
 }
 
-/// The four lists as `request` asks, seen at the server's `now`.
+/// Tier (lowercase) → price per million AI tokens, for every tier the
+/// plans or the prices name.
+fn prices_json(plans: &Plans) -> String {
+    let prices = plans.prices().per_tier(plans.tiers().map(|(name, _)| name));
+    serde_json::to_string(&prices).unwrap_or_else(|_| "{}".into())
+}
+
+/// The lists as `request` asks, seen at the server's `now`.
 pub async fn lists(
     conn: &mut PgConnection,
     from: &UsageFrom,
@@ -95,6 +110,8 @@ pub async fn lists(
         .bind(limits_json(plans))
         .bind(request.tier.as_deref())
         .bind(i64::from(request.cap))
+        .bind(prices_json(plans))
+        .bind(plans.prices().default_price())
         .fetch_all(&mut *conn)
         .await?;
     let mut out: Vec<WorkspaceList> = Which::ALL
@@ -137,6 +154,7 @@ fn workspace(
             .try_get::<Option<String>, _>("workspace_name")?
             .unwrap_or_default(),
         throttled: row.try_get::<Option<i64>, _>("throttled")?.unwrap_or(0),
+        ai_cost: row.try_get("ai_cost")?,
         limits,
         tier,
     })

@@ -15,7 +15,7 @@ mod summary;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use readyroom_core::quota::{Limit, ListRequest, Plans, QuotaReading};
+use readyroom_core::quota::{AiCost, Limit, ListRequest, Plans, QuotaReading};
 use sqlx::{Column, Executor, TypeInfo};
 
 use crate::postgres::{describe, read_only, PgConnection, PgFailure};
@@ -152,7 +152,12 @@ pub async fn read_over(
             .map_err(|e| fail(describe(&e, source)))?;
         // Nothing was written; the end of a read-only transaction.
         let _ = tx.rollback().await;
-        Ok(QuotaReading { at, tiers, lists })
+        Ok(QuotaReading {
+            at,
+            ai_cost: AiCost::of(&tiers, plans.prices()),
+            tiers,
+            lists,
+        })
     };
     let budget = statement_timeout + grace;
     tokio::time::timeout(budget, read)
