@@ -7,6 +7,8 @@
 // spenders; and when the usage endpoint dies, the last good reading stays
 // under "Failing since". Screenshots in both themes.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { launchChromium, startServe, startTargets, stop, tempDir } from './harness.mjs';
 
@@ -17,7 +19,11 @@ const cspViolations = [];
 before(async () => {
   dataDir = tempDir();
   targets = await startTargets(dataDir);
-  server = await startServe(targets.config, dataDir);
+  // The quota sampler every 2 s (5 min by default), so the trend fills
+  // while the test runs.
+  const config = join(dataDir, 'quotas.toml');
+  writeFileSync(config, `${readFileSync(targets.config, 'utf8')}\n[settings.quota]\nevery_ms = 2000\n`);
+  server = await startServe(config, dataDir);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -104,11 +110,10 @@ test('Vandelay, pushing past its free plan, shows near its limit at 100 % and th
   assert.ok(spent.length > 0 && spent.every((c) => c > 0), `${spent}`);
   assert.deepEqual(spent, [...spent].sort((a, b) => b - a));
 
-  // The heatmap: Vandelay's requests/minute cell in the near (or, never,
-  // over) band.
-  const cell = page.locator('table.heatmap tr[data-workspace="ws_vandelay"] td').first();
+  // The heatmap: Vandelay's requests today against the day's limit.
+  const cell = page.locator('table.heatmap tr[data-workspace="ws_vandelay"] td').nth(2);
   await cell.waitFor();
-  assert.match(await cell.getAttribute('title'), /Vandelay Industries, requests\/minute: \d+ of 10/);
+  assert.match(await cell.getAttribute('title'), /^Vandelay Industries, requests\/day: \d+ of 1,000 \(\d+ %\)$/);
   assert.deepEqual(pageErrors, []);
   assert.deepEqual(cspViolations, []);
 });
@@ -149,6 +154,22 @@ test('the lists sort by a column, and a tier filters them', async () => {
     await page.evaluate((t) => (document.documentElement.dataset.theme = t), theme);
     await page.screenshot({ path: `artifacts/quotas-${theme}.png`, fullPage: true });
   }
+  assert.deepEqual(pageErrors, []);
+});
+
+test("the trend from the sampler's snapshots names Vandelay, throttled on every day sampled", async () => {
+  await page.getByRole('heading', { name: 'Throttled over the last days' }).waitFor();
+  const row = page.locator('table.quota-trend tr[data-workspace="ws_vandelay"]');
+  await readUntil(async () => (await row.count()) > 0, 'Vandelay in the trend');
+  assert.match(await row.textContent(), /every day/);
+  // Seven days, today last and sampled; Vandelay's 429s today in its cell.
+  const days = await page.$$eval('table.quota-trend thead th.day', (ths) => ths.map((th) => th.getAttribute('title')));
+  assert.equal(days.length, 7);
+  assert.equal(days[6], new Date().toISOString().slice(0, 10));
+  const today = Number((await row.locator('td.day').last().textContent()).replace(/\D/g, ''));
+  assert.ok(today > 0, `Vandelay's 429s today: ${today}`);
+  await page.locator('table.quota-trend').screenshot({ path: 'artifacts/quotas-trend.png' });
+  assert.match(await page.locator('[data-trend-meta]').textContent(), /Sampled on 1 of the last 7 days \(UTC\): \d+ snapshots, 0 failed\. The sampler reads every/);
   assert.deepEqual(pageErrors, []);
 });
 

@@ -5,3 +5,4 @@
 mod cli;
 mod http;
 mod postgres;
+mod sampler;

@@ -8,6 +8,7 @@ import type { OpenedFile } from "./OpenedFile";
 import type { PoolWaitsView } from "./PoolWaitsView";
 import type { PoolsView } from "./PoolsView";
 import type { PoolsWatched } from "./PoolsWatched";
+import type { QuotaTrendView } from "./QuotaTrendView";
 import type { QuotaView } from "./QuotaView";
 import type { ReceiverStatus } from "./ReceiverStatus";
 import type { ScorecardView } from "./ScorecardView";
@@ -50,5 +51,6 @@ export interface Responses {
   get_pool_waits: PoolWaitsView;
   signal_backend: BackendSignalled;
   get_quota: QuotaView;
+  get_quota_trend: QuotaTrendView;
   get_audit_log: AuditView;
 }

@@ -1,7 +1,8 @@
 // Quotas: who is being throttled, and who is about to be. A sentence at
 // the top, the tiers, the lists (over, near, projected to run out,
 // throttled, top AI spenders, every workspace) sortable, AI cost per tier
-// and the heatmap of workspaces × limits. Read from the environment's quota source while the view is open;
+// and the heatmap of workspaces × limits; below, the trend from the
+// background sampler's snapshots (who was throttled on which day). Read from the environment's quota source while the view is open;
 // when the source fails, the last good reading stays, under "failing
 // since".
 import { html } from 'htm/preact';
@@ -16,6 +17,7 @@ import { Heatmap } from './quotas/heatmap';
 import { count } from './quotas/limits';
 import { WorkspaceTable } from './quotas/list';
 import { TiersTable } from './quotas/tiers';
+import { QuotaTrendPanel } from './quotas/trend';
 
 /** Each read is a query on production (or a call to its usage endpoint):
  *  every 15 s is fresh enough for minute windows and gentle. */
@@ -179,5 +181,8 @@ export function QuotasView({ environment }: { environment: string }) {
           </section>
         `
       : null}
+    <section class="panel" aria-labelledby="quota-trend"><h2 id="quota-trend">Throttled over the last days</h2>
+      <${QuotaTrendPanel} environment=${view.environment} refresh=${r?.at ?? view.problem?.since ?? null} />
+    </section>
   </div>`;
 }

@@ -12,7 +12,7 @@ use crate::pools::{
     self, BackendSignalled, PoolWaitsRequest, PoolWaitsView, PoolsRequest, PoolsView, PoolsWatched,
     SignalBackendRequest, WatchPoolsRequest,
 };
-use crate::quota::{self, QuotaRequest, QuotaView};
+use crate::quota::{self, QuotaRequest, QuotaTrendRequest, QuotaTrendView, QuotaView};
 use crate::scorecard::{
     self, Chart, HistoryRequest, HistoryView, ScorecardView, SourcesView, TrendChartRequest,
 };
@@ -85,6 +85,9 @@ define_commands! {
     /// Per-tier quota usage read now: totals, who is near or over each
     /// limit, who will run out before the window resets.
     get_quota => GetQuota(QuotaRequest) -> QuotaView = quota::get_quota;
+    /// The quota sampler's snapshots over the last days (from the local
+    /// store): who was throttled on which day, each tier's 429s per day.
+    get_quota_trend => GetQuotaTrend(QuotaTrendRequest) -> QuotaTrendView = quota::trend::get_quota_trend;
     /// Every action taken against production, newest first, with the
     /// audit log's hash chain verified.
     get_audit_log => GetAuditLog(AuditRequest) -> AuditView = audit::get_audit_log;

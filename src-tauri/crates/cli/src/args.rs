@@ -103,6 +103,14 @@ pub struct QuotaArgs {
     /// Workspaces each list shows at most (it says how many there were).
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub top: u32,
+    /// Instead of reading now: who was throttled on which of the last
+    /// days, from the snapshots the quota sampler stored (the desktop app
+    /// and `serve` run it). Reads only the local store.
+    #[arg(long, conflicts_with_all = ["tier", "near", "over"])]
+    pub trend: bool,
+    /// Days the trend covers, today included (UTC).
+    #[arg(long, value_name = "N", default_value_t = 7, requires = "trend", value_parser = clap::value_parser!(u32).range(1..=90))]
+    pub days: u32,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

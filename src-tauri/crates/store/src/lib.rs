@@ -7,6 +7,7 @@ mod migrations;
 mod open_lock;
 mod pools;
 mod private;
+mod quota;
 mod scorecards;
 mod spans;
 
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 pub use audit::AuditRead;
 pub use pools::{PoolHistory, PoolKind, PoolReading, StoredReading};
+pub use quota::QuotaHistory;
 pub use spans::{
     Attributed, Listed, Removed, SpanStore, Stored, WindowCounts, ATTRIBUTE_SCAN, SETTLE_NS,
 };

@@ -39,6 +39,11 @@ pub(crate) const STORE: Migrations = &[
         "pool sample load",
         include_str!("../migrations/0005_pool_sample_load.sql"),
     ),
+    (
+        6,
+        "quota snapshots",
+        include_str!("../migrations/0006_quota_snapshots.sql"),
+    ),
 ];
 
 /// The span store's (`spans.db`), a file of its own: see `spans.rs`.

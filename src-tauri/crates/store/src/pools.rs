@@ -46,11 +46,11 @@ pub struct PoolHistory {
     pub stretch_ms: Option<u64>,
 }
 
-fn unix_ms(t: OffsetDateTime) -> i64 {
+pub(crate) fn unix_ms(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-fn from_unix_ms(ms: i64) -> OffsetDateTime {
+pub(crate) fn from_unix_ms(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }

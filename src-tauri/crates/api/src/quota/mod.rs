@@ -3,9 +3,14 @@
 //! own usage data (PostgreSQL or the app's usage endpoint).
 
 pub(crate) mod read;
+pub(crate) mod service;
+pub(crate) mod trend;
 mod wire;
 
-pub use wire::{PlanView, QuotaProblem, QuotaRequest, QuotaView};
+pub use service::QuotaSampler;
+pub use wire::{
+    PlanView, QuotaProblem, QuotaRequest, QuotaTrendRequest, QuotaTrendView, QuotaView,
+};
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! What the quota commands take and answer.
 
-use readyroom_core::quota::{Price, QuotaReading, TierLimits};
+use readyroom_core::quota::{Price, QuotaReading, QuotaTrend, TierLimits};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -63,4 +63,33 @@ pub struct QuotaView {
     /// The tier the lists were asked for, if one.
     pub tier: Option<String>,
     pub cap: u32,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaTrendRequest {
+    #[serde(default)]
+    #[ts(optional)]
+    pub environment: Option<String>,
+    /// Whole UTC days back, today included (default 7, at most 90).
+    #[serde(default)]
+    #[ts(optional)]
+    pub days: Option<u32>,
+}
+
+/// The quota sampler's snapshots over the last days, from the local store.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaTrendView {
+    pub environment: String,
+    /// Whether the environment has a `[quota]` section.
+    pub configured: bool,
+    /// Whether this process runs the sampler (the desktop app and `serve`
+    /// do; a CLI command reads what they stored).
+    pub sampling: bool,
+    #[ts(type = "number")]
+    pub every_ms: u64,
+    pub trend: QuotaTrend,
+    /// Stored rows that could not be read back.
+    pub skipped: u32,
 }

@@ -94,6 +94,47 @@ pub struct Settings {
     /// The pool sampler.
     #[serde(default)]
     pub pools: PoolSettings,
+    #[serde(default)]
+    pub quota: QuotaSamplerSettings,
+}
+
+/// `[settings.quota]`: the background quota sampler, whose snapshots make
+/// the trend.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSamplerSettings {
+    /// Read every this many ms (default 300,000: five minutes; the trend
+    /// is by day, and each read is a query on production).
+    #[serde(default = "default_quota_every")]
+    pub every_ms: u64,
+    /// Snapshots older than this are removed (default 35: five weeks).
+    #[serde(default = "default_quota_retention_days")]
+    pub retention_days: u32,
+    /// Workspaces kept of each list per reading (default 200).
+    #[serde(default = "default_quota_keep")]
+    pub keep: u32,
+}
+
+impl Default for QuotaSamplerSettings {
+    fn default() -> Self {
+        QuotaSamplerSettings {
+            every_ms: default_quota_every(),
+            retention_days: default_quota_retention_days(),
+            keep: default_quota_keep(),
+        }
+    }
+}
+
+fn default_quota_every() -> u64 {
+    300_000
+}
+
+fn default_quota_retention_days() -> u32 {
+    35
+}
+
+fn default_quota_keep() -> u32 {
+    200
 }
 
 /// `[settings.pools]`: the background pool sampler.
@@ -170,6 +211,7 @@ impl Default for Settings {
             otlp: OtlpSettings::default(),
             spans: SpanStoreSettings::default(),
             pools: PoolSettings::default(),
+            quota: QuotaSamplerSettings::default(),
         }
     }
 }

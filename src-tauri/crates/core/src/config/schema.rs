@@ -105,6 +105,19 @@ const SETTINGS: &[Field] = &[
     opt("otlp", Ty::Table(OTLP)),
     opt("spans", Ty::Table(SPAN_STORE)),
     opt("pools", Ty::Table(POOL_SAMPLER)),
+    opt("quota", Ty::Table(QUOTA_SAMPLER)),
+];
+
+const QUOTA_SAMPLER: &[Field] = &[
+    opt(
+        "every_ms",
+        Ty::Int {
+            min: 1_000,
+            max: 86_400_000,
+        },
+    ),
+    opt("retention_days", Ty::Int { min: 1, max: 3_650 }),
+    opt("keep", Ty::Int { min: 1, max: 1_000 }),
 ];
 
 const POOL_SAMPLER: &[Field] = &[

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::summary::TierSummary;
@@ -35,7 +35,7 @@ pub struct Prices {
 }
 
 /// What one tier's tokens are priced as.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Price {
     pub model: String,
@@ -140,7 +140,7 @@ impl Prices {
 }
 
 /// One tier's AI tokens today and what they cost.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TierCost {
     pub tier: String,
@@ -151,7 +151,7 @@ pub struct TierCost {
 }
 
 /// AI cost today, per tier and in all.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AiCost {
     pub currency: String,

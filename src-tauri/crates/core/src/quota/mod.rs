@@ -18,6 +18,7 @@ pub mod plans;
 pub mod projection;
 pub mod reading;
 pub mod summary;
+pub mod trend;
 pub mod usage;
 
 pub use bands::{band, Band};
@@ -27,4 +28,5 @@ pub use plans::{Limit, Plans, TierLimits};
 pub use projection::{project, Projection};
 pub use reading::QuotaReading;
 pub use summary::{summarize, workspaces, LimitCounts, LimitUsage, TierSummary, WorkspaceUsage};
+pub use trend::{QuotaTrend, Snapshot, WorkspaceDay};
 pub use usage::{UsageRow, Window};

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use ts_rs::TS;
 
@@ -20,7 +20,7 @@ use super::projection::{project, Projection};
 use super::usage::{UsageRow, Window};
 
 /// A tier's counts in one window, its current ones summed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct WindowTotals {
     pub window: Window,
@@ -35,7 +35,7 @@ pub struct WindowTotals {
 }
 
 /// How many of a tier's workspaces are near or over one limit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LimitCounts {
     pub limit: Limit,
@@ -48,7 +48,7 @@ pub struct LimitCounts {
     pub over: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TierSummary {
     /// As the plans name it, or as the data does for a tier they do not.
