@@ -301,8 +301,15 @@ async fn usage_rows_match_the_traffic_sent() {
                 .await
                 .expect("r");
         }
+        let anonymous = client
+            .get(format!("{base}/api/usage"))
+            .send()
+            .await
+            .expect("usage");
+        assert_eq!(anonymous.status(), 401, "usage is the app's own data");
         let usage: Value = client
             .get(format!("{base}/api/usage"))
+            .bearer_auth(&demo.usage_token)
             .send()
             .await
             .expect("usage")

@@ -7,7 +7,9 @@
 // spenders; and when the usage endpoint dies, the last good reading stays
 // under "Failing since". Screenshots in both themes.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { launchChromium, startServe, startTargets, stop, tempDir } from './harness.mjs';
@@ -171,6 +173,37 @@ test("the trend from the sampler's snapshots names Vandelay, throttled on every 
   await page.locator('table.quota-trend').screenshot({ path: 'artifacts/quotas-trend.png' });
   assert.match(await page.locator('[data-trend-meta]').textContent(), /Sampled on 1 of the last 7 days \(UTC\): \d+ snapshots, 0 failed\. The sampler reads every/);
   assert.deepEqual(pageErrors, []);
+});
+
+test("the usage endpoint's token comes from the keychain and is shown nowhere", async () => {
+  // The demo stored its token in the keychain; its config names the entry.
+  const token = execFileSync('secret-tool', ['lookup', 'service', 'readyroom', 'username', 'demo/usage-token']).toString();
+  assert.match(token, /^demo_usage_[0-9a-f]{32}$/);
+  const config = readFileSync(targets.config, 'utf8');
+  assert.match(config, /token_secret = "demo\/usage-token"/);
+  // Without it the endpoint refuses (so the readings above used it).
+  const base = /base_url = "([^"]+)"/.exec(config)[1];
+  const ca = readFileSync(/ca_file = "([^"]+)"/.exec(config)[1]);
+  const status = (headers) =>
+    new Promise((resolve, reject) =>
+      https
+        .get(`${base}api/usage`, { ca, headers }, (r) => {
+          r.resume();
+          resolve(r.statusCode);
+        })
+        .on('error', reject),
+    );
+  assert.equal(await status({}), 401);
+  assert.equal(await status({ authorization: `Bearer ${token}` }), 200);
+  assert.ok(!config.includes(token), 'not in the config');
+  assert.ok(!(await page.content()).includes(token), 'not in the page');
+  const api = await fetch(`${server.url.split('#')[0]}api/rpc`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
+    body: JSON.stringify({ cmd: 'get_quota', payload: {} }),
+  });
+  assert.equal(api.status, 200);
+  assert.ok(!(await api.text()).includes(token), 'not in the API');
 });
 
 test('an environment without a quota source says how to add one', async () => {

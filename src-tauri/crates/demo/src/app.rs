@@ -42,12 +42,19 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             provider_auth,
         ));
+    let usage_endpoint =
+        Router::new()
+            .route("/api/usage", get(usage))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                usage_auth,
+            ));
     Router::new()
         .route("/", get(home))
         .route("/api/health", get(health))
         .route("/api/metrics", get(metrics))
-        .route("/api/usage", get(usage))
         .merge(tenant)
+        .merge(usage_endpoint)
         .merge(provider)
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
@@ -465,14 +472,29 @@ async fn usage(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn provider_auth(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let ok = request
+/// Whether `request` carries `Authorization: Bearer TOKEN`.
+fn bears(request: &Request, token: &str) -> bool {
+    request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| t == &*state.provider_token);
-    if !ok {
+        .is_some_and(|t| t == token)
+}
+
+async fn usage_auth(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !bears(&request, &state.usage_token) {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "The usage endpoint needs its token.",
+        );
+    }
+    next.run(request).await
+}
+
+async fn provider_auth(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !bears(&request, &state.provider_token) {
         return problem(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",

@@ -56,6 +56,8 @@ pub struct DemoSecrets<'a> {
     pub postgres: Option<&'a str>,
     /// The console URL of the PgBouncer in front of it.
     pub pgbouncer: Option<&'a str>,
+    /// The usage endpoint's token ([`Demo::usage_token`]).
+    pub usage: Option<&'a str>,
 }
 
 /// How to run the demo.
@@ -93,6 +95,8 @@ pub struct Demo {
     pub ca_pem: String,
     /// The deploy provider API's token (a demo credential).
     pub provider_token: String,
+    /// The usage endpoint's bearer token (a demo credential).
+    pub usage_token: String,
     pub workspaces: Vec<Workspace>,
     pub upstream: Arc<Upstream>,
     state: AppState,
@@ -122,6 +126,11 @@ impl Demo {
             .build()
             .map_err(|e| Error::Client(e.to_string()))?;
         let provider_token = format!("demo_provider_{:016x}", rand::random::<u64>());
+        let usage_token = format!(
+            "demo_usage_{:016x}{:016x}",
+            rand::random::<u64>(),
+            rand::random::<u64>()
+        );
         let state = AppState {
             db,
             by_key: Arc::new(
@@ -138,6 +147,7 @@ impl Demo {
                 time::OffsetDateTime::now_utc(),
             ))),
             provider_token: provider_token.clone().into(),
+            usage_token: usage_token.clone().into(),
             metrics: Arc::new(Metrics::default()),
             anonymous: Arc::default(),
             telemetry,
@@ -158,6 +168,7 @@ impl Demo {
             addr,
             ca_pem: pki.ca_pem,
             provider_token,
+            usage_token,
             workspaces,
             upstream,
             state,
@@ -199,7 +210,7 @@ impl Demo {
 
     /// A config for this demo, environment `demo`; `ca_file` names where the
     /// caller writes [`Demo::ca_pem`], `secrets` the keychain entries of its
-    /// database and pooler, where it has them.
+    /// database, pooler and usage endpoint token, where it has them.
     pub fn config_toml(&self, ca_file: &str, secrets: &DemoSecrets) -> String {
         let postgres_secret = secrets.postgres;
         let base = self.base_url();
@@ -215,10 +226,14 @@ impl Demo {
              [environments.demo.quota]\n\
              source = \"{source}\"\n\
              relation = \"readyroom_usage\"\n\
-             usage_url = \"{base}/api/usage\"\n\n\
+             usage_url = \"{base}/api/usage\"\n{usage_token}\n\
              [environments.demo.deploy]\n\
              provider = \"demo\"\n\
              url = \"{base}/provider/v1\"\n",
+            usage_token = secrets
+                .usage
+                .map(|s| format!("token_secret = \"{s}\"\n"))
+                .unwrap_or_default(),
             source = if postgres_secret.is_some() {
                 "postgres"
             } else {

@@ -30,6 +30,9 @@ pub struct AppState {
     pub retry: RetryPolicy,
     pub releases: Arc<Mutex<Releases>>,
     pub provider_token: Arc<str>,
+    /// The usage endpoint's bearer token (the app's own: usage is
+    /// customer data).
+    pub usage_token: Arc<str>,
     pub metrics: Arc<Metrics>,
     /// Anonymous callers share one fixed-window bucket (per minute).
     pub anonymous: Arc<Mutex<(i64, u64)>>,

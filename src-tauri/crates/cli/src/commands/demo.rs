@@ -83,6 +83,7 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     let secrets = DemoSecrets {
         postgres: args.postgres.as_ref().map(|_| "demo/database-url"),
         pgbouncer: pooler.as_ref().map(|_| "demo/pgbouncer-url"),
+        usage: Some("demo/usage-token"),
     };
     let mut config_text = demo.config_toml(&ca_file.display().to_string(), &secrets);
     let mut receivers = Vec::new();
@@ -118,6 +119,9 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     }
     if let (Some(name), Some(p)) = (secrets.pgbouncer, &pooler) {
         credentials.push((name, p.console_url.clone()));
+    }
+    if let Some(name) = secrets.usage {
+        credentials.push((name, demo.usage_token.clone()));
     }
     let stored = store_credentials(&api, credentials).await;
     let environment = context::resolve_environment(&api, None)?;
