@@ -12,7 +12,7 @@ use readyroom_core::quota::{Limit, Plans};
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use super::{each_limit, limit_columns, limits_json, usage_cte, PgConnection, UsageFrom};
+use super::{each_limit, limits_json, lims_cte, usage_cte, PgConnection, UsageFrom};
 
 /// The statement: `$1` the limits, `$2` a tier or NULL, `$3` the cap,
 /// `$4` each tier's price per million AI tokens, `$5` the price of any
@@ -28,7 +28,6 @@ fn lists_sql(from: &UsageFrom) -> String {
         )
     })
     .join(",\n");
-    let limit_cols = limit_columns();
     let over = each_limit(|_, used, lim| format!("coalesce({used} > {lim}, false)")).join(" OR ");
     let near = each_limit(|_, used, lim| {
         format!("coalesce({used} > 0 AND {used}::numeric * 5 >= {lim}::numeric * 4, false)")
@@ -69,9 +68,8 @@ fn lists_sql(from: &UsageFrom) -> String {
                    min(workspace_name COLLATE \"C\") AS workspace_name, {sums},
                    sum(throttled) FILTER (WHERE cur AND w = 'day')::bigint AS throttled
             FROM usage GROUP BY workspace_id),
-        limited AS (
-            SELECT per_ws.*, {limit_cols}
-            FROM per_ws LEFT JOIN jsonb_each($1::jsonb) AS lim ON lim.key = per_ws.tier),
+        {lims},
+        limited AS (SELECT * FROM per_ws LEFT JOIN lims USING (tier)),
         flagged AS MATERIALIZED (
             SELECT limited.*, ({over}) AS is_over, ({near}) AS is_near,
                    ({projected}) AS is_projected, greatest({shares}) AS share,
@@ -82,6 +80,7 @@ fn lists_sql(from: &UsageFrom) -> String {
         {over_list} UNION ALL {near_list} UNION ALL {projected_list}
         UNION ALL {throttled_list} UNION ALL {any_list} UNION ALL {spenders_list}",
         usage = usage_cte(from),
+        lims = lims_cte(),
         over_list = list(Which::Over, "is_over"),
         near_list = list(Which::Near, "is_near AND NOT is_over"),
         projected_list = list(Which::Projected, "is_projected"),

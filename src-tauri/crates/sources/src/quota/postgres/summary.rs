@@ -6,59 +6,64 @@ use readyroom_core::quota::{Limit, Plans, Window};
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use super::{each_limit, limit_columns, limits_json, usage_cte, PgConnection, UsageFrom};
+use super::{each_limit, limits_json, lims_cte, usage_cte, PgConnection, UsageFrom};
 
 /// The summary query over `from`: per tier, its workspaces (any window),
 /// the current windows' totals, and per limit how many workspaces are near
 /// (`used > 0 AND used * 5 >= limit * 4 AND used <= limit`) or over
 /// (`used > limit`). Windows whose start is past their length count
 /// nothing now.
+///
+/// One pass over the rows: each workspace's current sums per window
+/// (grouped by tier and workspace, so a workspace counts once in each tier
+/// its rows name), then per tier the sum of those and the bands. (The
+/// totals are sums of sums; the workspaces, the groups.)
 fn summary_sql(from: &UsageFrom) -> String {
-    let per_ws_sums = each_limit(|l, used, _| {
-        format!(
-            "sum({col}) FILTER (WHERE w = '{window}') AS {used}",
-            col = l.column(),
-            window = l.window().as_str()
-        )
-    })
-    .join(",\n");
-    let limit_cols = limit_columns();
+    // Per workspace: every window's four counts (`COUNTS`), named
+    // `{count}_{window}`.
+    let per_ws_sums = Window::ALL
+        .into_iter()
+        .flat_map(|w| {
+            COUNTS.into_iter().map(move |c| {
+                format!(
+                    "sum({c}) FILTER (WHERE cur AND w = '{w}') AS {c}_{w}",
+                    w = w.as_str()
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(",\n");
+    let totals = Window::ALL
+        .into_iter()
+        .flat_map(|w| {
+            COUNTS
+                .into_iter()
+                .map(move |c| format!("coalesce(sum({c}_{w}), 0)::bigint", w = w.as_str()))
+        })
+        .collect::<Vec<_>>()
+        .join(",\n");
     // In numeric: `used * 5` must not overflow a bigint.
-    let bands = each_limit(|_, used, lim| {
+    let bands = each_limit(|l, _, lim| {
+        let used = format!("{}_{}", l.column(), l.window().as_str());
         format!(
             "count(*) FILTER (WHERE {used} > 0 AND {used}::numeric * 5 >= {lim}::numeric * 4 AND {used} <= {lim}),\n\
              count(*) FILTER (WHERE {used} > {lim})"
         )
     })
     .join(",\n");
-    let totals = Window::ALL
-        .into_iter()
-        .map(|w| {
-            let w = w.as_str();
-            format!(
-                "coalesce(sum(requests) FILTER (WHERE w = '{w}'), 0)::bigint, \
-                 coalesce(sum(ai_calls) FILTER (WHERE w = '{w}'), 0)::bigint, \
-                 coalesce(sum(ai_tokens) FILTER (WHERE w = '{w}'), 0)::bigint, \
-                 coalesce(sum(throttled) FILTER (WHERE w = '{w}'), 0)::bigint"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(",\n");
     format!(
         "WITH {usage},
-        current AS (SELECT * FROM usage WHERE cur),
-        tiers AS (SELECT tier, count(DISTINCT workspace_id) AS workspaces FROM usage GROUP BY tier),
-        totals AS (SELECT tier, {totals} FROM current GROUP BY tier),
-        per_ws AS (SELECT tier, workspace_id, {per_ws_sums} FROM current GROUP BY tier, workspace_id),
-        banded AS (
-            SELECT per_ws.*, {limit_cols}
-            FROM per_ws LEFT JOIN jsonb_each($1::jsonb) AS lim ON lim.key = per_ws.tier),
-        bands AS (SELECT tier, {bands} FROM banded GROUP BY tier)
-        SELECT tiers.tier, tiers.workspaces, totals.*, bands.*
-        FROM tiers LEFT JOIN totals USING (tier) LEFT JOIN bands USING (tier)",
+        per_ws AS (SELECT tier, workspace_id, {per_ws_sums} FROM usage GROUP BY tier, workspace_id),
+        {lims}
+        SELECT tier, count(*) AS workspaces, {totals}, {bands}
+        FROM per_ws LEFT JOIN lims USING (tier) GROUP BY tier",
         usage = usage_cte(from),
+        lims = lims_cte(),
     )
 }
+
+/// The contract's counts, in the order the totals are read.
+const COUNTS: [&str; 4] = ["requests", "ai_calls", "ai_tokens", "throttled"];
 
 /// The summary per tier, computed by the server, and the server's `now()`
 /// it was computed at.
@@ -79,13 +84,14 @@ pub async fn summary(
     for row in &rows {
         let tier: String = row.try_get(0)?;
         let tier = plans.name_of(&tier);
-        // tier, workspaces, (tier, 12 totals), (tier, 10 band counts), now
+        // tier, workspaces, 12 totals (window by window: requests,
+        // AI calls, AI tokens, throttled), 10 band counts (near, over).
         let int = |i: usize| -> Result<i64, sqlx::Error> {
             Ok(row.try_get::<Option<i64>, _>(i)?.unwrap_or(0))
         };
         let mut windows = Vec::new();
         for (k, w) in Window::ALL.into_iter().enumerate() {
-            let at = 3 + k * 4;
+            let at = 2 + k * 4;
             windows.push(WindowTotals {
                 window: w,
                 requests: int(at)?,
@@ -97,7 +103,7 @@ pub async fn summary(
         let limits_of = plans.limits(&tier);
         let mut limits = Vec::new();
         for (k, limit) in Limit::ALL.into_iter().enumerate() {
-            let at = 16 + k * 2;
+            let at = 14 + k * 2;
             limits.push(LimitCounts {
                 limit,
                 value: limits_of.and_then(|l| l.get(limit)),
