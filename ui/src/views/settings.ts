@@ -25,13 +25,15 @@ export function Settings({ info, onChanged }: { info: AppInfo; onChanged: () => 
   }, [info]);
 
   const names = [...new Set(info.environments.flatMap((e) => e.secrets))];
+  // Until one is picked, the form offers the first secret still missing.
+  const chosen = name || secrets?.find((s) => !s.set)?.name || names[0] || '';
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
     setSaved(null);
     try {
-      const r = await call('set_secret', { name: name || names[0] || '', value });
+      const r = await call('set_secret', { name: chosen, value });
       setSaved(`Stored secret '${r.name}' in the OS keychain.`);
       setValue('');
       await load();
@@ -95,7 +97,7 @@ export function Settings({ info, onChanged }: { info: AppInfo; onChanged: () => 
         ${names.length > 0 &&
         html`<form class="secret-form" onSubmit=${submit} autocomplete="off">
           <label>Secret
-            <select aria-label="Secret name" value=${name || names[0]} onChange=${(e: Event) => setName((e.target as HTMLSelectElement).value)}>
+            <select aria-label="Secret name" value=${chosen} onChange=${(e: Event) => setName((e.target as HTMLSelectElement).value)}>
               ${names.map((n) => html`<option value=${n}>${n}</option>`)}
             </select>
           </label>
