@@ -12,24 +12,15 @@ use readyroom_tests::serving::{self, Serving};
 use readyroom_tests::TestEnv;
 use sqlx::{Connection, Executor, PgConnection};
 
-/// Polls `get_pools` until `ok` holds, for at most 30 s.
+/// `get_pools` until `ok` holds, for at most 30 s.
 async fn until(
     serve: &Serving,
     what: &str,
     ok: impl Fn(&serde_json::Value) -> bool,
 ) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let view = serve.rpc("get_pools", serde_json::json!({})).await;
-        if ok(&view) {
-            return view;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} within 30 s; last view: {view}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    serve
+        .rpc_until("get_pools", serde_json::json!({}), what, ok)
+        .await
 }
 
 async fn readyroom_sessions(admin: &mut PgConnection, db: &str) -> i64 {

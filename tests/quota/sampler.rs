@@ -5,33 +5,25 @@
 //! gaps nobody can see; and `readyroom quota --trend` reads the same store
 //! without touching production.
 
-use std::time::{Duration, Instant};
-
 use readyroom_tests::postgres::fresh_database;
 use readyroom_tests::serving::{self, Serving};
 use readyroom_tests::TestEnv;
 use sqlx::{Connection, Executor, PgConnection};
 
-/// Polls `get_quota_trend` until `ok` holds, for at most 30 s.
+/// `get_quota_trend` until `ok` holds, for at most 30 s.
 async fn until(
     serve: &Serving,
     what: &str,
     ok: impl Fn(&serde_json::Value) -> bool,
 ) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let view = serve
-            .rpc("get_quota_trend", serde_json::json!({ "days": 3 }))
-            .await;
-        if ok(&view) {
-            return view;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} within 30 s; last view: {view}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    serve
+        .rpc_until(
+            "get_quota_trend",
+            serde_json::json!({ "days": 3 }),
+            what,
+            ok,
+        )
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread")]

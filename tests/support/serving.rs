@@ -80,6 +80,29 @@ pub async fn start_printing(env: &TestEnv, args: &[&str], address_key: &str) -> 
 }
 
 impl Serving {
+    /// Calls `cmd` with `payload` until its answer satisfies `ok`, for at
+    /// most 30 s (then fails naming `what` and the last answer).
+    pub async fn rpc_until(
+        &self,
+        cmd: &str,
+        payload: serde_json::Value,
+        what: &str,
+        ok: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let answer = self.rpc(cmd, payload.clone()).await;
+            if ok(&answer) {
+                return answer;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what} within 30 s; last answer: {answer}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Sends SIGINT, as Ctrl-C in its terminal would.
     /// One command over the HTTP API, which must answer 200; its JSON.
     pub async fn rpc(&self, cmd: &str, payload: serde_json::Value) -> serde_json::Value {

@@ -23,6 +23,28 @@ pub trait Service: Send + Sync {
     ) -> readyroom_sources::BoxFuture<'static, ()>;
 }
 
+/// One retention pass of a sampler's rows: `prune` removes from the store
+/// what is older than `days` ago; how many went is logged as `what`.
+pub(crate) async fn retain(
+    api: &Api,
+    what: &str,
+    days: u32,
+    prune: impl for<'s> FnOnce(
+        &'s readyroom_store::Store,
+        time::OffsetDateTime,
+    ) -> readyroom_sources::BoxFuture<'s, readyroom_store::Result<u64>>,
+) {
+    let cutoff = api.now() - time::Duration::days(i64::from(days));
+    match api.store().await {
+        Ok(store) => match prune(store, cutoff).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "{what} retention"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("{what} retention: {e}"),
+        },
+        Err(e) => tracing::warn!("{what} retention: {}", e.message),
+    }
+}
+
 /// The services every long-running entry point starts. A new service is
 /// one line here.
 pub fn app_services() -> Vec<Arc<dyn Service>> {

@@ -101,7 +101,13 @@ impl Service for PoolSampler {
                 if let Some(config) = &config {
                     round(&api, config, &live).await;
                     if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
-                        retain(&api, settings.retention_days).await;
+                        crate::services::retain(
+                            &api,
+                            "pool sample",
+                            settings.retention_days,
+                            |store, cutoff| Box::pin(store.prune_pool_samples(cutoff)),
+                        )
+                        .await;
                         last_retention = Some(Instant::now());
                     }
                 }
@@ -190,17 +196,5 @@ async fn store(api: &Api, name: &str, env: &Environment, round: Round) {
     };
     if let Err(e) = result {
         tracing::warn!(environment = %name, "pool samples not stored: {e}");
-    }
-}
-
-async fn retain(api: &Api, days: u32) {
-    let cutoff = api.now() - time::Duration::days(i64::from(days));
-    match api.store().await {
-        Ok(store) => match store.prune_pool_samples(cutoff).await {
-            Ok(n) if n > 0 => tracing::info!(removed = n, "pool sample retention"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!("pool sample retention: {e}"),
-        },
-        Err(e) => tracing::warn!("pool sample retention: {}", e.message),
     }
 }

@@ -55,7 +55,13 @@ impl Service for QuotaSampler {
                         _ = stop.changed() => break,
                     }
                     if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
-                        retain(&api, settings.retention_days).await;
+                        crate::services::retain(
+                            &api,
+                            "quota snapshot",
+                            settings.retention_days,
+                            |store, cutoff| Box::pin(store.prune_quota(cutoff)),
+                        )
+                        .await;
                         last_retention = Some(Instant::now());
                     }
                 }
@@ -115,16 +121,4 @@ async fn round(api: &Api, config: &Config, keep: u32) {
             }
         });
     join_all(reads).await;
-}
-
-async fn retain(api: &Api, days: u32) {
-    let cutoff = api.now() - time::Duration::days(i64::from(days));
-    match api.store().await {
-        Ok(store) => match store.prune_quota(cutoff).await {
-            Ok(n) if n > 0 => tracing::info!(removed = n, "quota snapshot retention"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!("quota snapshot retention: {e}"),
-        },
-        Err(e) => tracing::warn!("quota snapshot retention: {}", e.message),
-    }
 }
