@@ -3,4 +3,4 @@
 /**
  * Which half of an action an entry records.
  */
-export type Phase = "intent" | "outcome";
+export type Phase = "intent" | "outcome" | "verification";

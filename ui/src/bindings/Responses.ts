@@ -3,14 +3,17 @@ import type { AppInfo } from "./AppInfo";
 import type { AuditView } from "./AuditView";
 import type { BackendSignalled } from "./BackendSignalled";
 import type { Chart } from "./Chart";
+import type { DeploysView } from "./DeploysView";
 import type { HistoryView } from "./HistoryView";
 import type { OpenedFile } from "./OpenedFile";
 import type { PoolWaitsView } from "./PoolWaitsView";
 import type { PoolsView } from "./PoolsView";
 import type { PoolsWatched } from "./PoolsWatched";
+import type { Preflight } from "./Preflight";
 import type { QuotaTrendView } from "./QuotaTrendView";
 import type { QuotaView } from "./QuotaView";
 import type { ReceiverStatus } from "./ReceiverStatus";
+import type { RollbackOutcome } from "./RollbackOutcome";
 import type { ScorecardView } from "./ScorecardView";
 import type { SecretRemoved } from "./SecretRemoved";
 import type { SecretSet } from "./SecretSet";
@@ -53,4 +56,7 @@ export interface Responses {
   get_quota: QuotaView;
   get_quota_trend: QuotaTrendView;
   get_audit_log: AuditView;
+  list_deploys: DeploysView;
+  preflight_rollback: Preflight;
+  trigger_rollback: RollbackOutcome;
 }

@@ -8,6 +8,10 @@ use ts_rs::TS;
 
 use crate::audit::{self, AuditRequest, AuditView};
 use crate::define::define_commands;
+use crate::deploys::{
+    self, DeploysRequest, DeploysView, Preflight, PreflightRequest, RollbackOutcome,
+    TriggerRollbackRequest,
+};
 use crate::pools::{
     self, BackendSignalled, PoolWaitsRequest, PoolWaitsView, PoolsRequest, PoolsView, PoolsWatched,
     SignalBackendRequest, WatchPoolsRequest,
@@ -91,6 +95,19 @@ define_commands! {
     /// Every action taken against production, newest first, with the
     /// audit log's hash chain verified.
     get_audit_log => GetAuditLog(AuditRequest) -> AuditView = audit::get_audit_log;
+    /// Production's deployments from the environment's provider, what a
+    /// rollback would do now, and the undo on offer; settles interrupted
+    /// rollbacks in the audit log.
+    list_deploys => ListDeploys(DeploysRequest) -> DeploysView = deploys::list_deploys;
+    /// Checks a rollback (or its undo) without sending it: the credential,
+    /// the provider, the target, what changes and what the provider does
+    /// after.
+    preflight_rollback => PreflightRollback(PreflightRequest) -> Preflight = deploys::preflight_rollback;
+    /// Rolls production back (or undoes the last rollback): a reason and
+    /// the environment's name typed; pre-flight, audited intent, one call
+    /// to the provider, outcome, verification of health. A dry run stops
+    /// after the pre-flight and records that it did.
+    trigger_rollback => TriggerRollback(TriggerRollbackRequest) -> RollbackOutcome = deploys::execute::trigger_rollback;
 }
 
 #[derive(Debug, Clone, Default, Deserialize, TS)]

@@ -43,6 +43,13 @@ pub enum Event {
     /// The pool sampler read an environment's pool sources (every few
     /// seconds; every second while its Pools view is open).
     PoolsSampled { environment: String },
+    /// A rollback moved on a step: pre-flight, intent written, sent,
+    /// accepted, a health poll, verified. `message` is the step in words.
+    RollbackProgress {
+        environment: String,
+        stage: String,
+        message: String,
+    },
 }
 
 /// Where events go. Implemented by each transport.

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod commands;
 pub mod context;
 mod define;
+pub mod deploys;
 mod error;
 mod events;
 pub mod paths;

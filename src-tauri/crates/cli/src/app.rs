@@ -46,6 +46,7 @@ impl EventSink for Progress {
             Event::ScorecardStarted { .. } => eprint!("probing…"),
             Event::ProbeFinished { probe, .. } => eprint!(" {probe} ✓"),
             Event::ScorecardFinished { .. } | Event::ScorecardFailed { .. } => eprintln!(),
+            Event::RollbackProgress { stage, message, .. } => eprintln!("  {stage}: {message}"),
             // Not a run's progress.
             Event::SpansReceived { .. } | Event::PoolsSampled { .. } => {}
         }

@@ -66,6 +66,52 @@ pub enum Command {
     /// Every action taken against production (cancelled backends,
     /// rollbacks), newest first, with the log's hash chain verified.
     Audit(AuditArgs),
+    /// Production's deployments from the environment's deploy provider:
+    /// which serves now, which production can roll back to, and the undo
+    /// on offer.
+    Deploys(DeploysArgs),
+    /// Roll production back to an earlier deployment (or undo the last
+    /// rollback): pre-flight, a reason and the environment's name typed,
+    /// one call to the provider, then health verified. Audited.
+    #[command(
+        after_help = "Exit codes: 0 done and verified healthy (or a dry run that passed), 1 not done, outcome unknown, or not healthy after, 2 usage error."
+    )]
+    Rollback(RollbackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeploysArgs {
+    /// Environment to read [default: default_environment, or the only one]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The deployment to go to [default: the newest earlier deployment that
+    /// is ready and was not seen mostly unhealthy]
+    #[arg(value_name = "DEPLOYMENT", conflicts_with = "undo")]
+    pub target: Option<String>,
+    /// Environment [default: default_environment, or the only one]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Undo the last rollback: back to the deployment it left.
+    #[arg(long)]
+    pub undo: bool,
+    /// Why, for the audit log (required).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// The environment's name, for scripts; without it you are asked to
+    /// type it.
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+    /// Run the pre-flight and record it in the audit log; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

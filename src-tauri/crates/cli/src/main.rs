@@ -65,6 +65,8 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Pool(args) => commands::pool::run(global, args).await,
         Command::Quota(args) => commands::quota::run(global, args).await,
         Command::Audit(args) => commands::audit::run(global, args).await,
+        Command::Deploys(args) => commands::deploys::run(global, args).await,
+        Command::Rollback(args) => commands::rollback::run(global, args).await,
         Command::Traces(TracesCommand::List(args)) => commands::traces::list(global, args).await,
         Command::Traces(TracesCommand::Stats(args)) => commands::traces::stats(global, args).await,
         Command::Traces(TracesCommand::Show(args)) => commands::traces::show(global, args).await,

@@ -2,6 +2,7 @@
 //! reports and chat. Each function returns the whole text to print.
 
 mod audit;
+mod deploys;
 mod history;
 mod pools;
 mod quota;
@@ -11,6 +12,7 @@ mod secrets;
 mod traces;
 
 pub use audit::audit;
+pub use deploys::{deploys, preflight, rollback};
 pub use history::history;
 pub use pools::pools;
 pub use quota::quota;

@@ -28,6 +28,9 @@ pub enum Phase {
     Intent,
     /// Written after, with production's answer.
     Outcome,
+    /// Written after an outcome, with what Readyroom saw of production's
+    /// health afterwards (a rollback's verification).
+    Verification,
 }
 
 /// How an action ended, as its outcome entry records it.
@@ -71,6 +74,42 @@ pub struct NewEntry {
     pub result: Option<ActionResult>,
     /// On an outcome: production's answer, in words; never a secret.
     pub detail: String,
+    /// On a rollback or its undo: the provider, what moved where, and how
+    /// it ended. Absent on other actions, so their serialization (and the
+    /// hashes of entries written before it existed) is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub deploy: Option<DeployFacts>,
+}
+
+/// A rollback's facts in the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployFacts {
+    /// `vercel`, `webhook`, `command`, `demo`.
+    pub provider: String,
+    /// The deployment serving production before (where the provider lists).
+    #[ts(optional)]
+    pub from: Option<String>,
+    /// The deployment it was moved to.
+    #[ts(optional)]
+    pub to: Option<String>,
+    /// Nothing was sent: the pre-flight ran and stopped there.
+    pub dry_run: bool,
+    /// On the outcome: the provider's answer (an HTTP status, or a
+    /// command's exit code).
+    #[ts(optional)]
+    pub provider_status: Option<i32>,
+    /// On the outcome: whether production was verified healthy after, in
+    /// words ("healthy after 4.1 s", "still unhealthy at the 2 min
+    /// deadline: …").
+    #[ts(optional)]
+    pub verification: Option<String>,
+    #[ts(optional)]
+    pub healthy: Option<bool>,
+    /// On the outcome: written at a later start, from what the provider
+    /// showed then, because Readyroom stopped before it could write it.
+    pub reconciled: bool,
 }
 
 /// An entry as stored: its place in the chain and its hashes.
@@ -150,6 +189,7 @@ pub fn verify(entries: &[Entry]) -> Result<(), Broken> {
 pub fn unanswered(entries: &[Entry]) -> Vec<&Entry> {
     let answered: std::collections::HashSet<&str> = entries
         .iter()
+        .filter(|e| e.entry.phase == Phase::Outcome)
         .filter_map(|e| e.entry.intent.as_deref())
         .collect();
     entries
@@ -180,6 +220,7 @@ mod tests {
             reason: "blocking checkout".into(),
             result: None,
             detail: String::new(),
+            deploy: None,
         }
     }
 
@@ -252,6 +293,15 @@ mod tests {
         let mut entries = chain(vec![intent("a"), outcome("b", "a")]);
         entries.swap(0, 1);
         assert_eq!(verify(&entries).expect_err("broken").seq, 2);
+    }
+
+    #[test]
+    fn an_entry_without_deploy_facts_serializes_as_before_they_existed() {
+        // Entries written before `deploy` existed must keep their hashes.
+        let body = serde_json::to_string(&intent("a")).expect("serializes");
+        assert!(!body.contains("deploy"), "{body}");
+        let parsed: NewEntry = serde_json::from_str(&body).expect("reads back");
+        assert_eq!(parsed.deploy, None);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod checks;
 pub mod config;
+pub mod deploys;
 pub mod diff;
 pub mod evidence;
 pub mod format;

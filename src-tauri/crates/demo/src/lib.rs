@@ -58,6 +58,8 @@ pub struct DemoSecrets<'a> {
     pub pgbouncer: Option<&'a str>,
     /// The usage endpoint's token ([`Demo::usage_token`]).
     pub usage: Option<&'a str>,
+    /// The deploy provider API's token ([`Demo::provider_token`]).
+    pub deploy: Option<&'a str>,
 }
 
 /// How to run the demo.
@@ -229,7 +231,11 @@ impl Demo {
              usage_url = \"{base}/api/usage\"\n{usage_token}\n\
              [environments.demo.deploy]\n\
              provider = \"demo\"\n\
-             url = \"{base}/provider/v1\"\n",
+             url = \"{base}/provider/v1\"\n{deploy_token}",
+            deploy_token = secrets
+                .deploy
+                .map(|s| format!("token_secret = \"{s}\"\n"))
+                .unwrap_or_default(),
             usage_token = secrets
                 .usage
                 .map(|s| format!("token_secret = \"{s}\"\n"))

@@ -10,6 +10,9 @@ pub struct Release {
     pub id: String,
     pub version: String,
     pub commit: String,
+    /// The commit's message, first line.
+    pub message: String,
+    pub author: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// "ready" for a deployment that served production; "candidate" for one
@@ -33,6 +36,8 @@ impl Releases {
             id: id.into(),
             version: version.into(),
             commit: commit.into(),
+            message: notes(version).0.into(),
+            author: notes(version).1.into(),
             created_at: now - time::Duration::days(days),
             state,
             bad,
@@ -62,5 +67,18 @@ impl Releases {
 
     pub fn bad_release_id(&self) -> Option<String> {
         self.all.iter().find(|r| r.bad).map(|r| r.id.clone())
+    }
+}
+
+/// Each release's commit message and author.
+fn notes(version: &str) -> (&'static str, &'static str) {
+    match version {
+        "2.12.3" => ("Fix campaign pagination off-by-one", "Priya Raman"),
+        "2.13.0" => ("Add AI summaries for campaigns", "Tomás Ortega"),
+        "2.14.0" => ("Retry the LLM provider with backoff and jitter", "Dana Kim"),
+        _ => (
+            "Load contact segments eagerly for the new dashboard",
+            "Sam Okafor",
+        ),
     }
 }

@@ -61,6 +61,13 @@ impl AppState {
         } else {
             HEALTHY_UPSTREAM
         });
+        // The health check's LLM status is judged on the new release's own
+        // calls, not the last release's.
+        self.metrics
+            .recent_llm
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         Some(release)
     }
 }

@@ -8,6 +8,7 @@
 //! scorecard takes about as long as its slowest source.
 
 pub mod app_pool;
+pub mod deploy;
 pub mod http;
 pub mod metrics;
 pub mod otlp;

@@ -121,6 +121,7 @@ mod tests {
             reason: "holding locks".into(),
             result: (phase == Phase::Outcome).then_some(ActionResult::Done),
             detail: String::new(),
+            deploy: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! written before it is sent and its outcome after, whether this
 //! transport may act at all, and the log listed with its chain verified.
 
-use readyroom_core::audit::{self, ActionResult, Broken, Entry, NewEntry, Phase};
+use readyroom_core::audit::{self, ActionResult, Broken, DeployFacts, Entry, NewEntry, Phase};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -50,6 +50,8 @@ pub(crate) struct Intent<'a> {
     pub action: &'a str,
     pub target: String,
     pub reason: &'a str,
+    /// A rollback's facts (provider, from, to, dry run).
+    pub deploy: Option<DeployFacts>,
 }
 
 /// Writes the intent (synced to disk) and returns it: nothing may be sent
@@ -67,6 +69,7 @@ pub(crate) async fn write_intent(api: &Api, intent: Intent<'_>) -> Result<Entry,
         reason: intent.reason.trim().to_string(),
         result: None,
         detail: String::new(),
+        deploy: intent.deploy,
     };
     let store = api.store().await?;
     store.append_audit(&entry).await.map_err(|e| {
@@ -84,14 +87,29 @@ pub(crate) async fn write_outcome(
     result: ActionResult,
     detail: &str,
 ) -> Result<Entry, ApiError> {
+    write_after(api, intent, Phase::Outcome, Some(result), detail, None).await
+}
+
+/// Writes an entry that follows `intent` (its outcome, or a rollback's
+/// verification), with the rollback's facts as they stand now (`deploy`;
+/// the intent's when `None`).
+pub(crate) async fn write_after(
+    api: &Api,
+    intent: &Entry,
+    phase: Phase,
+    result: Option<ActionResult>,
+    detail: &str,
+    deploy: Option<DeployFacts>,
+) -> Result<Entry, ApiError> {
     let entry = NewEntry {
         id: audit::new_id(rand::random()),
         at: api.now(),
-        phase: Phase::Outcome,
+        phase,
         intent: Some(intent.entry.id.clone()),
-        result: Some(result),
+        result,
         detail: detail.to_string(),
         operator: operator(),
+        deploy: deploy.or_else(|| intent.entry.deploy.clone()),
         ..intent.entry.clone()
     };
     api.store()

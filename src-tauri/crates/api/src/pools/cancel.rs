@@ -122,6 +122,7 @@ pub(crate) async fn signal_backend(
             action,
             target: describe_target(&r),
             reason: &r.reason,
+            deploy: None,
         },
     )
     .await?;

@@ -84,6 +84,7 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         postgres: args.postgres.as_ref().map(|_| "demo/database-url"),
         pgbouncer: pooler.as_ref().map(|_| "demo/pgbouncer-url"),
         usage: Some("demo/usage-token"),
+        deploy: Some("demo/provider-token"),
     };
     let mut config_text = demo.config_toml(&ca_file.display().to_string(), &secrets);
     let mut receivers = Vec::new();
@@ -122,6 +123,9 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     }
     if let Some(name) = secrets.usage {
         credentials.push((name, demo.usage_token.clone()));
+    }
+    if let Some(name) = secrets.deploy {
+        credentials.push((name, demo.provider_token.clone()));
     }
     let stored = store_credentials(&api, credentials).await;
     let environment = context::resolve_environment(&api, None)?;

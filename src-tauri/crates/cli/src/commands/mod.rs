@@ -1,11 +1,14 @@
 pub mod audit;
 pub mod config;
+pub mod confirm;
 pub mod demo;
+pub mod deploys;
 pub mod history;
 pub mod otlp;
 pub mod pool;
 pub mod pool_cancel;
 pub mod quota;
+pub mod rollback;
 pub mod score;
 pub mod secret;
 pub mod serve;

@@ -3,8 +3,6 @@
 //! names; what will be signalled is shown, and the environment's name
 //! typed (or given with `--confirm` by a script) before anything is sent.
 
-use std::io::{BufRead, IsTerminal, Write};
-
 use readyroom_api::context;
 use readyroom_api::pools::{PoolsRequest, SignalBackendRequest};
 use readyroom_core::audit::ActionResult;
@@ -61,24 +59,7 @@ pub async fn run(global: &Global, args: PoolCancelArgs) -> Result<u8, Failure> {
         printable(&backend.client),
         backend.state.as_deref().unwrap_or("state hidden")
     );
-    let confirm = match args.confirm {
-        Some(c) => c,
-        None if std::io::stdin().is_terminal() => {
-            eprint!("Type the environment's name ({environment}) to confirm: ");
-            let _ = std::io::stderr().flush();
-            let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| Failure::error(format!("cannot read the confirmation: {e}")))?;
-            line.trim_end_matches(['\n', '\r']).to_string()
-        }
-        None => {
-            return Err(Failure::usage(format!(
-                "no terminal to confirm on: pass --confirm {environment} to say you mean it; nothing was sent"
-            )))
-        }
-    };
+    let confirm = super::confirm::typed(args.confirm, &environment, "confirm")?;
     let done = api
         .signal_backend(SignalBackendRequest {
             environment,

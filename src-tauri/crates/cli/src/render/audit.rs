@@ -48,16 +48,31 @@ pub fn audit(view: &AuditView, format: Format) -> String {
     );
     for row in &view.entries {
         let e = &row.entry.entry;
+        let reconciled = e.deploy.as_ref().is_some_and(|d| d.reconciled);
         let phase = match (e.phase, e.result) {
-            (Phase::Intent, _) if row.outcome_unknown => "intent · OUTCOME UNKNOWN",
-            (Phase::Intent, _) => "intent",
-            (Phase::Outcome, Some(ActionResult::Done)) => "done",
-            (Phase::Outcome, Some(ActionResult::DryRun)) => "dry run",
-            (Phase::Outcome, _) => "not done",
+            (Phase::Intent, _) if row.outcome_unknown => "intent · OUTCOME UNKNOWN".to_string(),
+            (Phase::Intent, _) => "intent".to_string(),
+            (Phase::Outcome, result) => {
+                let word = match result {
+                    Some(ActionResult::Done) => "done",
+                    Some(ActionResult::DryRun) => "dry run",
+                    _ => "not done",
+                };
+                if reconciled {
+                    format!("{word} (reconciled)")
+                } else {
+                    word.to_string()
+                }
+            }
+            (Phase::Verification, _) => match e.deploy.as_ref().and_then(|d| d.healthy) {
+                Some(true) => "verified healthy".to_string(),
+                Some(false) => "verified: NOT HEALTHY".to_string(),
+                None => "not verified".to_string(),
+            },
         };
         let said = match e.phase {
             Phase::Intent => &e.reason,
-            Phase::Outcome => &e.detail,
+            Phase::Outcome | Phase::Verification => &e.detail,
         };
         t.add_row(vec![
             row.entry.seq.to_string(),
@@ -65,7 +80,7 @@ pub fn audit(view: &AuditView, format: Format) -> String {
             cell(&e.environment, format),
             cell(&e.operator, format),
             cell(&e.action, format),
-            phase.to_string(),
+            phase,
             cell(&e.target, format),
             cell(said, format),
         ]);

@@ -76,13 +76,13 @@ fn first_at(probes: &[HttpProbe]) -> time::OffsetDateTime {
 /// Whether a health probe counts as healthy: a 2xx from the URL itself.
 /// An answer reached through a redirect proves nothing (a login page
 /// answers 200 too).
-fn healthy(p: &HttpProbe) -> bool {
+pub(crate) fn healthy(p: &HttpProbe) -> bool {
     p.response()
         .is_some_and(|r| r.is_success() && r.redirect.is_none())
 }
 
 /// The first probe that is not healthy, described.
-fn first_unhealthy(probes: &[HttpProbe]) -> Option<String> {
+pub(crate) fn first_unhealthy(probes: &[HttpProbe]) -> Option<String> {
     probes.iter().find_map(|p| match &p.outcome {
         HttpOutcome::Response(_) if healthy(p) => None,
         HttpOutcome::Response(r) => Some(match &r.redirect {
@@ -159,13 +159,13 @@ fn latency(check: &CheckDef, ev: &Evidence) -> Judgement {
 
 /// How a dependency reported itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum DepState {
+pub(crate) enum DepState {
     Ok,
     Degraded,
     Down,
 }
 
-fn state_of_word(s: &str) -> DepState {
+pub(crate) fn state_of_word(s: &str) -> DepState {
     match s.to_ascii_lowercase().as_str() {
         "ok" | "up" | "healthy" | "pass" | "passing" | "green" | "available" => DepState::Ok,
         "down" | "fail" | "failed" | "failing" | "error" | "unhealthy" | "red" | "critical"
@@ -174,7 +174,7 @@ fn state_of_word(s: &str) -> DepState {
     }
 }
 
-fn state_of(v: &Value) -> DepState {
+pub(crate) fn state_of(v: &Value) -> DepState {
     match v {
         Value::String(s) => state_of_word(s),
         Value::Bool(true) => DepState::Ok,
@@ -198,7 +198,7 @@ fn state_of(v: &Value) -> DepState {
 
 /// Per-dependency states from a health body: a `checks` or `dependencies`
 /// map (name → status) or array (objects with a name and a status).
-fn dependencies_of(body: &Value) -> Option<Vec<(String, DepState)>> {
+pub(crate) fn dependencies_of(body: &Value) -> Option<Vec<(String, DepState)>> {
     let deps = ["checks", "dependencies", "details", "components"]
         .iter()
         .find_map(|k| body.get(*k))?;

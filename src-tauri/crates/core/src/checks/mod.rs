@@ -5,7 +5,7 @@
 //! `unknown` is only for evidence that could not be gathered, and then the
 //! explanation says what to configure.
 
-mod health;
+pub(crate) mod health;
 mod pending;
 mod pools;
 mod security;

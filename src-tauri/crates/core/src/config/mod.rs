@@ -436,15 +436,65 @@ pub struct QuotaSource {
     pub token_secret: Option<String>,
 }
 
+/// `[environments.NAME.deploy]`: the provider that lists and rolls back
+/// production's deployments, and how a rollback is verified after.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeploySource {
     pub provider: DeployProvider,
+    /// Vercel: the project.
     pub project_id: Option<String>,
+    /// Vercel: the team the project belongs to (`teamId`).
     pub team_id: Option<String>,
+    /// Keychain entry with the provider's token (Vercel, demo), or the
+    /// webhook's secret header value.
     pub token_secret: Option<String>,
+    /// Vercel: the API (default `https://api.vercel.com`); demo: its
+    /// provider API; webhook: the URL a rollback is POSTed to.
     pub url: Option<Url>,
-    pub command: Option<String>,
+    /// Webhook: the header carrying the secret (default `Authorization`,
+    /// sent as `Bearer <secret>`; any other header carries it as is).
+    pub secret_header: Option<String>,
+    /// Webhook: the JSON body, with `{{target}}`, `{{from}}`, `{{reason}}`,
+    /// `{{operator}}`, `{{environment}}` and `{{action}}` replaced in its
+    /// strings.
+    pub body: Option<String>,
+    /// Webhook: a URL polled after the POST until it reports success or
+    /// failure (`{"status": ...}`).
+    pub status_url: Option<Url>,
+    /// Command: the program and its arguments, run without a shell.
+    pub command: Option<Vec<String>>,
+    /// Command: environment variables set from keychain entries (VAR =
+    /// entry name).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// How long the rollback call itself may take (default 30 s).
+    pub timeout_ms: Option<u64>,
+    /// How long verification polls health after (default 2 min).
+    pub verify_timeout_ms: Option<u64>,
+    /// How often verification polls health (default every 2 s).
+    pub verify_every_ms: Option<u64>,
+}
+
+impl DeploySource {
+    pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+    pub const DEFAULT_VERIFY_TIMEOUT_MS: u64 = 120_000;
+    pub const DEFAULT_VERIFY_EVERY_MS: u64 = 2_000;
+    pub const VERCEL_API: &'static str = "https://api.vercel.com";
+
+    pub fn timeout_ms(&self) -> u64 {
+        self.timeout_ms.unwrap_or(Self::DEFAULT_TIMEOUT_MS)
+    }
+
+    pub fn verify_timeout_ms(&self) -> u64 {
+        self.verify_timeout_ms
+            .unwrap_or(Self::DEFAULT_VERIFY_TIMEOUT_MS)
+    }
+
+    pub fn verify_every_ms(&self) -> u64 {
+        self.verify_every_ms
+            .unwrap_or(Self::DEFAULT_VERIFY_EVERY_MS)
+    }
 }
 
 /// A config that parsed, with the line of every key for later reports.
@@ -553,8 +603,13 @@ impl Environment {
         if let Some(t) = self.quota.as_ref().and_then(|q| q.token_secret.as_deref()) {
             refs.push(("quota.token_secret", t));
         }
-        if let Some(t) = self.deploy.as_ref().and_then(|d| d.token_secret.as_deref()) {
-            refs.push(("deploy.token_secret", t));
+        if let Some(deploy) = &self.deploy {
+            if let Some(t) = deploy.token_secret.as_deref() {
+                refs.push(("deploy.token_secret", t));
+            }
+            for secret in deploy.env.values() {
+                refs.push(("deploy.env", secret.as_str()));
+            }
         }
         refs
     }

@@ -229,7 +229,26 @@ const DEPLOY: &[Field] = &[
     opt("team_id", Ty::Str),
     opt("token_secret", Ty::SecretName),
     opt("url", Ty::Url),
-    opt("command", Ty::Str),
+    opt("secret_header", Ty::Str),
+    opt("body", Ty::Str),
+    opt("status_url", Ty::Url),
+    opt("command", Ty::StrList),
+    opt("env", Ty::StrMap),
+    opt("timeout_ms", TIMEOUT),
+    opt(
+        "verify_timeout_ms",
+        Ty::Int {
+            min: 1_000,
+            max: 3_600_000,
+        },
+    ),
+    opt(
+        "verify_every_ms",
+        Ty::Int {
+            min: 250,
+            max: 60_000,
+        },
+    ),
 ];
 
 /// Keys people reach for when they paste a credential into the file.
@@ -255,6 +274,7 @@ pub(super) fn validate(root: &Table, lines: &LineIndex) -> Vec<Problem> {
         for (name, env) in envs {
             if let Some(env) = env.as_table() {
                 quota_source(&mut walker, name, env);
+                deploy_source(&mut walker, name, env);
             }
         }
     }
@@ -300,6 +320,73 @@ fn quota_source(walker: &mut Walker, name: &str, env: &Table) {
             "source = \"http\" needs usage_url, the app's usage endpoint".into(),
         ),
         _ => {}
+    }
+}
+
+/// What each deploy provider needs besides its own keys.
+fn deploy_source(walker: &mut Walker, name: &str, env: &Table) {
+    let Some(deploy) = env.get("deploy").and_then(Value::as_table) else {
+        return;
+    };
+    let path = format!("environments.{name}.deploy");
+    let provider = deploy.get("provider").and_then(Value::as_str);
+    let needs: &[(&str, &str)] = match provider {
+        Some("vercel") => &[
+            ("project_id", "the Vercel project's id (prj_…)"),
+            (
+                "token_secret",
+                "the keychain entry holding a Vercel access token",
+            ),
+        ],
+        Some("demo") => &[("url", "the demo's provider API")],
+        Some("webhook") => &[("url", "the URL a rollback is POSTed to")],
+        Some("command") => &[("command", "the program and its arguments, as a list")],
+        _ => &[],
+    };
+    for (key, what) in needs {
+        if !deploy.contains_key(*key) {
+            walker.push(
+                &format!("{path}.{key}"),
+                format!(
+                    "provider = \"{}\" needs {key}: {what}",
+                    provider.unwrap_or_default()
+                ),
+            );
+        }
+    }
+    if let Some(Value::Array(command)) = deploy.get("command") {
+        if command.is_empty() {
+            walker.push(
+                &format!("{path}.command"),
+                "command is empty: name the program to run, then its arguments".into(),
+            );
+        }
+    }
+    if let Some(Value::String(body)) = deploy.get("body") {
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(body) {
+            walker.push(
+                &format!("{path}.body"),
+                format!("body is not JSON ({e}); write the JSON to send, with {{{{target}}}}, {{{{reason}}}} … in its strings"),
+            );
+        }
+    }
+    if let Some(Value::Table(vars)) = deploy.get("env") {
+        for (var, secret) in vars {
+            let ok_var =
+                !var.is_empty() && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok_var {
+                walker.push(
+                    &join(&format!("{path}.env"), var),
+                    format!("{var:?} is not an environment variable name (letters, digits and _)"),
+                );
+            }
+            if secret.as_str().is_some_and(|s| s.trim().is_empty()) {
+                walker.push(
+                    &join(&format!("{path}.env"), var),
+                    "names no keychain entry: give the entry's name".into(),
+                );
+            }
+        }
     }
 }
 
@@ -741,6 +828,11 @@ mod tests {
         // whose relation and query exclude each other when it reads
         // PostgreSQL; over HTTP both are ignored.
         root["environments"]["x"]["quota"]["source"] = Value::String("http".into());
+        // A webhook body is JSON; a command's env names variables.
+        root["environments"]["x"]["deploy"]["body"] = Value::String("{}".into());
+        let mut vars = Table::new();
+        vars.insert("TOKEN".into(), Value::String("x/token".into()));
+        root["environments"]["x"]["deploy"]["env"] = Value::Table(vars);
         // The sample tier map's model needs a price too.
         root["quota"]["ai_cost"]["prices"]
             .as_table_mut()
@@ -764,6 +856,10 @@ mod tests {
         let deploy = env.deploy.as_ref().expect("deploy");
         assert!(deploy.project_id.is_some() && deploy.team_id.is_some());
         assert!(deploy.token_secret.is_some() && deploy.url.is_some() && deploy.command.is_some());
+        assert!(deploy.secret_header.is_some() && deploy.body.is_some());
+        assert!(deploy.status_url.is_some() && !deploy.env.is_empty());
+        assert!(deploy.timeout_ms.is_some() && deploy.verify_timeout_ms.is_some());
+        assert!(deploy.verify_every_ms.is_some());
         assert!(parsed.config.settings.rubric.is_some());
         let cost = &parsed.config.quota.ai_cost;
         assert!(cost.currency.is_some() && cost.model.is_some());

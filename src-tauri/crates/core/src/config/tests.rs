@@ -240,3 +240,35 @@ fn a_quota_source_names_what_it_reads_through() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn each_deploy_provider_names_what_it_needs() {
+    let text = "[environments.v.deploy]\nprovider = \"vercel\"\n\n\
+                [environments.w.deploy]\nprovider = \"webhook\"\nurl = \"https://ci.example.test/hook\"\nbody = \"{not json\"\n\n\
+                [environments.c.deploy]\nprovider = \"command\"\ncommand = []\nenv = { \"BAD-NAME\" = \"c/token\", GOOD = \" \" }\n\n\
+                [environments.d.deploy]\nprovider = \"demo\"\n";
+    let problems = Config::parse(text, Path::new("/base")).expect_err("problems");
+    let messages: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.path, p.message))
+        .collect();
+    for expected in [
+        "environments.v.deploy.project_id: provider = \"vercel\" needs project_id",
+        "environments.v.deploy.token_secret: provider = \"vercel\" needs token_secret",
+        "environments.w.deploy.body: body is not JSON",
+        "environments.c.deploy.command: command is empty",
+        "environments.c.deploy.env.BAD-NAME: \"BAD-NAME\" is not an environment variable name",
+        "environments.c.deploy.env.GOOD: names no keychain entry",
+        "environments.d.deploy.url: provider = \"demo\" needs url",
+    ] {
+        assert!(
+            messages.iter().any(|m| m.starts_with(expected)),
+            "{expected}\n{messages:#?}"
+        );
+    }
+    assert_eq!(messages.len(), 7, "{messages:#?}");
+    let good = "[environments.c]\n\n[environments.c.deploy]\nprovider = \"command\"\ncommand = [\"kubectl\", \"rollout\", \"undo\", \"deployment/api\"]\nenv = { KUBE_TOKEN = \"c/kube-token\" }\n";
+    let parsed = Config::parse(good, Path::new("/base")).expect("parses");
+    let env = &parsed.config.environments["c"];
+    assert_eq!(env.secret_refs(), vec![("deploy.env", "c/kube-token")]);
+}

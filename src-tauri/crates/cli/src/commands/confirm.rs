@@ -1,0 +1,26 @@
+//! The typed confirmation every action against production asks for: the
+//! environment's name, typed at the terminal, or given with `--confirm` by
+//! a script. Without a terminal and without `--confirm`, nothing is sent.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::exit::Failure;
+
+pub fn typed(given: Option<String>, environment: &str, what: &str) -> Result<String, Failure> {
+    match given {
+        Some(c) => Ok(c),
+        None if std::io::stdin().is_terminal() => {
+            eprint!("Type the environment's name ({environment}) to {what}: ");
+            let _ = std::io::stderr().flush();
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| Failure::error(format!("cannot read the confirmation: {e}")))?;
+            Ok(line.trim_end_matches(['\n', '\r']).to_string())
+        }
+        None => Err(Failure::usage(format!(
+            "no terminal to confirm on: pass --confirm {environment} to say you mean it; nothing was sent"
+        ))),
+    }
+}
