@@ -52,11 +52,12 @@ pub(crate) async fn verify(
         }
     };
     // Polls start every `every` from the acceptance, however long each
-    // takes: a healthy answer is seen within one interval of it being
-    // given.
-    let mut next = accepted;
+    // takes (a slow one is followed at once): a healthy answer is seen
+    // within one interval of it being given. The last looks at the
+    // deadline itself.
+    let deadline = accepted + schedule.deadline;
     loop {
-        next += schedule.every;
+        let started = Instant::now();
         let poll = poll_once().await;
         api.emit(Event::RollbackProgress {
             environment: name.to_string(),
@@ -69,18 +70,10 @@ pub(crate) async fn verify(
         });
         let healthy = poll.verdict.healthy();
         polls.push(poll);
-        if healthy {
+        if healthy || Instant::now() >= deadline {
             break;
         }
-        let elapsed = accepted.elapsed();
-        if next.duration_since(accepted) > schedule.deadline {
-            // One last look at the deadline itself, unless it has passed.
-            if elapsed < schedule.deadline {
-                tokio::time::sleep(schedule.deadline - elapsed).await;
-                polls.push(poll_once().await);
-            }
-            break;
-        }
+        let next = (started + schedule.every).min(deadline);
         tokio::time::sleep_until(next.into()).await;
     }
     Verification::conclude(polls, deadline_ms)
