@@ -52,6 +52,17 @@ async fn demo_provider_drill_rollback_verified_score_recovers_and_undo_says_unhe
     demo.drill().expect("the bad release deploys");
     let before = run(vec!["score", "--format", "json"]).await;
     assert_ne!(before.check("infra.health_dependencies")["outcome"], "pass");
+    // The provider could roll back now; nobody has rehearsed it yet.
+    let ready = before.check("infra.rollback_ready");
+    assert_eq!(ready["outcome"], "pass", "{ready}");
+    assert!(
+        ready["measured"]
+            .as_str()
+            .expect("measured")
+            .contains("→ dpl_7c9"),
+        "{ready}"
+    );
+    assert_eq!(before.check("rel.rollback_drill")["outcome"], "fail");
 
     // Refusals first: no reason, the wrong name typed, no terminal.
     let no_reason = run(vec!["rollback", "--reason", " ", "--confirm", "demo"]).await;
@@ -141,6 +152,15 @@ async fn demo_provider_drill_rollback_verified_score_recovers_and_undo_says_unhe
         assert_ne!(before.check(id)["outcome"], "pass", "{id} before");
         assert_eq!(after.check(id)["outcome"], "pass", "{id} after");
     }
+    let drill = after.check("rel.rollback_drill");
+    assert_eq!(drill["outcome"], "pass", "{drill}");
+    assert!(
+        drill["measured"]
+            .as_str()
+            .expect("measured")
+            .starts_with("last rollback"),
+        "{drill}"
+    );
     let view = run(vec!["deploys", "--format", "json"]).await.json();
     assert_eq!(view["undo"]["to"], "dpl_7d2");
     let undone = run(vec![

@@ -150,7 +150,7 @@ async fn a_provider_that_is_down_leaves_a_not_done_entry() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_provider_slow_past_the_timeout_is_read_again_to_settle_what_happened() {
     let contract = Contract::new();
-    *contract.hang_writes.lock().unwrap() = true;
+    *contract.hang_writes.lock().expect("lock") = true;
     let addr = contract.serve();
     let s = Setup::new(addr.port(), 1_500, true);
     let run = s.rollback().await;
@@ -181,7 +181,7 @@ async fn a_provider_slow_past_the_timeout_is_read_again_to_settle_what_happened(
 async fn killed_between_intent_and_result_leaves_outcome_unknown_until_the_next_read_reconciles_it()
 {
     let contract = Contract::new();
-    *contract.hang_writes.lock().unwrap() = true;
+    *contract.hang_writes.lock().expect("lock") = true;
     let addr = contract.serve();
     let s = Setup::new(addr.port(), 60_000, true);
     let mut child = s.env.spawn(&[
@@ -211,7 +211,7 @@ async fn killed_between_intent_and_result_leaves_outcome_unknown_until_the_next_
     );
 
     // The next look at the deployments settles it from what Vercel shows.
-    *contract.hang_writes.lock().unwrap() = false;
+    *contract.hang_writes.lock().expect("lock") = false;
     let deploys = s.run(&["deploys", "--format", "json"]).await;
     assert_eq!(deploys.code, 0, "{}", deploys.all_output());
     let reconciled = deploys.json()["reconciled"].clone();

@@ -125,7 +125,7 @@ async fn vercel_contract_server_list_reads_the_project_and_pages_through_product
 async fn vercel_contract_server_more_than_a_page_is_followed_by_until() {
     let contract = Contract::new();
     {
-        let mut all = contract.deployments.lock().unwrap();
+        let mut all = contract.deployments.lock().expect("lock");
         let more: Vec<_> = (12..45)
             .rev()
             .map(|i| {
@@ -139,7 +139,7 @@ async fn vercel_contract_server_more_than_a_page_is_followed_by_until() {
             .collect();
         all.splice(0..0, more);
     }
-    *contract.current.lock().unwrap() = "dpl_44".into();
+    *contract.current.lock().expect("lock") = "dpl_44".into();
     let addr = contract.serve();
     let listing = deployer(addr, TOKEN).list().await.expect("listed");
     assert_eq!(listing.deployments.len(), 45);

@@ -47,10 +47,14 @@ pub struct Forced {
     pub retry_after_s: Option<u64>,
 }
 
+/// A deployment as the contract keeps it: (uid, sha, isRollbackCandidate,
+/// readyState).
+pub type Row = (String, String, bool, String);
+
 #[derive(Default)]
 pub struct Contract {
-    /// Newest first: (uid, sha, isRollbackCandidate, readyState).
-    pub deployments: Mutex<Vec<(String, String, bool, String)>>,
+    /// Newest first.
+    pub deployments: Mutex<Vec<Row>>,
     pub current: Mutex<String>,
     pub pinned: Mutex<bool>,
     pub seen: Mutex<Vec<Seen>>,
@@ -82,18 +86,18 @@ impl Contract {
     }
 
     pub fn force(&self, status: u16, retry_after_s: Option<u64>) {
-        self.forced.lock().unwrap().push_back(Forced {
+        self.forced.lock().expect("lock").push_back(Forced {
             status,
             retry_after_s,
         });
     }
 
     pub fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
+        self.seen.lock().expect("lock").clone()
     }
 
     pub fn current(&self) -> String {
-        self.current.lock().unwrap().clone()
+        self.current.lock().expect("lock").clone()
     }
 
     pub fn serve(self: &Arc<Self>) -> SocketAddr {
@@ -147,14 +151,14 @@ async fn contract_gate(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    c.seen.lock().unwrap().push(Seen {
+    c.seen.lock().expect("lock").push(Seen {
         method: parts.method.to_string(),
         path: parts.uri.path().to_string(),
         query: query.clone(),
         authorization: authorization.clone(),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
-    if let Some(f) = c.forced.lock().unwrap().pop_front() {
+    if let Some(f) = c.forced.lock().expect("lock").pop_front() {
         let mut r = error(f.status, "forced", "forced by the test");
         if let Some(s) = f.retry_after_s {
             r.headers_mut()
@@ -185,7 +189,7 @@ async fn project(State(c): State<Arc<Contract>>, Path(id): Path<String>) -> Resp
         return error(404, "not_found", "Project not found");
     }
     let current = c.current();
-    let pinned = *c.pinned.lock().unwrap();
+    let pinned = *c.pinned.lock().expect("lock");
     Json(json!({
         "id": PROJECT, "name": "readyroom-app", "accountId": TEAM,
         "targets": {"production": {"id": current, "readyState": "READY"}},
@@ -203,9 +207,9 @@ async fn deployments(
     }
     let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(20);
     let until: Option<i64> = q.get("until").and_then(|u| u.parse().ok());
-    let all = c.deployments.lock().unwrap().clone();
+    let all = c.deployments.lock().expect("lock").clone();
     let created = |i: usize| NEWEST_MS - i as i64 * 3_600_000;
-    let page: Vec<(usize, &(String, String, bool, String))> = all
+    let page: Vec<(usize, &Row)> = all
         .iter()
         .enumerate()
         .filter(|(i, _)| until.is_none_or(|u| created(*i) < u))
@@ -232,7 +236,7 @@ async fn deployments(
 }
 
 async fn hang_if_asked(c: &Contract) {
-    if *c.hang_writes.lock().unwrap() {
+    if *c.hang_writes.lock().expect("lock") {
         tokio::time::sleep(Duration::from_secs(3_600)).await;
     }
 }
@@ -245,7 +249,7 @@ async fn rollback(
     if id != PROJECT {
         return error(404, "not_found", "Project not found");
     }
-    let all = c.deployments.lock().unwrap().clone();
+    let all = c.deployments.lock().expect("lock").clone();
     let Some((_, _, candidate, _)) = all.iter().find(|d| d.0 == deployment) else {
         return error(404, "not_found", "Deployment not found");
     };
@@ -263,8 +267,8 @@ async fn rollback(
             "This deployment is not a rollback candidate",
         );
     }
-    *c.current.lock().unwrap() = deployment;
-    *c.pinned.lock().unwrap() = true;
+    *c.current.lock().expect("lock") = deployment;
+    *c.pinned.lock().expect("lock") = true;
     hang_if_asked(&c).await;
     StatusCode::CREATED.into_response()
 }
@@ -279,14 +283,14 @@ async fn promote(
     if !c
         .deployments
         .lock()
-        .unwrap()
+        .expect("lock")
         .iter()
         .any(|d| d.0 == deployment)
     {
         return error(404, "not_found", "Deployment not found");
     }
-    *c.current.lock().unwrap() = deployment;
-    *c.pinned.lock().unwrap() = false;
+    *c.current.lock().expect("lock") = deployment;
+    *c.pinned.lock().expect("lock") = false;
     hang_if_asked(&c).await;
     StatusCode::CREATED.into_response()
 }

@@ -6,6 +6,7 @@
 //! outcome was never written ([`reconcile`]), so an interrupted rollback
 //! is "outcome unknown" only until the next look.
 
+pub mod evidence;
 pub(crate) mod execute;
 pub(crate) mod preflight;
 pub(crate) mod provider;

@@ -84,6 +84,10 @@ pub fn registry(store: &Store) -> Registry {
         .with(Arc::new(crate::traces::evidence::SpanStoreSource {
             path: crate::traces::spans_path(store.path()),
         }))
+        .with(Arc::new(crate::deploys::evidence::DeploysSource))
+        .with(Arc::new(crate::deploys::evidence::RollbackAuditSource {
+            store: store.clone(),
+        }))
 }
 
 pub(crate) async fn get_scorecard(

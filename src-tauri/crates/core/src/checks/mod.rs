@@ -5,8 +5,8 @@
 //! `unknown` is only for evidence that could not be gathered, and then the
 //! explanation says what to configure.
 
+mod deploys;
 pub(crate) mod health;
-mod pending;
 mod pools;
 mod security;
 mod traces;
@@ -56,7 +56,7 @@ pub const KINDS: &[&[CheckKind]] = &[
     security::KINDS,
     uptime::KINDS,
     traces::KINDS,
-    pending::KINDS,
+    deploys::KINDS,
 ];
 
 /// Every check kind, flattened.

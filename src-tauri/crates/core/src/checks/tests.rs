@@ -632,7 +632,7 @@ fn checks_for_later_capabilities_are_unknown_and_say_what_they_need() {
         .contains("deployment.environment.name"));
     assert!(judge("infra.rollback_ready", &ev)
         .explanation
-        .contains("deploy rollback"));
+        .contains("[environments.NAME.deploy]"));
     assert!(judge("rel.pool_wait", &ev)
         .explanation
         .contains("pgbouncer"));
@@ -663,6 +663,13 @@ fn judgeable_evidence() -> Evidence {
     );
     ev.set(&SPANS, Ok(span_window()));
     ev.set(&UPSTREAM_CALLS, Ok(upstream_window(200, 199, 150)));
+    ev.set(
+        &crate::deploys::evidence::ROLLBACK_AUDIT,
+        Ok(crate::deploys::evidence::RollbackDrills {
+            last: Some((NOW - Duration::days(3), "rollback")),
+            at: NOW,
+        }),
+    );
     ev
 }
 
@@ -952,4 +959,64 @@ fn explanations_end_in_one_mark_of_punctuation() {
     assert_eq!(super::sentence("is it running?"), "is it running?");
     assert_eq!(super::sentence("refused"), "refused.");
     assert_eq!(super::sentence("done. "), "done.");
+}
+
+#[test]
+fn rollback_ready_passes_with_a_target_and_says_why_not_otherwise() {
+    use crate::deploys::evidence::{RollbackReadiness, DEPLOYS};
+    let with = |problem: Option<&str>, target: Option<&str>| {
+        let mut ev = Evidence::empty("prod", NOW);
+        ev.set(
+            &DEPLOYS,
+            Ok(RollbackReadiness {
+                provider: "vercel".into(),
+                at: NOW,
+                problem: problem.map(str::to_string),
+                target: target.map(str::to_string),
+                no_target: Some("dpl_1 is the oldest deployment the provider listed".into()),
+            }),
+        );
+        judge("infra.rollback_ready", &ev)
+    };
+    assert_eq!(with(None, Some("dpl_2 → dpl_1")).outcome, Outcome::Pass);
+    let partial = with(None, None);
+    assert_eq!(partial.outcome, Outcome::Partial);
+    assert!(
+        partial.explanation.contains("oldest"),
+        "{}",
+        partial.explanation
+    );
+    let fail = with(Some("the provider refused the token (HTTP 401)"), None);
+    assert_eq!(fail.outcome, Outcome::Fail);
+    assert!(
+        fail.explanation.contains("HTTP 401"),
+        "{}",
+        fail.explanation
+    );
+}
+
+#[test]
+fn rollback_drill_bands_the_days_since_the_last_rehearsal() {
+    use crate::deploys::evidence::{RollbackDrills, ROLLBACK_AUDIT};
+    let with = |days: Option<i64>| {
+        let mut ev = Evidence::empty("prod", NOW);
+        ev.set(
+            &ROLLBACK_AUDIT,
+            Ok(RollbackDrills {
+                last: days.map(|d| (NOW - time::Duration::days(d), "verified dry run")),
+                at: NOW,
+            }),
+        );
+        judge("rel.rollback_drill", &ev)
+    };
+    assert_eq!(with(Some(3)).outcome, Outcome::Pass);
+    assert_eq!(with(Some(45)).outcome, Outcome::Partial);
+    assert_eq!(with(Some(120)).outcome, Outcome::Fail);
+    let never = with(None);
+    assert_eq!(never.outcome, Outcome::Fail);
+    assert!(
+        never.explanation.contains("--dry-run"),
+        "{}",
+        never.explanation
+    );
 }

@@ -7,6 +7,7 @@
 //! from plain data a provider adapter fills in: a [`Listing`] when the
 //! provider can list, and the [`ProviderTraits`] it declares.
 
+pub mod evidence;
 pub mod plan;
 pub mod reconcile;
 pub mod undo;

@@ -3,7 +3,7 @@
 //! the names of inputs whose capability is still to come (no source
 //! gathers them, so every check reading them is `unknown` with the hint).
 
-use super::{HttpProbe, Input, InputId, MetricsProbe, TlsProbe, UptimeHistory};
+use super::{HttpProbe, Input, MetricsProbe, TlsProbe, UptimeHistory};
 
 /// The pool stats capability's inputs, declared in its own module.
 pub use crate::pools::evidence::{APP_POOL, POOLER, POSTGRES};
@@ -34,14 +34,5 @@ pub const METRICS: Input<MetricsProbe> =
 pub const UPTIME: Input<UptimeHistory> =
     Input::new("uptime", "set health_urls for the environment");
 
-/// The deploy provider: the deploy rollback capability brings it.
-pub const DEPLOYS: InputId = InputId {
-    key: "deploys",
-    hint: "this check needs deploy provider evidence, which arrives with the deploy rollback capability",
-};
-/// Readyroom's rollback audit log: the deploy rollback capability brings it.
-pub const ROLLBACK_AUDIT: InputId = InputId {
-    key: "rollback_audit",
-    hint:
-        "this check needs the rollback audit log, which arrives with the deploy rollback capability",
-};
+/// The deploy rollback capability's inputs, declared in its own module.
+pub use crate::deploys::evidence::{DEPLOYS, ROLLBACK_AUDIT};
