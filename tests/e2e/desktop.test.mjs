@@ -194,3 +194,21 @@ test('the Quotas view in the real window: the tiers, Vandelay in the heatmap', a
   assert.equal(png.subarray(1, 4).toString(), 'PNG');
   writeFileSync(join(new URL('./artifacts/', import.meta.url).pathname, 'desktop-quotas.png'), png);
 });
+
+test('the Deploys view in the real window: the demo releases, the rollback offered (the desktop takes actions)', async () => {
+  const exec = (script) => wd('POST', `/session/${session}/execute/sync`, { script, args: [] });
+  await exec('window.location.hash = "#/deploys"');
+  const sentence = await waitFor(async () => {
+    const s = await find('[data-testid="deploys-sentence"] p');
+    return /serves production/.test(await text(s)) && s;
+  }, 'the Deploys sentence');
+  assert.match(await text(sentence), /dpl_7c9 \(2\.14\.0, 3f9c2ab\) serves production; a rollback goes to dpl_7b4/);
+  const row = await find('table.deployments tr[data-id="dpl_7b4"]');
+  assert.match(await text(row), /Tomás Ortega/);
+  // Unlike a browser without --allow-actions, the desktop app may act.
+  const button = await find('table.deployments tr[data-id="dpl_7b4"] button');
+  assert.match(await text(button), /Roll back to this/);
+  const png = Buffer.from(await wd('GET', `/session/${session}/screenshot`), 'base64');
+  assert.equal(png.subarray(1, 4).toString(), 'PNG');
+  writeFileSync(join(new URL('./artifacts/', import.meta.url).pathname, 'desktop-deploys.png'), png);
+});

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, CommandError, transport } from './backend';
 import type { AppInfo } from './bindings/AppInfo';
 import { StatusBar } from './components/statusbar';
-import { Coming } from './views/coming';
+import { DeploysView } from './views/deploys';
 import { PoolsView } from './views/pools';
 import { QuotasView } from './views/quotas';
 import { ScorecardView } from './views/scorecard';
@@ -13,12 +13,12 @@ import { TracesView } from './views/traces';
 import { Settings } from './views/settings';
 
 export const AREAS = [
-  { id: 'scorecard', label: 'Scorecard', ready: true },
-  { id: 'traces', label: 'Traces', ready: true },
-  { id: 'pools', label: 'Pools', ready: true },
-  { id: 'quotas', label: 'Quotas', ready: true },
-  { id: 'deploys', label: 'Deploys', ready: false },
-  { id: 'settings', label: 'Settings', ready: true },
+  { id: 'scorecard', label: 'Scorecard' },
+  { id: 'traces', label: 'Traces' },
+  { id: 'pools', label: 'Pools' },
+  { id: 'quotas', label: 'Quotas' },
+  { id: 'deploys', label: 'Deploys' },
+  { id: 'settings', label: 'Settings' },
 ] as const;
 type AreaId = (typeof AREAS)[number]['id'];
 
@@ -89,7 +89,6 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  const current = AREAS.find((a) => a.id === area) ?? AREAS[0];
   let view;
   if (error) {
     view = html`<section class="panel error" role="alert"><h2>Readyroom cannot start</h2><p>${error}</p></section>`;
@@ -97,8 +96,6 @@ export function App() {
     view = html`<p class="muted">Loading…</p>`;
   } else if (area === 'settings') {
     view = html`<${Settings} info=${info} onChanged=${loadInfo} />`;
-  } else if (!current.ready) {
-    view = html`<${Coming} area=${current.label} />`;
   } else if (!info.configValid) {
     view = html`<section class="panel error" role="alert">
       <h2>The config needs attention</h2>
@@ -113,6 +110,8 @@ export function App() {
     view = html`<${PoolsView} environment=${env} />`;
   } else if (area === 'quotas') {
     view = html`<${QuotasView} environment=${env} />`;
+  } else if (area === 'deploys') {
+    view = html`<${DeploysView} environment=${env} />`;
   } else {
     view = html`<${ScorecardView} environment=${env} theme=${theme} />`;
   }
@@ -152,7 +151,7 @@ export function App() {
               title=${`${a.label} (${i + 1})`}
             >
               <span>${a.label}</span>
-              ${a.ready ? html`<kbd>${i + 1}</kbd>` : html`<small>coming</small>`}
+              <kbd>${i + 1}</kbd>
             </a>
           `,
         )}

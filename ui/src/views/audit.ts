@@ -9,25 +9,38 @@ import type { AuditRow } from '../bindings/AuditRow';
 import type { AuditView } from '../bindings/AuditView';
 import { stamp } from '../format';
 
-/** An intent and the outcome that answers it (absent while unanswered). */
+/** An intent, the outcome that answers it (absent while unanswered) and,
+ *  for a rollback, what verification saw of production's health after. */
 interface Action {
   intent: AuditRow;
   outcome: AuditRow | null;
+  verification: AuditRow | null;
 }
 
-/** Pairs each intent with its outcome; the rows come newest first. */
+/** Pairs each intent with its outcome and verification; the rows come
+ *  newest first. */
 export function actionsOf(rows: AuditRow[]): Action[] {
-  const outcomes = new Map(rows.filter((r) => r.phase === 'outcome' && r.intent).map((r) => [r.intent as string, r]));
-  return rows.filter((r) => r.phase === 'intent').map((intent) => ({ intent, outcome: outcomes.get(intent.id) ?? null }));
+  const by = (phase: string) =>
+    new Map(rows.filter((r) => r.phase === phase && r.intent).map((r) => [r.intent as string, r]));
+  const outcomes = by('outcome');
+  const verifications = by('verification');
+  return rows.filter((r) => r.phase === 'intent').map((intent) => ({
+    intent,
+    outcome: outcomes.get(intent.id) ?? null,
+    verification: verifications.get(intent.id) ?? null,
+  }));
 }
 
 const RESULT: Record<string, string> = { done: 'done', notDone: 'not done', dryRun: 'dry run' };
 
 function Result({ action }: { action: Action }) {
   const o = action.outcome;
+  const v = action.verification;
   if (o?.result)
-    return html`<span class=${o.result === 'done' ? 'ok-text' : 'error-text'}>${RESULT[o.result]}</span>
-      <div class="muted">${o.detail}</div>`;
+    return html`<span class=${o.result === 'done' ? 'ok-text' : o.result === 'dryRun' ? '' : 'error-text'}>${RESULT[o.result]}</span>
+      ${o.deploy?.reconciled ? html` <span class="muted">(reconciled)</span>` : null}
+      <div class="muted">${o.detail}</div>
+      ${v ? html`<div class=${v.deploy?.healthy === false ? 'error-text' : v.deploy?.healthy ? 'ok-text' : 'muted'}>${v.detail}</div>` : null}`;
   if (action.intent.outcomeUnknown)
     return html`<span class="error-text">outcome unknown</span>
       <div class="muted">Readyroom stopped between sending and recording the answer: check production.</div>`;
