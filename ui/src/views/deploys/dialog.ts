@@ -6,10 +6,11 @@
 // healthy now. The server checks all of it again; the dialog only keeps an
 // operator from sending something half-filled.
 import { html } from 'htm/preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { call, CommandError, onEvent } from '../../backend';
 import type { Preflight } from '../../bindings/Preflight';
 import type { RollbackOutcome } from '../../bindings/RollbackOutcome';
+import { ConfirmFields, useConfirmation, useModal } from '../../components/confirm';
 import { clock } from '../../format';
 import { PlanLines } from './plan';
 
@@ -33,20 +34,14 @@ export function RollbackDialog({
   /** After an answer (the audit log has new entries). */
   onAnswered: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModal();
+  const c = useConfirmation(environment);
   const [preflight, setPreflight] = useState<Preflight | null>(null);
-  const [reason, setReason] = useState('');
-  const [confirm, setConfirm] = useState('');
   const [busy, setBusy] = useState<'dry' | 'real' | null>(null);
   const [steps, setSteps] = useState<{ at: number; stage: string; message: string }[]>([]);
   const [answer, setAnswer] = useState<RollbackOutcome | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-    return () => d?.close();
-  }, []);
   useEffect(() => {
     call('preflight_rollback', { environment, target: ask.target, undo: ask.undo })
       .then(setPreflight)
@@ -62,7 +57,7 @@ export function RollbackDialog({
   );
 
   const verb = ask.undo ? 'Undo the last rollback' : 'Roll back';
-  const filled = reason.trim() !== '' && confirm === environment && !busy && !answer;
+  const filled = c.given && !busy && !answer;
   const ready = filled && !!preflight?.ready;
 
   const send = async (dryRun: boolean) => {
@@ -75,8 +70,8 @@ export function RollbackDialog({
         environment,
         target: ask.target,
         undo: ask.undo,
-        reason,
-        confirm,
+        reason: c.reason,
+        confirm: c.confirm,
         dryRun,
       });
       setAnswer(r);
@@ -107,14 +102,7 @@ export function RollbackDialog({
       ${plan ? html`<${PlanLines} plan=${plan} />` : null}
       <p class="muted">The intent goes into the audit log before anything is sent, the answer and the health seen after
         it when they come. A dry run runs the pre-flight and records it; nothing is sent.</p>
-      <label><span>Reason (for the audit log)</span>
-        <textarea aria-label="Reason" rows="2" required value=${reason} disabled=${!!answer}
-          onInput=${(e: Event) => setReason((e.target as HTMLTextAreaElement).value)}></textarea>
-      </label>
-      <label><span>Type <b>${environment}</b> to confirm</span>
-        <input aria-label="Environment name" autocomplete="off" spellcheck=${false} value=${confirm} disabled=${!!answer}
-          onInput=${(e: Event) => setConfirm((e.target as HTMLInputElement).value)} />
-      </label>
+      <${ConfirmFields} environment=${environment} c=${c} disabled=${!!answer} />
       ${steps.length
         ? html`<ol class="progress" data-testid="rollback-progress">
             ${steps.map((s) => html`<li><span class="muted">${s.stage}</span> ${s.message}</li>`)}

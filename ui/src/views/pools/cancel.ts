@@ -4,10 +4,11 @@
 // typed, and shows production's answer. The server checks all of it again;
 // the dialog only keeps an operator from sending something half-filled.
 import { html } from 'htm/preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { call, CommandError } from '../../backend';
 import type { Backend } from '../../bindings/Backend';
 import type { BackendSignalled } from '../../bindings/BackendSignalled';
+import { ConfirmFields, useConfirmation, useModal } from '../../components/confirm';
 
 /** What the operator picked: a backend, and whether to end its session. */
 export interface Pick {
@@ -35,22 +36,15 @@ export function SignalDialog({
   /** After production answered (the audit log has a new entry). */
   onAnswered: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const [reason, setReason] = useState('');
-  const [confirm, setConfirm] = useState('');
+  const ref = useModal();
+  const c = useConfirmation(environment);
   const [busy, setBusy] = useState(false);
   const [answer, setAnswer] = useState<BackendSignalled | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-    return () => d?.close();
-  }, []);
-
   const b = pick.backend;
   const verb = pick.terminate ? 'Terminate' : 'Cancel';
-  const ready = reason.trim() !== '' && confirm === environment && !busy && !answer;
+  const ready = c.given && !busy && !answer;
 
   const send = async (e: Event) => {
     e.preventDefault();
@@ -64,8 +58,8 @@ export function SignalDialog({
         application: b.application,
         username: b.user,
         terminate: pick.terminate,
-        reason,
-        confirm,
+        reason: c.reason,
+        confirm: c.confirm,
       });
       setAnswer(r);
       onAnswered();
@@ -95,14 +89,7 @@ export function SignalDialog({
       </dl>
       <p class="muted">Sent only if pid ${b.pid} still belongs to that application and user when PostgreSQL reads it; the
         intent goes into the audit log first, the answer after.</p>
-      <label><span>Reason (for the audit log)</span>
-        <textarea aria-label="Reason" rows="2" required value=${reason} disabled=${!!answer}
-          onInput=${(e: Event) => setReason((e.target as HTMLTextAreaElement).value)}></textarea>
-      </label>
-      <label><span>Type <b>${environment}</b> to confirm</span>
-        <input aria-label="Environment name" autocomplete="off" spellcheck=${false} value=${confirm} disabled=${!!answer}
-          onInput=${(e: Event) => setConfirm((e.target as HTMLInputElement).value)} />
-      </label>
+      <${ConfirmFields} environment=${environment} c=${c} disabled=${!!answer} />
       ${answer
         ? html`<p role="status" class=${answer.result === 'done' ? 'ok-text' : 'error-text'} data-testid="signal-answer">
             ${answer.message} <span class="muted">(audit log entry ${answer.auditSeq})</span></p>`

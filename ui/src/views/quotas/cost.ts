@@ -9,7 +9,10 @@ import { count } from './limits';
 /** An amount: cents, or finer where it is less than a cent. */
 export function money(v: number | null | undefined, currency: string): string {
   if (v === null || v === undefined) return '—';
-  return `${v > 0 && v < 0.01 ? v.toFixed(4) : v.toFixed(2)} ${currency}`;
+  // A few tokens cost less than 0.0001: shown to two significant digits,
+  // never as a zero that hides that something was spent.
+  const shown = v > 0 && v < 0.0001 ? v.toPrecision(2) : v > 0 && v < 0.01 ? v.toFixed(4) : v.toFixed(2);
+  return `${shown} ${currency}`;
 }
 
 export function AiCostPanel({ cost }: { cost: AiCost }) {
