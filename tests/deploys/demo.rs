@@ -200,9 +200,10 @@ async fn demo_provider_drill_rollback_verified_score_recovers_and_undo_says_unhe
             )
         })
         .collect();
+    // The refusals wrote nothing; then the dry run, the rollback, the undo.
     let expected: Vec<(String, String)> = [
         ("rollback", "intent"),
-        ("rollback", "outcome"), // wrong-name refusal writes nothing; the dry run:
+        ("rollback", "outcome"),
         ("rollback", "intent"),
         ("rollback", "outcome"),
         ("rollback", "verification"),

@@ -42,7 +42,7 @@ impl Source for DeploysSource {
                 .env
                 .deploy
                 .as_ref()
-                .map(|d| format!("{:?}", d.provider).to_lowercase())
+                .map(|d| d.provider.name().to_string())
                 .unwrap_or_default();
             let mut readiness = RollbackReadiness {
                 provider,

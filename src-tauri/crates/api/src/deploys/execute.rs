@@ -109,7 +109,7 @@ pub(crate) async fn trigger_rollback(
             .provider
             .as_ref()
             .map(|p| p.name.clone())
-            .unwrap_or_else(|| format!("{:?}", deploy.provider).to_lowercase()),
+            .unwrap_or_else(|| deploy.provider.name().to_string()),
         from: plan
             .as_ref()
             .and_then(|p| p.from.as_ref())

@@ -24,20 +24,6 @@ use readyroom_core::deploys::{self, Direction};
 use crate::pools::ActionAvailability;
 use crate::{audit, context, Api, ApiError};
 
-/// Whether this window may send a rollback, and why not.
-fn availability(api: &Api) -> ActionAvailability {
-    match audit::actions_allowed(api) {
-        Ok(()) => ActionAvailability {
-            allowed: true,
-            why_not: None,
-        },
-        Err(refused) => ActionAvailability {
-            allowed: false,
-            why_not: Some(refused.message),
-        },
-    }
-}
-
 pub(crate) async fn list_deploys(api: &Api, r: DeploysRequest) -> Result<DeploysView, ApiError> {
     let config = context::load_config(api)?.config;
     let (name, env) = context::environment(&config, r.environment.as_deref())?;
@@ -51,7 +37,7 @@ pub(crate) async fn list_deploys(api: &Api, r: DeploysRequest) -> Result<Deploys
         why_not: None,
         undo: None,
         undo_why_not: None,
-        actions: availability(api),
+        actions: ActionAvailability::of(audit::actions_allowed(api)),
         reconciled: Vec::new(),
     };
     if env.deploy.is_none() {

@@ -193,12 +193,7 @@ fn target_words(plan: &Plan) -> String {
     if let Some(from) = &plan.from {
         words.push_str(&format!("; {} stops serving production", from.describe()));
     }
-    let between: Vec<String> = plan
-        .rolled_past
-        .iter()
-        .filter(|d| plan.from.as_ref().is_none_or(|f| f.id != d.id))
-        .map(|d| d.describe())
-        .collect();
+    let between: Vec<String> = plan.passed_over().map(|d| d.describe()).collect();
     if !between.is_empty() {
         words.push_str(&format!("; passed over: {}", between.join(", ")));
     }

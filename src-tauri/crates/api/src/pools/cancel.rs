@@ -71,16 +71,7 @@ pub(crate) fn availability(api: &Api, name: &str, env: &Environment) -> ActionAv
     if env.postgres.is_none() {
         return ActionAvailability::default();
     }
-    match cancel_allowed(api, name, env) {
-        Ok(_) => ActionAvailability {
-            allowed: true,
-            why_not: None,
-        },
-        Err(refused) => ActionAvailability {
-            allowed: false,
-            why_not: Some(refused.message),
-        },
-    }
+    ActionAvailability::of(cancel_allowed(api, name, env))
 }
 
 fn describe_target(r: &SignalBackendRequest) -> String {

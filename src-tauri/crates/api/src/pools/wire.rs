@@ -84,6 +84,22 @@ pub struct ActionAvailability {
     pub why_not: Option<String>,
 }
 
+impl ActionAvailability {
+    /// What a permission check said: allowed, or its refusal's words.
+    pub(crate) fn of<T>(check: Result<T, crate::ApiError>) -> Self {
+        match check {
+            Ok(_) => ActionAvailability {
+                allowed: true,
+                why_not: None,
+            },
+            Err(refused) => ActionAvailability {
+                allowed: false,
+                why_not: Some(refused.message),
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PoolerPanel {

@@ -19,12 +19,7 @@ fn age(at: OffsetDateTime) -> String {
 
 fn plan_lines(plan: &Plan) -> String {
     let mut out = format!("  {}\n", printable(&plan.summary()));
-    let past: Vec<String> = plan
-        .rolled_past
-        .iter()
-        .filter(|d| plan.from.as_ref().is_none_or(|f| f.id != d.id))
-        .map(Deployment::describe)
-        .collect();
+    let past: Vec<String> = plan.passed_over().map(Deployment::describe).collect();
     if !past.is_empty() {
         out.push_str(&format!("  passed over: {}\n", printable(&past.join(", "))));
     }

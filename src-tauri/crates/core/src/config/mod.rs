@@ -424,6 +424,16 @@ pub enum DeployProvider {
 
 impl DeployProvider {
     pub const NAMES: &'static [&'static str] = &["vercel", "webhook", "command", "demo"];
+
+    /// Its name in the config (and the audit log).
+    pub fn name(self) -> &'static str {
+        match self {
+            DeployProvider::Vercel => "vercel",
+            DeployProvider::Webhook => "webhook",
+            DeployProvider::Command => "command",
+            DeployProvider::Demo => "demo",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -42,6 +42,14 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The releases between the two that production skips (the current
+    /// one left out).
+    pub fn passed_over(&self) -> impl Iterator<Item = &Deployment> {
+        self.rolled_past
+            .iter()
+            .filter(|d| self.from.as_ref().is_none_or(|f| f.id != d.id))
+    }
+
     /// `dpl_7d2 (2.15.0) → dpl_7c9 (2.14.0)`, or the provider's words.
     pub fn summary(&self) -> String {
         match (&self.from, &self.to) {

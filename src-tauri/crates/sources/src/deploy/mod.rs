@@ -134,13 +134,7 @@ pub fn deployer(
         }),
         DeployProvider::Webhook | DeployProvider::Command => {
             return Err(DeployError::Unsupported {
-                what: format!(
-                    "the {} provider",
-                    match config.provider {
-                        DeployProvider::Webhook => "webhook",
-                        _ => "command",
-                    }
-                ),
+                what: format!("the {} provider", config.provider.name()),
             })
         }
     };
