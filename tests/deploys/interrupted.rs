@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::routing::get;
 use axum::{Json, Router};
 use readyroom_tests::targets::{closed_port, serve_http};
-use readyroom_tests::TestEnv;
+use readyroom_tests::{serving, TestEnv};
 use serde_json::{json, Value};
 
 use super::vercel_contract::{Contract, TOKEN};
@@ -177,9 +177,9 @@ async fn a_provider_slow_past_the_timeout_is_read_again_to_settle_what_happened(
     assert_eq!(rows[1].1, "done");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn killed_between_intent_and_result_leaves_outcome_unknown_until_the_next_read_reconciles_it()
-{
+/// Sends a rollback the provider takes and never answers, kills the
+/// process while it waits, and checks the log says "outcome unknown".
+async fn killed_mid_rollback() -> (std::sync::Arc<Contract>, Setup) {
     let contract = Contract::new();
     *contract.hang_writes.lock().expect("lock") = true;
     let addr = contract.serve();
@@ -209,9 +209,15 @@ async fn killed_between_intent_and_result_leaves_outcome_unknown_until_the_next_
         ["unknown"],
         "{rows:?}"
     );
-
-    // The next look at the deployments settles it from what Vercel shows.
     *contract.hang_writes.lock().expect("lock") = false;
+    (contract, s)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_between_intent_and_result_leaves_outcome_unknown_until_the_next_read_reconciles_it()
+{
+    let (_contract, s) = killed_mid_rollback().await;
+    // The next look at the deployments settles it from what Vercel shows.
     let deploys = s.run(&["deploys", "--format", "json"]).await;
     assert_eq!(deploys.code, 0, "{}", deploys.all_output());
     let reconciled = deploys.json()["reconciled"].clone();
@@ -230,4 +236,32 @@ async fn killed_between_intent_and_result_leaves_outcome_unknown_until_the_next_
     let again = s.run(&["deploys", "--format", "json"]).await;
     assert_eq!(again.json()["reconciled"], json!([]));
     assert_eq!(s.audit().await.1.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_between_intent_and_result_is_reconciled_when_serve_starts_without_a_read() {
+    let (contract, s) = killed_mid_rollback().await;
+    let reads_before = contract.seen().len();
+    let serve = serving::start(&s.env, &["--config", &s.config, "serve"]).await;
+    let log = serve
+        .rpc_until(
+            "get_audit_log",
+            json!({}),
+            "the interrupted rollback settled at start",
+            |log| log["entries"].as_array().is_some_and(|e| e.len() == 2),
+        )
+        .await;
+    assert_eq!(log["entries"][0]["result"], "done", "{log}");
+    assert_eq!(log["entries"][0]["deploy"]["reconciled"], true, "{log}");
+    assert!(
+        log["entries"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("took effect")),
+        "{log}"
+    );
+    // It read the provider (the project, the deployments) and sent nothing.
+    let after: Vec<_> = contract.seen().into_iter().skip(reads_before).collect();
+    assert!(!after.is_empty() && after.iter().all(|r| r.method == "GET"));
+    serve.interrupt();
+    serve.exited(Instant::now()).await;
 }

@@ -45,6 +45,7 @@ fn action<'a>(kind: Move, to: &'a Deployment) -> Action<'a> {
     Action {
         kind,
         to: Some(to),
+        named: None,
         from: None,
         reason: "2.15 saturates the pool",
         operator: "dana@ops-laptop",

@@ -16,6 +16,11 @@ from?: Deployment,
  */
 to?: Deployment, 
 /**
+ * The deployment the operator named for a provider that does not list
+ * (a webhook or command given `{{target}}`): sent as is, unchecked.
+ */
+named?: string, 
+/**
  * The releases production stops serving or skips over: everything
  * between the target and the current one, the current one included,
  * newest first.

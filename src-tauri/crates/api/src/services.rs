@@ -54,6 +54,7 @@ pub fn app_services() -> Vec<Arc<dyn Service>> {
         Arc::new(crate::traces::service::SpanRetention),
         Arc::new(crate::pools::PoolSampler),
         Arc::new(crate::quota::QuotaSampler),
+        Arc::new(crate::deploys::ReconcileAtStart),
     ]
 }
 

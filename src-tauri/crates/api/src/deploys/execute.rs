@@ -116,8 +116,7 @@ pub(crate) async fn trigger_rollback(
             .map(|d| d.id.clone()),
         to: plan
             .as_ref()
-            .and_then(|p| p.to.as_ref())
-            .map(|d| d.id.clone()),
+            .and_then(|p| p.to.as_ref().map(|d| d.id.clone()).or(p.named.clone())),
         dry_run: r.dry_run,
         provider_status: None,
         verification: None,
@@ -186,6 +185,7 @@ pub(crate) async fn trigger_rollback(
     let action = Action {
         kind,
         to: plan.to.as_ref(),
+        named: plan.named.as_deref(),
         from: plan.from.as_ref(),
         reason: &r.reason,
         operator: &operator,
@@ -219,7 +219,13 @@ pub(crate) async fn trigger_rollback(
         },
         Err(e) => {
             flow.facts.provider_status = e.status();
-            let message = format!("not done: {e}; production is unchanged");
+            // A refusal leaves production as it was; a job or command that
+            // ran and failed may have moved part of it (its words say so).
+            let message = if matches!(e, DeployError::Failed { .. }) {
+                format!("not done: {e}")
+            } else {
+                format!("not done: {e}; production is unchanged")
+            };
             flow.progress("refused", message.clone());
             let entry = flow
                 .record(Phase::Outcome, Some(ActionResult::NotDone), &message)

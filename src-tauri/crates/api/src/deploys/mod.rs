@@ -3,17 +3,20 @@
 //! undo) with its audit trail and verification.
 //!
 //! Every read of an environment's deployments also settles rollbacks whose
-//! outcome was never written ([`reconcile`]), so an interrupted rollback
-//! is "outcome unknown" only until the next look.
+//! outcome was never written ([`reconcile`]), and so does the start of the
+//! desktop app or `serve` ([`ReconcileAtStart`]), so an interrupted
+//! rollback is "outcome unknown" only until the next start or look.
 
 pub mod evidence;
 pub(crate) mod execute;
 pub(crate) mod preflight;
 pub(crate) mod provider;
 pub(crate) mod reconcile;
+mod startup;
 mod verify;
 mod wire;
 
+pub use startup::ReconcileAtStart;
 pub use wire::{
     DeployProblem, DeploysRequest, DeploysView, Preflight, PreflightRequest, PreflightStep,
     RollbackOutcome, TriggerRollbackRequest, UndoOffer,
@@ -81,7 +84,12 @@ pub(crate) async fn list_deploys(api: &Api, r: DeploysRequest) -> Result<Deploys
         Err(refusal) => view.why_not = Some(refusal.to_string()),
     }
     let current = view.listing.as_ref().and_then(|l| l.current.as_deref());
-    match deploys::undo_target(&log, name, current) {
+    let undo = if traits.lists {
+        deploys::undo_target(&log, name, current)
+    } else {
+        deploys::undo_unlisted(&log, name)
+    };
+    match undo {
         Ok(u) => {
             view.undo = Some(UndoOffer {
                 to: u.to,

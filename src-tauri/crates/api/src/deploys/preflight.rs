@@ -81,16 +81,16 @@ pub(crate) async fn check(
     };
     let traits = deployer.traits();
     preflight.provider = Some(traits.clone());
-    if env
-        .deploy
-        .as_ref()
-        .is_some_and(|d| d.token_secret.is_some())
-    {
-        preflight.steps.push(step(
-            "credential",
-            true,
-            "the token resolves from the keychain",
-        ));
+    if let Some(d) = env.deploy.as_ref() {
+        let what = match (d.token_secret.is_some(), !d.env.is_empty()) {
+            (true, false) => Some("the token resolves from the keychain"),
+            (false, true) => Some("the command's secrets resolve from the keychain"),
+            (true, true) => Some("the token and the command's secrets resolve from the keychain"),
+            (false, false) => None,
+        };
+        if let Some(what) = what {
+            preflight.steps.push(step("credential", true, what));
+        }
     }
     let listing = if traits.lists {
         match deployer.list().await {
@@ -132,12 +132,19 @@ pub(crate) async fn check(
         None
     };
     let undo_to = if undo {
-        match deploys::undo_target(
-            audit,
-            name,
-            listing.as_ref().and_then(|l| l.current.as_deref()),
-        ) {
-            Ok(u) => Some(u.to),
+        let found = if traits.lists {
+            deploys::undo_target(
+                audit,
+                name,
+                listing.as_ref().and_then(|l| l.current.as_deref()),
+            )
+            .map(|u| Some(u.to))
+        } else {
+            // It returns to its own previous release: nothing to name.
+            deploys::undo_unlisted(audit, name).map(|_| None)
+        };
+        match found {
+            Ok(to) => to,
             Err(why) => {
                 preflight.steps.push(step("target", false, why));
                 return Checked {

@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use ts_rs::TS;
 
 pub use plan::{plan, Direction, Plan, Refusal};
-pub use undo::{undo_target, UndoTarget};
+pub use undo::{undo_target, undo_unlisted, UndoTarget};
 pub use verify::{judge_poll, Poll, PollVerdict, Verification, VerificationOutcome};
 
 /// Where a deployment is in its life, as the provider says.

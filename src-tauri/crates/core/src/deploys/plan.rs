@@ -30,6 +30,10 @@ pub struct Plan {
     /// not list: it goes to whatever it calls previous).
     #[ts(optional)]
     pub to: Option<Deployment>,
+    /// The deployment the operator named for a provider that does not list
+    /// (a webhook or command given `{{target}}`): sent as is, unchecked.
+    #[ts(optional)]
+    pub named: Option<String>,
     /// The releases production stops serving or skips over: everything
     /// between the target and the current one, the current one included,
     /// newest first.
@@ -52,8 +56,11 @@ impl Plan {
 
     /// `dpl_7d2 (2.15.0) → dpl_7c9 (2.14.0)`, or the provider's words.
     pub fn summary(&self) -> String {
-        match (&self.from, &self.to) {
-            (Some(from), Some(to)) => format!("{} → {}", from.describe(), to.describe()),
+        match (&self.from, &self.to, &self.named) {
+            (Some(from), Some(to), _) => format!("{} → {}", from.describe(), to.describe()),
+            (_, _, Some(id)) => format!(
+                "to {id} (the provider does not list its deployments, so Readyroom cannot check it)"
+            ),
             _ => "the provider's previous release (it does not list its deployments)".into(),
         }
     }
@@ -99,6 +106,7 @@ pub fn plan(
             direction,
             from: None,
             to: None,
+            named: target.map(str::to_string),
             rolled_past: Vec::new(),
             after,
             warnings: Vec::new(),
@@ -139,6 +147,7 @@ pub fn plan(
         direction,
         from: Some(from.clone()),
         to: Some(to.clone()),
+        named: None,
         rolled_past,
         after,
         warnings,
@@ -385,5 +394,10 @@ mod tests {
             plan(None, &t, Some("d1"), Direction::Back, &none()),
             Err(Refusal::NoTargeting)
         );
+        // One that takes a target is sent the name as given.
+        let t = ProviderTraits { targets: true, ..t };
+        let p = plan(None, &t, Some("v41"), Direction::Back, &none()).expect("a plan");
+        assert_eq!(p.named.as_deref(), Some("v41"));
+        assert!(p.summary().starts_with("to v41 ("), "{}", p.summary());
     }
 }

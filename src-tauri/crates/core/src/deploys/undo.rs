@@ -48,6 +48,43 @@ pub fn undo_target(
     }
 }
 
+/// The undo offered by a provider that does not list (a webhook, a
+/// command): the last completed rollback of `environment`, unless it was
+/// already undone. Nothing can say what serves now, so nothing is checked
+/// against it; the provider is sent `undo_rollback` and returns to what it
+/// calls the release before. `to` and `from` are ids where the rollback
+/// named them, words where not.
+pub fn undo_unlisted(entries: &[Entry], environment: &str) -> Result<UndoTarget, String> {
+    let last = entries
+        .iter()
+        .rev()
+        .filter(|e| e.entry.environment == environment)
+        .filter(|e| e.entry.phase == Phase::Outcome && e.entry.result == Some(ActionResult::Done))
+        .filter(|e| super::reconcile::ACTIONS.contains(&e.entry.action.as_str()))
+        .find(|e| e.entry.deploy.as_ref().is_some_and(|f| !f.dry_run));
+    match last {
+        None => Err(format!(
+            "the audit log has no completed rollback of {environment}, so there is nothing to undo"
+        )),
+        Some(e) if e.entry.action != "rollback" => Err(format!(
+            "the last rollback of {environment} was already undone (audit entry {}); roll back again instead",
+            e.seq
+        )),
+        Some(e) => {
+            let facts = e.entry.deploy.as_ref();
+            Ok(UndoTarget {
+                rollback_seq: e.seq,
+                to: facts
+                    .and_then(|f| f.from.clone())
+                    .unwrap_or_else(|| "the release it replaced".into()),
+                from: facts
+                    .and_then(|f| f.to.clone())
+                    .unwrap_or_else(|| "the release it went back to".into()),
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use time::OffsetDateTime;
@@ -145,6 +182,44 @@ mod tests {
         assert!(moved.contains("moved since"), "{moved}");
         assert!(undo_target(&log, "production", None).is_err());
         assert!(undo_target(&log, "qa", Some("d2"))
+            .expect_err("none")
+            .contains("nothing to undo"));
+    }
+
+    #[test]
+    fn a_provider_that_does_not_list_undoes_the_last_rollback_once() {
+        let mut rollback = entry(
+            2,
+            "production",
+            Phase::Outcome,
+            Some(ActionResult::Done),
+            None,
+        );
+        rollback.entry.deploy = Some(DeployFacts {
+            provider: "webhook".into(),
+            from: None,
+            to: None,
+            dry_run: false,
+            provider_status: Some(204),
+            verification: None,
+            healthy: None,
+            reconciled: false,
+        });
+        let undo = Entry {
+            seq: 4,
+            entry: NewEntry {
+                action: "undo_rollback".into(),
+                ..rollback.entry.clone()
+            },
+            ..rollback.clone()
+        };
+        let offered =
+            undo_unlisted(std::slice::from_ref(&rollback), "production").expect("offered");
+        assert_eq!(offered.rollback_seq, 2);
+        assert_eq!(offered.to, "the release it replaced");
+        let done = undo_unlisted(&[rollback, undo], "production").expect_err("undone");
+        assert!(done.contains("already undone (audit entry 4)"), "{done}");
+        assert!(undo_unlisted(&[], "production")
             .expect_err("none")
             .contains("nothing to undo"));
     }

@@ -29,6 +29,13 @@ pub enum DeployError {
     Uncertain { detail: String },
     #[error("the deploy provider answered something Readyroom cannot read: {detail}")]
     Malformed { detail: String },
+    #[error("{what} reports failure ({detail}); production may be unchanged or partly moved: check it, then read `readyroom deploys` and health again")]
+    Failed {
+        what: String,
+        detail: String,
+        /// A command's exit code.
+        code: Option<i32>,
+    },
     #[error("{what} cannot do this yet")]
     Unsupported { what: String },
 }
@@ -49,7 +56,8 @@ fn retry_words(after: Option<u64>) -> String {
 }
 
 impl DeployError {
-    /// The provider's HTTP status, where it answered one.
+    /// The provider's HTTP status, or a command's exit code, where it
+    /// answered one.
     pub fn status(&self) -> Option<i32> {
         match self {
             DeployError::Unauthorized => Some(401),
@@ -59,6 +67,7 @@ impl DeployError {
             DeployError::NotCandidate { .. } => Some(422),
             DeployError::RateLimited { .. } => Some(429),
             DeployError::Provider { status, .. } => Some(i32::from(*status)),
+            DeployError::Failed { code, .. } => *code,
             _ => None,
         }
     }
@@ -84,6 +93,7 @@ impl DeployError {
             DeployError::Provider { .. } => "provider",
             DeployError::Uncertain { .. } => "uncertain",
             DeployError::Malformed { .. } => "malformed",
+            DeployError::Failed { .. } => "failed",
             DeployError::Unsupported { .. } => "unsupported",
         }
     }

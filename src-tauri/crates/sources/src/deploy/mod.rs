@@ -10,9 +10,12 @@
 //! that it did.
 
 mod call;
+pub mod command;
 pub mod demo;
 mod errors;
+pub mod template;
 pub mod vercel;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -34,6 +37,22 @@ pub enum Move {
     Undo,
 }
 
+impl<'a> Action<'a> {
+    /// The target's id, listed or named; empty for "the provider's
+    /// previous release".
+    pub fn target_id(&self) -> &'a str {
+        self.to
+            .map(|d| d.id.as_str())
+            .or(self.named)
+            .unwrap_or_default()
+    }
+
+    /// The id of what serves now, where the provider listed it.
+    pub fn from_id(&self) -> &'a str {
+        self.from.map(|d| d.id.as_str()).unwrap_or_default()
+    }
+}
+
 impl Move {
     pub fn action(self) -> &'static str {
         match self {
@@ -50,6 +69,9 @@ pub struct Action<'a> {
     /// The deployment to move production to; `None` for a provider that
     /// goes to its own previous release.
     pub to: Option<&'a Deployment>,
+    /// The deployment named for a provider that does not list (sent as
+    /// given, unchecked).
+    pub named: Option<&'a str>,
     pub from: Option<&'a Deployment>,
     pub reason: &'a str,
     pub operator: &'a str,
@@ -132,10 +154,46 @@ pub fn deployer(
             token: token(true)?.expect("required"),
             http: http()?,
         }),
-        DeployProvider::Webhook | DeployProvider::Command => {
-            return Err(DeployError::Unsupported {
-                what: format!("the {} provider", config.provider.name()),
+        DeployProvider::Webhook => {
+            let header = webhook::secret_header(config.secret_header.as_deref())?;
+            let body = match &config.body {
+                None => webhook::default_body(),
+                Some(text) => serde_json::from_str(text).map_err(|e| DeployError::Setup {
+                    detail: format!("body is not JSON ({e})"),
+                })?,
+            };
+            Box::new(webhook::WebhookDeployer {
+                url: required_url(config.url.as_ref(), "url")?,
+                secret: token(false)?.map(|t| (header, t)),
+                body,
+                status_url: config.status_url.clone(),
+                every: Duration::from_millis(config.verify_every_ms()),
+                http: http()?,
             })
+        }
+        DeployProvider::Command => {
+            let argv = config.command.clone().unwrap_or_default();
+            if argv.first().is_none_or(|p| p.trim().is_empty()) {
+                return Err(DeployError::Setup {
+                    detail: "command is not set in [environments.NAME.deploy]: the program, then its arguments".into(),
+                });
+            }
+            let env = config
+                .env
+                .iter()
+                .map(|(var, name)| match secrets.get(name) {
+                    Some(Ok(value)) => Ok((var.clone(), value.clone())),
+                    Some(Err(reason)) => Err(DeployError::Credential {
+                        name: name.clone(),
+                        reason: reason.clone(),
+                    }),
+                    None => Err(DeployError::Credential {
+                        name: name.clone(),
+                        reason: "it was not looked up".into(),
+                    }),
+                })
+                .collect::<Result<_, _>>()?;
+            Box::new(command::CommandDeployer { argv, env })
         }
     };
     Ok(Some(deployer))
