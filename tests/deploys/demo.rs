@@ -163,6 +163,20 @@ async fn demo_provider_drill_rollback_verified_score_recovers_and_undo_says_unhe
     );
     let view = run(vec!["deploys", "--format", "json"]).await.json();
     assert_eq!(view["undo"]["to"], "dpl_7d2");
+    // Each run's health sample named the release that answered it: the
+    // bad one was seen degraded, the one rolled back to seen healthy.
+    let seen = &view["seen"];
+    assert_eq!(seen["dpl_7d2"]["samples"], 1, "{seen}");
+    assert_eq!(seen["dpl_7d2"]["healthy"], 0, "{seen}");
+    assert_eq!(seen["dpl_7c9"]["samples"], 1, "{seen}");
+    assert_eq!(seen["dpl_7c9"]["healthy"], 1, "{seen}");
+    assert!(seen.get("dpl_7b4").is_none(), "never seen: {seen}");
+    let table = run(vec!["deploys"]).await;
+    assert!(
+        table.stdout.contains("0/1 healthy") && table.stdout.contains("1/1 healthy"),
+        "{}",
+        table.stdout
+    );
     let undone = run(vec![
         "rollback",
         "--undo",

@@ -4,6 +4,7 @@ import type { DeployProblem } from "./DeployProblem";
 import type { Listing } from "./Listing";
 import type { Plan } from "./Plan";
 import type { ProviderTraits } from "./ProviderTraits";
+import type { SeenHealth } from "./SeenHealth";
 import type { UndoOffer } from "./UndoOffer";
 
 /**
@@ -34,4 +35,9 @@ actions: ActionAvailability,
  * Interrupted rollbacks whose outcome this read reconciled with the
  * provider, in words.
  */
-reconciled: Array<string>, };
+reconciled: Array<string>, 
+/**
+ * Per deployment id, the health Readyroom saw while its release
+ * answered the health URLs (deployments never seen are absent).
+ */
+seen: { [key in string]: SeenHealth }, };

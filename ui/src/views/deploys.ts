@@ -9,6 +9,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, CommandError } from '../backend';
 import type { Deployment } from '../bindings/Deployment';
 import type { DeploysView as View } from '../bindings/DeploysView';
+import type { SeenHealth } from '../bindings/SeenHealth';
 import { ago } from '../format';
 import { AuditLog } from './audit';
 import { Ask, RollbackDialog } from './deploys/dialog';
@@ -22,6 +23,13 @@ function eligible(d: Deployment, current: Deployment | undefined): boolean {
     d.rollbackCandidate !== false &&
     Date.parse(d.createdAt) < Date.parse(current.createdAt)
   );
+}
+
+/** "9/10 healthy", or "—" where no stored health sample names the release. */
+function seenWords(h: SeenHealth | undefined): string {
+  if (!h) return '—';
+  const mostlyNot = h.samples >= 3 && h.healthy * 2 < h.samples;
+  return `${h.healthy}/${h.samples} healthy${mostlyNot ? ' (mostly not)' : ''}`;
 }
 
 function stateWords(d: Deployment): string {
@@ -94,12 +102,13 @@ export function DeploysView({ environment }: { environment: string }) {
       ? html`<section class="panel">
           <h2>Production deployments <small class="muted">${view.provider?.name}</small></h2>
           <table class="deployments" data-testid="deployments">
-            <tr><th></th><th>deployment</th><th>version</th><th>commit</th><th>message</th><th>author</th><th>age</th><th>state</th><th></th></tr>
+            <tr><th></th><th>deployment</th><th>version</th><th>commit</th><th>message</th><th>author</th><th>age</th><th>state</th><th title="The health Readyroom saw while this release answered the health URLs">health seen</th><th></th></tr>
             ${listing.deployments.map(
               (d) => html`<tr data-id=${d.id} class=${d.id === listing.current ? 'current' : ''}>
                 <td>${d.id === listing.current ? html`<b>current</b>` : d.id === view.next?.to?.id ? 'rollback →' : ''}</td>
                 <td><code>${d.id}</code></td><td>${d.version ?? '—'}</td><td><code>${d.commit?.slice(0, 7) ?? '—'}</code></td>
                 <td>${d.message ?? ''}</td><td>${d.author ?? ''}</td><td>${ago(d.createdAt)}</td><td>${stateWords(d)}</td>
+                <td data-testid="seen">${seenWords(view.seen[d.id])}</td>
                 <td>${allowed && eligible(d, current)
                   ? html`<button class="ghost small" onClick=${() => setAsk({ target: d.id, undo: false })}>Roll back to this…</button>`
                   : null}</td>

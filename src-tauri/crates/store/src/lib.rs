@@ -63,6 +63,12 @@ pub struct HealthSample {
     pub at: OffsetDateTime,
     pub healthy: bool,
     pub latency_ms: Option<f64>,
+    /// The release that answered, where the health URL named it.
+    pub version: Option<String>,
+    pub commit: Option<String>,
+    /// Healthy as a rollback's verification judges it: 2xx, saying ok,
+    /// no dependency degraded (`healthy` is 2xx alone, as uptime counts).
+    pub sound: bool,
 }
 
 /// A stored run, without its full scorecard.
@@ -159,13 +165,16 @@ impl Store {
         .try_get(0)?;
         if let Some(s) = sample {
             sqlx::query(
-                "INSERT INTO health_samples (environment, sampled_at, healthy, latency_ms, run_id) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO health_samples (environment, sampled_at, healthy, latency_ms, run_id, version, revision, sound) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&card.environment)
             .bind(rfc3339(s.at))
             .bind(s.healthy)
             .bind(s.latency_ms)
             .bind(id)
+            .bind(&s.version)
+            .bind(&s.commit)
+            .bind(s.sound)
             .execute(&mut *tx)
             .await?;
         }
@@ -263,6 +272,33 @@ impl Store {
             first_at: parse_time("health samples", &row.try_get::<String, _>("first")?)?,
             last_at: parse_time("health samples", &row.try_get::<String, _>("last")?)?,
         }))
+    }
+
+    /// An environment's health samples per release that answered them,
+    /// `healthy` counting the sound ones (samples naming no release are
+    /// left out).
+    pub async fn release_health(
+        &self,
+        environment: &str,
+    ) -> Result<Vec<readyroom_core::deploys::ReleaseHealth>> {
+        let rows = sqlx::query(
+            "SELECT version, revision, count(*) AS n, coalesce(sum(sound), 0) AS ok \
+             FROM health_samples WHERE environment = ? AND (version IS NOT NULL OR revision IS NOT NULL) \
+             GROUP BY version, revision",
+        )
+        .bind(environment)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(readyroom_core::deploys::ReleaseHealth {
+                    version: row.try_get("version")?,
+                    commit: row.try_get("revision")?,
+                    samples: u32::try_from(row.try_get::<i64, _>("n")?).unwrap_or(u32::MAX),
+                    healthy: u32::try_from(row.try_get::<i64, _>("ok")?).unwrap_or(u32::MAX),
+                })
+            })
+            .collect()
     }
 
     pub async fn close(&self) {

@@ -44,6 +44,11 @@ pub(crate) const STORE: Migrations = &[
         "quota snapshots",
         include_str!("../migrations/0006_quota_snapshots.sql"),
     ),
+    (
+        7,
+        "health release",
+        include_str!("../migrations/0007_health_release.sql"),
+    ),
 ];
 
 /// The span store's (`spans.db`), a file of its own: see `spans.rs`.

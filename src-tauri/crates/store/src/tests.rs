@@ -20,6 +20,9 @@ async fn runs_round_trip_and_history_is_newest_first() {
         at: t0,
         healthy: true,
         latency_ms: Some(12.0),
+        version: Some("2.14.0".into()),
+        commit: Some("3f9c2ab".into()),
+        sound: true,
     };
     store
         .save_run(&card("prod", t0), Some(&sample))
@@ -48,6 +51,21 @@ async fn runs_round_trip_and_history_is_newest_first() {
         .expect("samples");
     assert_eq!((up.samples, up.healthy), (1, 1));
     assert!(store.uptime("staging", t0).await.expect("uptime").is_none());
+    let releases = store.release_health("prod").await.expect("releases");
+    assert_eq!(
+        releases,
+        [readyroom_core::deploys::ReleaseHealth {
+            version: Some("2.14.0".into()),
+            commit: Some("3f9c2ab".into()),
+            samples: 1,
+            healthy: 1,
+        }]
+    );
+    assert!(store
+        .release_health("staging")
+        .await
+        .expect("none")
+        .is_empty());
 }
 
 #[test]

@@ -22,7 +22,9 @@ pub use wire::{
     RollbackOutcome, TriggerRollbackRequest, UndoOffer,
 };
 
-use readyroom_core::deploys::{self, Direction};
+use std::collections::BTreeMap;
+
+use readyroom_core::deploys::{self, Direction, Listing, SeenHealth};
 
 use crate::pools::ActionAvailability;
 use crate::{audit, context, Api, ApiError};
@@ -42,6 +44,7 @@ pub(crate) async fn list_deploys(api: &Api, r: DeploysRequest) -> Result<Deploys
         undo_why_not: None,
         actions: ActionAvailability::of(audit::actions_allowed(api)),
         reconciled: Vec::new(),
+        seen: Default::default(),
     };
     if env.deploy.is_none() {
         return Ok(view);
@@ -73,12 +76,13 @@ pub(crate) async fn list_deploys(api: &Api, r: DeploysRequest) -> Result<Deploys
     } else {
         store.audit_log().await?.entries
     };
+    view.seen = seen(api, name, view.listing.as_ref()).await;
     match deploys::plan(
         view.listing.as_ref(),
         &traits,
         None,
         Direction::Back,
-        &Default::default(),
+        &view.seen,
     ) {
         Ok(plan) => view.next = Some(plan),
         Err(refusal) => view.why_not = Some(refusal.to_string()),
@@ -100,6 +104,26 @@ pub(crate) async fn list_deploys(api: &Api, r: DeploysRequest) -> Result<Deploys
         Err(why) => view.undo_why_not = Some(why),
     }
     Ok(view)
+}
+
+/// The health Readyroom saw per listed deployment, from its stored
+/// samples; empty (never a failure) when the store cannot say.
+pub(crate) async fn seen(
+    api: &Api,
+    name: &str,
+    listing: Option<&Listing>,
+) -> BTreeMap<String, SeenHealth> {
+    let Some(listing) = listing else {
+        return BTreeMap::new();
+    };
+    let releases = match api.store().await {
+        Ok(store) => store.release_health(name).await.unwrap_or_else(|e| {
+            tracing::warn!("reading the health seen per release: {e}");
+            Vec::new()
+        }),
+        Err(_) => Vec::new(),
+    };
+    deploys::seen_health(&listing.deployments, &releases)
 }
 
 pub(crate) async fn preflight_rollback(

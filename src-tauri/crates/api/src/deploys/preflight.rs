@@ -1,8 +1,6 @@
 //! The pre-flight: everything checked before a rollback is sent, each
 //! check with its result in words. Nothing here writes to production.
 
-use std::collections::BTreeMap;
-
 use readyroom_core::audit::Entry;
 use readyroom_core::config::Environment;
 use readyroom_core::deploys::{self, Direction, Listing, Plan};
@@ -158,13 +156,8 @@ pub(crate) async fn check(
         None
     };
     let chosen = undo_to.as_deref().or(target);
-    match deploys::plan(
-        listing.as_ref(),
-        &traits,
-        chosen,
-        direction,
-        &BTreeMap::new(),
-    ) {
+    let seen = super::seen(api, name, listing.as_ref()).await;
+    match deploys::plan(listing.as_ref(), &traits, chosen, direction, &seen) {
         Ok(plan) => {
             preflight
                 .steps

@@ -1,7 +1,9 @@
 //! The deploys area's requests and responses.
 
+use std::collections::BTreeMap;
+
 use readyroom_core::audit::ActionResult;
-use readyroom_core::deploys::{Direction, Listing, Plan, ProviderTraits, Verification};
+use readyroom_core::deploys::{Direction, Listing, Plan, ProviderTraits, SeenHealth, Verification};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -101,6 +103,9 @@ pub struct DeploysView {
     /// Interrupted rollbacks whose outcome this read reconciled with the
     /// provider, in words.
     pub reconciled: Vec<String>,
+    /// Per deployment id, the health Readyroom saw while its release
+    /// answered the health URLs (deployments never seen are absent).
+    pub seen: BTreeMap<String, SeenHealth>,
 }
 
 /// One pre-flight check.

@@ -3,6 +3,7 @@
 //! counts too.
 
 use readyroom_core::config::Environment;
+use readyroom_core::deploys::PollVerdict;
 use readyroom_core::evidence::inputs::{HEALTH, UPTIME};
 use readyroom_core::evidence::{Evidence, InputId, Missing, UptimeHistory};
 use readyroom_sources::{BoxFuture, Findings, RunContext, Source};
@@ -79,9 +80,21 @@ pub fn sample_of(ev: &Evidence) -> Option<HealthSample> {
         .iter()
         .all(|p| p.response().is_some_and(|r| r.is_success()));
     let latency_ms = probes.iter().map(|p| p.elapsed_ms).reduce(f64::max);
+    let named = |keys: &[&str]| {
+        probes.iter().find_map(|p| {
+            let json = p.response()?.json.as_ref()?;
+            keys.iter()
+                .find_map(|k| json.get(*k)?.as_str())
+                .map(|v| v.chars().take(100).collect::<String>())
+        })
+    };
     Some(HealthSample {
         at: probes.iter().map(|p| p.at).min().unwrap_or(ev.gathered_at),
         healthy,
         latency_ms,
+        // The release that answered, in the names health endpoints use.
+        version: named(&["version", "release"]),
+        commit: named(&["commit", "sha", "git_sha", "gitSha", "commit_sha"]),
+        sound: readyroom_core::deploys::judge_poll(probes, None) == PollVerdict::Healthy,
     })
 }

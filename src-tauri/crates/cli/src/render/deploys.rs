@@ -1,6 +1,6 @@
 use readyroom_api::deploys::{DeploysView, Preflight, RollbackOutcome};
 use readyroom_core::audit::ActionResult;
-use readyroom_core::deploys::{short, DeployState, Deployment, Direction, Plan};
+use readyroom_core::deploys::{short, DeployState, Deployment, Direction, Plan, SeenHealth};
 use readyroom_core::format::printable;
 use time::OffsetDateTime;
 
@@ -34,6 +34,18 @@ fn plan_lines(plan: &Plan) -> String {
         out.push_str(&format!("  after: {}\n", printable(after)));
     }
     out
+}
+
+/// The health Readyroom saw while a deployment's release answered:
+/// "9/10 healthy", or "—" where no stored sample names it.
+fn seen_words(seen: Option<&SeenHealth>) -> String {
+    match seen {
+        None => "—".into(),
+        Some(h) if h.mostly_unhealthy() => {
+            format!("{}/{} healthy (mostly not)", h.healthy, h.samples)
+        }
+        Some(h) => format!("{}/{} healthy", h.healthy, h.samples),
+    }
 }
 
 pub fn deploys(view: &DeploysView, format: Format) -> String {
@@ -72,6 +84,7 @@ pub fn deploys(view: &DeploysView, format: Format) -> String {
                 "author",
                 "age",
                 "state",
+                "health seen",
             ],
         );
         for d in &listing.deployments {
@@ -95,6 +108,7 @@ pub fn deploys(view: &DeploysView, format: Format) -> String {
                 cell(d.author.as_deref().unwrap_or(""), format),
                 age(d.created_at),
                 cell(&state, format),
+                seen_words(view.seen.get(&d.id)),
             ]);
         }
         out.push_str(&format!("Production deployments of {name}:\n{t}\n"));

@@ -10,6 +10,7 @@
 pub mod evidence;
 pub mod plan;
 pub mod reconcile;
+pub mod seen;
 pub mod undo;
 pub mod verify;
 
@@ -18,6 +19,7 @@ use time::OffsetDateTime;
 use ts_rs::TS;
 
 pub use plan::{plan, Direction, Plan, Refusal};
+pub use seen::{seen_health, ReleaseHealth};
 pub use undo::{undo_target, undo_unlisted, UndoTarget};
 pub use verify::{judge_poll, Poll, PollVerdict, Verification, VerificationOutcome};
 
