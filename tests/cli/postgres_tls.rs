@@ -5,7 +5,7 @@
 
 use readyroom_demo::tls::TestPki;
 use readyroom_tests::fake_postgres::{self, TlsAnswer};
-use readyroom_tests::{text, Run, TestEnv};
+use readyroom_tests::{holds, text, Run, TestEnv};
 
 const SECRET: &str = "prod/database-url";
 const SECRET_VAR: &str = "READYROOM_SECRET_PROD_DATABASE_URL";
@@ -22,12 +22,6 @@ async fn score(url: &str, ca_file: Option<&str>) -> (TestEnv, Run) {
     assert_eq!(run.code, 0, "{}", run.all_output());
     assert!(!run.all_output().contains(PASSWORD), "{}", run.all_output());
     (env, run)
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -67,7 +61,7 @@ async fn an_explicit_weaker_sslmode_is_the_operators_choice() {
         "{headroom}"
     );
     assert_eq!(received.password_messages(), 1);
-    assert!(contains(&received.bytes(), PASSWORD));
+    assert!(holds(&received.bytes(), PASSWORD));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use readyroom_tests::serving;
 use readyroom_tests::targets::serve_http;
-use readyroom_tests::TestEnv;
+use readyroom_tests::{holds, TestEnv};
 use serde_json::json;
 
 use super::vercel_contract::{Contract, TOKEN};
@@ -31,12 +31,6 @@ fn files(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     }
 }
 
-fn holds(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_keychain_token_is_used_and_never_shown_in_logs_errors_audit_output_api_or_files() {
     let contract = Contract::new();
@@ -48,19 +42,9 @@ async fn the_keychain_token_is_used_and_never_shown_in_logs_errors_audit_output_
     let entry = format!("test-{:08x}/vercel-token", rand::random::<u32>());
     let mut env = TestEnv::new();
     env.set_env("READYROOM_LOG", "trace");
-    let set = env
-        .run_with_stdin(&["secret", "set", &entry], Some(&format!("{TOKEN}\n")))
-        .await;
-    if set.code != 0 && set.stderr.contains("keychain is not available") {
-        assert!(
-            std::env::var_os("READYROOM_REQUIRE_ALL").is_none(),
-            "no Secret Service: run the tests through the README's test command. {}",
-            set.stderr
-        );
-        eprintln!("SKIPPED: no Secret Service in this session: {}", set.stderr);
+    let Some(set) = env.keychain_set(&entry, TOKEN).await else {
         return;
-    }
-    assert_eq!(set.code, 0, "{}", set.all_output());
+    };
     let config = env.config(&format!(
         "[environments.prod]\nhealth_urls = [\"http://{app}/health\"]\n\n\
          [environments.prod.deploy]\nprovider = \"vercel\"\nurl = \"http://{api}\"\n\

@@ -116,5 +116,12 @@ test('under --allow-actions: the drill, a dry run, then a rollback verified heal
   assert.ok(state.providerToken?.length > 10 || state.provider_token?.length > 10, 'the state names the token');
   const token = state.providerToken ?? state.provider_token;
   assert.ok(!(await page.content()).includes(token), 'the token is not on the page');
+
+  // Rolled back, the bad release is "ready" but not serving: the drill can
+  // be run again (it deploys it again), and says so once it serves.
+  const again = spawnReadyroom(['demo', 'drill'], dataDir);
+  await waitFor(again.stderr, /Deployed the known-bad release dpl_7d2/, 30_000, 'a second drill');
+  const third = spawnReadyroom(['demo', 'drill'], dataDir);
+  await waitFor(third.stderr, /already deployed; the incident is running/, 30_000, 'a third drill');
   assert.deepEqual(pageErrors, []);
 });

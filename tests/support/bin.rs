@@ -215,6 +215,46 @@ impl TestEnv {
         }
         finish(child, args).await
     }
+
+    /// `readyroom secret set NAME` with `value` on stdin, into the real
+    /// keychain. `None` (the caller skips) when this session has no
+    /// Secret Service, except under the README's test command
+    /// (`READYROOM_REQUIRE_ALL`), where that fails the test.
+    pub async fn keychain_set(&self, name: &str, value: &str) -> Option<Run> {
+        let set = self
+            .run_with_stdin(&["secret", "set", name], Some(&format!("{value}\n")))
+            .await;
+        if set.code != 0 && set.stderr.contains("keychain is not available") {
+            assert!(
+                std::env::var_os("READYROOM_REQUIRE_ALL").is_none(),
+                "no Secret Service: run the tests through the README's test command. {}",
+                set.stderr
+            );
+            eprintln!("SKIPPED: no Secret Service in this session: {}", set.stderr);
+            return None;
+        }
+        assert_eq!(set.code, 0, "{}", set.all_output());
+        Some(set)
+    }
+
+    /// `readyroom audit --format json` with `config`: the chain verified,
+    /// the entries oldest first.
+    pub async fn audit_entries(&self, config: &str) -> Vec<serde_json::Value> {
+        let run = self
+            .run(&["--config", config, "audit", "--format", "json"])
+            .await;
+        assert_eq!(run.code, 0, "the chain verifies: {}", run.all_output());
+        let mut entries = run.json()["entries"].as_array().expect("entries").clone();
+        entries.reverse();
+        entries
+    }
+}
+
+/// Whether `needle` occurs in `haystack` (a file's bytes).
+pub fn holds(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 /// Waits (bounded: a hung binary fails the test) and collects the output.

@@ -10,4 +10,4 @@ pub mod postgres;
 pub mod serving;
 pub mod targets;
 
-pub use bin::{text, Run, TestEnv};
+pub use bin::{holds, text, Run, TestEnv};

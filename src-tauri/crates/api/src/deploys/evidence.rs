@@ -2,8 +2,6 @@
 //! asked whether it could roll production back now (a read: the list, and
 //! the plan over it), and the local audit log, for the last rehearsal.
 
-use std::collections::BTreeMap;
-
 use readyroom_core::config::Environment;
 use readyroom_core::deploys::evidence::{
     last_drill, RollbackDrills, RollbackReadiness, DEPLOYS, ROLLBACK_AUDIT,
@@ -16,7 +14,11 @@ use readyroom_store::Store;
 
 use super::provider::secret_refs;
 
-pub struct DeploysSource;
+pub struct DeploysSource {
+    /// For the health seen per deployment: a target seen mostly unhealthy
+    /// is not "a previous healthy deployment" (RUBRIC.md).
+    pub store: Store,
+}
 
 impl Source for DeploysSource {
     fn label(&self) -> &'static str {
@@ -75,13 +77,8 @@ impl Source for DeploysSource {
             } else {
                 None
             };
-            match deploys::plan(
-                listing.as_ref(),
-                &traits,
-                None,
-                Direction::Back,
-                &BTreeMap::new(),
-            ) {
+            let seen = super::seen_in(&self.store, ctx.environment, listing.as_ref()).await;
+            match deploys::plan(listing.as_ref(), &traits, None, Direction::Back, &seen) {
                 Ok(plan) => readiness.target = Some(plan.summary()),
                 Err(refusal) => readiness.no_target = Some(refusal.to_string()),
             }

@@ -113,16 +113,24 @@ pub(crate) async fn seen(
     name: &str,
     listing: Option<&Listing>,
 ) -> BTreeMap<String, SeenHealth> {
+    match api.store().await {
+        Ok(store) => seen_in(store, name, listing).await,
+        Err(_) => BTreeMap::new(),
+    }
+}
+
+pub(crate) async fn seen_in(
+    store: &readyroom_store::Store,
+    name: &str,
+    listing: Option<&Listing>,
+) -> BTreeMap<String, SeenHealth> {
     let Some(listing) = listing else {
         return BTreeMap::new();
     };
-    let releases = match api.store().await {
-        Ok(store) => store.release_health(name).await.unwrap_or_else(|e| {
-            tracing::warn!("reading the health seen per release: {e}");
-            Vec::new()
-        }),
-        Err(_) => Vec::new(),
-    };
+    let releases = store.release_health(name).await.unwrap_or_else(|e| {
+        tracing::warn!("reading the health seen per release: {e}");
+        Vec::new()
+    });
     deploys::seen_health(&listing.deployments, &releases)
 }
 

@@ -84,7 +84,9 @@ pub fn registry(store: &Store) -> Registry {
         .with(Arc::new(crate::traces::evidence::SpanStoreSource {
             path: crate::traces::spans_path(store.path()),
         }))
-        .with(Arc::new(crate::deploys::evidence::DeploysSource))
+        .with(Arc::new(crate::deploys::evidence::DeploysSource {
+            store: store.clone(),
+        }))
         .with(Arc::new(crate::deploys::evidence::RollbackAuditSource {
             store: store.clone(),
         }))

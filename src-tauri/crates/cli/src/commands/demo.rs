@@ -319,14 +319,22 @@ async fn drill() -> Result<u8, Failure> {
         .json()
         .await
         .map_err(|e| Failure::error(e.to_string()))?;
+    // The bad release is the newest: never deployed yet, or deployed and
+    // rolled back since (then "ready" but not current).
     let candidate = list["deployments"]
         .as_array()
-        .and_then(|d| d.iter().find(|r| r["state"] == "candidate"))
+        .and_then(|d| {
+            d.iter()
+                .max_by_key(|r| r["createdAt"].as_str().unwrap_or_default().to_string())
+        })
         .and_then(|r| r["id"].as_str())
-        .ok_or_else(|| {
-            Failure::error("the bad release is already deployed; the incident is running")
-        })?
+        .ok_or_else(|| Failure::error("the demo lists no releases"))?
         .to_string();
+    if list["current"].as_str() == Some(candidate.as_str()) {
+        return Err(Failure::error(
+            "the bad release is already deployed; the incident is running",
+        ));
+    }
     let r = client
         .post(&provider)
         .header("authorization", &auth)

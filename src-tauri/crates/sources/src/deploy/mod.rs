@@ -120,17 +120,7 @@ pub fn deployer(
                 detail: "token_secret is not set in [environments.NAME.deploy]".into(),
             }),
             None => Ok(None),
-            Some(name) => match secrets.get(name) {
-                Some(Ok(value)) => Ok(Some(value.clone())),
-                Some(Err(reason)) => Err(DeployError::Credential {
-                    name: name.clone(),
-                    reason: reason.clone(),
-                }),
-                None => Err(DeployError::Credential {
-                    name: name.clone(),
-                    reason: "it was not looked up".into(),
-                }),
-            },
+            Some(name) => secret(secrets, name).map(Some),
         }
     };
     let deployer: Box<dyn Deployer> = match config.provider {
@@ -181,22 +171,27 @@ pub fn deployer(
             let env = config
                 .env
                 .iter()
-                .map(|(var, name)| match secrets.get(name) {
-                    Some(Ok(value)) => Ok((var.clone(), value.clone())),
-                    Some(Err(reason)) => Err(DeployError::Credential {
-                        name: name.clone(),
-                        reason: reason.clone(),
-                    }),
-                    None => Err(DeployError::Credential {
-                        name: name.clone(),
-                        reason: "it was not looked up".into(),
-                    }),
-                })
+                .map(|(var, name)| Ok((var.clone(), secret(secrets, name)?)))
                 .collect::<Result<_, _>>()?;
             Box::new(command::CommandDeployer { argv, env })
         }
     };
     Ok(Some(deployer))
+}
+
+/// A secret the config names, looked up already, or why it is missing.
+fn secret(secrets: &ResolvedSecrets, name: &str) -> Result<Sensitive<String>, DeployError> {
+    match secrets.get(name) {
+        Some(Ok(value)) => Ok(value.clone()),
+        Some(Err(reason)) => Err(DeployError::Credential {
+            name: name.to_string(),
+            reason: reason.clone(),
+        }),
+        None => Err(DeployError::Credential {
+            name: name.to_string(),
+            reason: "it was not looked up".into(),
+        }),
+    }
 }
 
 fn required_url(url: Option<&url::Url>, key: &str) -> Result<url::Url, DeployError> {
