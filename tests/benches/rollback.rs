@@ -13,8 +13,9 @@
 //!   served, and to the command's exit (the report), over turns spread
 //!   across the poll's phase.
 //!
-//! Run: `cargo bench -p readyroom-tests --bench rollback` (optionally
-//! `-- --iterations N`).
+//! Run: `cargo bench -p readyroom-tests --bench rollback --profile dev`
+//! (optionally `-- --iterations N`); the figures are network and poll
+//! timing, so no release build of the whole tree is needed.
 
 #[path = "../deploys/vercel_contract.rs"]
 #[allow(dead_code)]
