@@ -77,7 +77,11 @@ export function DeploysView({ environment }: { environment: string }) {
       ${view.problem
         ? html`<p role="alert">The deploy provider cannot be read: ${view.problem.message}</p>`
         : html`<p>
-            ${current ? html`<b>${describe(current)}</b> serves production` : 'The provider names no current deployment'}${view.next?.to
+            ${current
+              ? html`<b>${describe(current)}</b> serves production`
+              : view.provider && !view.provider.lists
+                ? `The ${view.provider.name} provider does not list deployments: a rollback asks it to go back to its own previous release`
+                : 'The provider names no current deployment'}${view.next?.to
               ? html`; a rollback goes to <b>${describe(view.next.to)}</b>.`
               : view.whyNot
                 ? html`; no rollback now: ${view.whyNot}`
