@@ -220,6 +220,17 @@ async fn webhook_posts_the_filled_template_with_its_secret_header_follows_the_st
     assert_eq!(posts.len(), 2);
     assert_eq!(posts[1].1["inputs"]["action"], "undo_rollback");
     assert_eq!(posts[1].1["inputs"]["to"], "");
+    let entries = s.audit().await;
+    let undo = entries
+        .iter()
+        .find(|e| e["action"] == "undo_rollback")
+        .expect("the undo's intent");
+    assert!(
+        undo["target"]
+            .as_str()
+            .is_some_and(|t| t.contains("what the last rollback replaced")),
+        "{undo}"
+    );
     let again = s
         .run(&[
             "rollback",

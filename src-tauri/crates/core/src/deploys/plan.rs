@@ -61,6 +61,10 @@ impl Plan {
             (_, _, Some(id)) => format!(
                 "to {id} (the provider does not list its deployments, so Readyroom cannot check it)"
             ),
+            _ if self.direction == Direction::Forward => {
+                "back to what the last rollback replaced (the provider does not list its deployments)"
+                    .into()
+            }
             _ => "the provider's previous release (it does not list its deployments)".into(),
         }
     }
@@ -390,6 +394,12 @@ mod tests {
         let p = plan(None, &t, None, Direction::Back, &none()).expect("a plan");
         assert!(p.from.is_none() && p.to.is_none());
         assert!(p.summary().contains("previous release"));
+        let undo = plan(None, &t, None, Direction::Forward, &none()).expect("an undo");
+        assert!(
+            undo.summary().contains("what the last rollback replaced"),
+            "{}",
+            undo.summary()
+        );
         assert_eq!(
             plan(None, &t, Some("d1"), Direction::Back, &none()),
             Err(Refusal::NoTargeting)
