@@ -107,9 +107,11 @@ impl Setup {
         Setup { env, config }
     }
 
-    async fn run(&self, args: &[&str]) -> readyroom_tests::Run {
-        let mut all = vec!["--config", self.config.as_str()];
+    /// `readyroom rollback ARGS --confirm prod --format json`.
+    async fn rollback(&self, args: &[&str]) -> readyroom_tests::Run {
+        let mut all = vec!["--config", self.config.as_str(), "rollback"];
         all.extend(args);
+        all.extend(["--confirm", "prod", "--format", "json"]);
         let run = self.env.run(&all).await;
         assert!(
             !run.all_output().contains(SECRET),
@@ -144,18 +146,7 @@ async fn webhook_posts_the_filled_template_with_its_secret_header_follows_the_st
         &format!("{TEMPLATE}status_url = \"http://{addr}/runs/latest\"\n"),
     );
     let reason = r#"2.15 "fast path" {{operator}} leaks connections"#;
-    let run = s
-        .run(&[
-            "rollback",
-            "v41",
-            "--reason",
-            reason,
-            "--confirm",
-            "prod",
-            "--format",
-            "json",
-        ])
-        .await;
+    let run = s.rollback(&["v41", "--reason", reason]).await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     let outcome = run.json();
     assert_eq!(outcome["result"], "done");
@@ -203,18 +194,7 @@ async fn webhook_posts_the_filled_template_with_its_secret_header_follows_the_st
     assert_eq!(entries[1]["deploy"]["providerStatus"], 204);
 
     // Undo: the same hook, told undo_rollback; the second is refused.
-    let run = s
-        .run(&[
-            "rollback",
-            "--undo",
-            "--reason",
-            "fixed forward",
-            "--confirm",
-            "prod",
-            "--format",
-            "json",
-        ])
-        .await;
+    let run = s.rollback(&["--undo", "--reason", "fixed forward"]).await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     let posts = hook.posts();
     assert_eq!(posts.len(), 2);
@@ -231,18 +211,7 @@ async fn webhook_posts_the_filled_template_with_its_secret_header_follows_the_st
             .is_some_and(|t| t.contains("what the last rollback replaced")),
         "{undo}"
     );
-    let again = s
-        .run(&[
-            "rollback",
-            "--undo",
-            "--reason",
-            "twice",
-            "--confirm",
-            "prod",
-            "--format",
-            "json",
-        ])
-        .await;
+    let again = s.rollback(&["--undo", "--reason", "twice"]).await;
     assert_eq!(again.code, 1, "{}", again.all_output());
     assert!(
         again.json()["message"]
@@ -262,17 +231,7 @@ async fn webhook_sends_a_bearer_by_default_and_a_failed_job_is_not_done_in_its_o
         addr,
         &format!("status_url = \"http://{addr}/runs/latest\"\n"),
     );
-    let run = s
-        .run(&[
-            "rollback",
-            "--reason",
-            "bad release",
-            "--confirm",
-            "prod",
-            "--format",
-            "json",
-        ])
-        .await;
+    let run = s.rollback(&["--reason", "bad release"]).await;
     assert_eq!(run.code, 1, "{}", run.all_output());
     let outcome = run.json();
     assert_eq!(outcome["result"], "notDone");
@@ -306,16 +265,8 @@ async fn webhook_refusing_the_secret_is_not_done_and_a_status_url_that_fails_lea
         addr,
         &format!("status_url = \"http://{addr}/runs/latest\"\n"),
     );
-    let args = [
-        "rollback",
-        "--reason",
-        "bad release",
-        "--confirm",
-        "prod",
-        "--format",
-        "json",
-    ];
-    let refused = s.run(&args).await;
+    let args = ["--reason", "bad release"];
+    let refused = s.rollback(&args).await;
     assert_eq!(refused.code, 1, "{}", refused.all_output());
     assert_eq!(refused.json()["result"], "notDone");
     assert!(
@@ -329,7 +280,7 @@ async fn webhook_refusing_the_secret_is_not_done_and_a_status_url_that_fails_lea
     // Accepted, then the status URL fails: production may have moved, and
     // a webhook cannot be read back, so the log says "outcome unknown".
     *hook.post_status.lock().expect("lock") = 202;
-    let lost = s.run(&args).await;
+    let lost = s.rollback(&args).await;
     assert_eq!(lost.code, 1, "{}", lost.all_output());
     let outcome = lost.json();
     assert!(outcome["result"].is_null(), "{outcome}");
