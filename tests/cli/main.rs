@@ -2,6 +2,7 @@
 //! keychain. One test binary, modules by area (ripgrep's layout).
 
 mod bad_input;
+mod env;
 mod history;
 mod hostile;
 mod keychain;

@@ -3,6 +3,7 @@ import type { AppInfo } from "./AppInfo";
 import type { AuditView } from "./AuditView";
 import type { BackendSignalled } from "./BackendSignalled";
 import type { Chart } from "./Chart";
+import type { ConfigFile } from "./ConfigFile";
 import type { DeploysView } from "./DeploysView";
 import type { HistoryView } from "./HistoryView";
 import type { OpenedFile } from "./OpenedFile";
@@ -31,6 +32,8 @@ import type { TraceView } from "./TraceView";
 /** The response type of each command. */
 export interface Responses {
   get_app_info: AppInfo;
+  get_config_file: ConfigFile;
+  edit_config: ConfigFile;
   get_scorecard: ScorecardView;
   run_scorecard: ScorecardView;
   list_history: HistoryView;

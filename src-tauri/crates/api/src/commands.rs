@@ -21,6 +21,7 @@ use crate::scorecard::{
     self, Chart, HistoryRequest, HistoryView, ScorecardView, SourcesView, TrendChartRequest,
 };
 use crate::secrets::{self, SecretRemoved, SecretSet, SecretsView, SetSecretRequest};
+use crate::settings::edit::{ConfigFile, EditConfigRequest};
 use crate::settings::{self, AppInfo};
 use crate::traces::{
     self, OpenTraceFileRequest, OpenedFile, ReceiverStatus, SpanDetail, SpanRequest, TraceColumns,
@@ -33,6 +34,12 @@ define_commands! {
     /// The app's version, its config (path, validity, every problem) and
     /// environments.
     get_app_info => GetAppInfo(Empty) -> AppInfo = settings::get_app_info;
+    /// The config file's path, whether it exists, its revision and
+    /// environments.
+    get_config_file => GetConfigFile(Empty) -> ConfigFile = settings::edit::get_config_file;
+    /// Edits the config file (environments and their keys), keeping its
+    /// comments; validated first, written atomically, the previous kept.
+    edit_config => EditConfig(EditConfigRequest) -> ConfigFile = settings::edit::edit_config;
     /// The latest stored scorecard of an environment and its diff.
     get_scorecard => GetScorecard(EnvironmentRequest) -> ScorecardView = scorecard::get_scorecard;
     /// Runs the probes now, stores and returns the result.

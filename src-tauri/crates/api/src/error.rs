@@ -36,6 +36,8 @@ pub enum ErrorCode {
     ActionDisabled,
     /// An action whose typed confirmation did not match.
     NotConfirmed,
+    /// The config file changed on disk since it was read: nothing written.
+    ConfigChanged,
     Internal,
 }
 
@@ -54,6 +56,7 @@ impl ErrorCode {
             ErrorCode::SourceFailed => 502,
             ErrorCode::ActionsNotAllowed | ErrorCode::ActionDisabled => 403,
             ErrorCode::NotConfirmed => 422,
+            ErrorCode::ConfigChanged => 409,
             ErrorCode::StoreFailed | ErrorCode::Internal => 500,
         }
     }
@@ -74,6 +77,7 @@ impl ErrorCode {
             ErrorCode::ActionsNotAllowed => "Actions not allowed here",
             ErrorCode::ActionDisabled => "Action disabled",
             ErrorCode::NotConfirmed => "Not confirmed",
+            ErrorCode::ConfigChanged => "Config changed on disk",
             ErrorCode::Internal => "Internal error",
         }
     }

@@ -44,9 +44,13 @@ pub enum Command {
     /// Manage the keychain secrets environments reference.
     #[command(subcommand)]
     Secret(SecretCommand),
-    /// Check or locate the config file.
+    /// Check, locate or create the config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// List, add, rename or remove environments in the config file (its
+    /// comments and order are kept; the previous file is kept as .bak).
+    #[command(subcommand)]
+    Env(EnvCommand),
     /// Run the demo production on loopback (tiers, usage, a flaky AI
     /// upstream, deployments, traffic) and score it; `demo drill` starts an incident.
     Demo(DemoArgs),
@@ -459,6 +463,74 @@ pub enum ConfigCommand {
     Check(ConfigCheckArgs),
     /// Print the config file path that would be used.
     Path,
+    /// Create the config file with a first environment: from flags, or
+    /// asked at the terminal.
+    Init(ConfigInitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigInitArgs {
+    /// The first environment's name [asked when at a terminal]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    #[command(flatten)]
+    pub urls: EnvUrls,
+}
+
+/// An environment's URLs, as flags.
+#[derive(Debug, Args)]
+pub struct EnvUrls {
+    /// The app's public URL (TLS, headers and the API checks read it).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// A health endpoint (repeat for several).
+    #[arg(long = "health-url", value_name = "URL")]
+    pub health_urls: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// The environments the config file defines.
+    List(EnvListArgs),
+    /// Add an environment (the config file is created when there is none).
+    Add(EnvAddArgs),
+    /// Rename an environment; its sections and default_environment follow.
+    Rename(EnvRenameArgs),
+    /// Remove an environment and its sections (its keychain entries stay;
+    /// `readyroom secret rm` removes them).
+    Rm(EnvRmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnvListArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvAddArgs {
+    /// Letters, digits, - and _.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub urls: EnvUrls,
+    /// Make it default_environment.
+    #[arg(long)]
+    pub default: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvRenameArgs {
+    #[arg(value_name = "FROM")]
+    pub from: String,
+    #[arg(value_name = "TO")]
+    pub to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvRmArgs {
+    #[arg(value_name = "NAME")]
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,7 @@ mod render;
 use clap::Parser;
 
 use crate::args::{
-    Cli, Command, ConfigCommand, PoolAction, PoolArgs, SecretCommand, TracesCommand,
+    Cli, Command, ConfigCommand, EnvCommand, PoolAction, PoolArgs, SecretCommand, TracesCommand,
 };
 use crate::exit::Failure;
 
@@ -55,6 +55,11 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Secret(SecretCommand::Rm(args)) => commands::secret::remove(global, args).await,
         Command::Config(ConfigCommand::Check(args)) => commands::config::check(global, args).await,
         Command::Config(ConfigCommand::Path) => commands::config::path(global),
+        Command::Config(ConfigCommand::Init(args)) => commands::env::init(global, args).await,
+        Command::Env(EnvCommand::List(args)) => commands::env::list(global, args).await,
+        Command::Env(EnvCommand::Add(args)) => commands::env::add(global, args).await,
+        Command::Env(EnvCommand::Rename(args)) => commands::env::rename(global, args).await,
+        Command::Env(EnvCommand::Rm(args)) => commands::env::remove(global, args).await,
         Command::Demo(args) => commands::demo::run(global, args).await,
         Command::Serve(args) => commands::serve::run(global, args).await,
         Command::Otlp(args) => commands::otlp::run(args, global).await,

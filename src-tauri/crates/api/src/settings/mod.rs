@@ -2,6 +2,8 @@
 //! files it names, and its environments. `readyroom config check` and the
 //! Settings view read the same report.
 
+pub mod edit;
+
 use readyroom_core::config::ParsedConfig;
 use readyroom_core::rubric::Rubric;
 use readyroom_core::source_text::Problem;

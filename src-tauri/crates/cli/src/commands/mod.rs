@@ -3,6 +3,7 @@ pub mod config;
 pub mod confirm;
 pub mod demo;
 pub mod deploys;
+pub mod env;
 pub mod history;
 pub mod otlp;
 pub mod pool;

@@ -4,6 +4,7 @@
 //! problem with its key path and line; only a document without problems is
 //! then deserialized into these types.
 
+pub mod edit;
 mod schema;
 
 pub use schema::{check_secret_name, secret_env_var};
