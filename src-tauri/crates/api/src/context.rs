@@ -31,7 +31,7 @@ fn read_config_text(path: Option<&Path>) -> Result<(PathBuf, String), ApiError> 
             ApiError::new(
                 ErrorCode::ConfigMissing,
                 format!(
-                    "no config file at {}: create one (see the README's Configuration section), pass --config FILE, or try `readyroom demo`",
+                    "no config file at {}: create one with `readyroom config init` (or see the README's Configuration section), pass --config FILE, or try `readyroom demo`",
                     path.display()
                 ),
             )
