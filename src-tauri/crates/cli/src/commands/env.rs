@@ -3,7 +3,7 @@
 //! same `edit_config` the app's Settings use (comments kept, validated,
 //! written atomically, the previous file kept as .bak).
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use readyroom_api::commands::Empty;
 use readyroom_api::settings::edit::{ConfigFile, EditConfigRequest};
@@ -167,17 +167,12 @@ pub async fn remove(global: &Global, args: EnvRmArgs) -> Result<u8, Failure> {
 
 /// One answer at the terminal; `default` when left empty.
 fn ask(question: &str, default: &str) -> Result<String, Failure> {
-    if default.is_empty() {
-        eprint!("{question}: ");
+    let prompt = if default.is_empty() {
+        format!("{question}: ")
     } else {
-        eprint!("{question} [{default}]: ");
-    }
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Failure::error(format!("cannot read the answer: {e}")))?;
+        format!("{question} [{default}]: ")
+    };
+    let line = super::confirm::answer(&prompt)?;
     let answer = line.trim();
     Ok(if answer.is_empty() {
         default.to_string()

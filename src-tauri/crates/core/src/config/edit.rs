@@ -230,8 +230,9 @@ pub fn apply(doc: &mut DocumentMut, edit: &ConfigEdit) -> Result<(), String> {
 }
 
 /// A key added at the top level of a file that had none prints above its
-/// first section, and so above the comment opening the file (the first
-/// section's): that comment moves onto the key.
+/// first section, and so above the comment opening the file (held by the
+/// first section): that comment, up to the blank line before the
+/// section's own, moves onto the key.
 fn keep_header_on_top(doc: &mut DocumentMut, key: &str) {
     let values = doc
         .as_table()
@@ -258,12 +259,19 @@ fn keep_header_on_top(doc: &mut DocumentMut, key: &str) {
         .and_then(|p| p.as_str())
         .unwrap_or_default()
         .to_string();
-    if !header.trim_start().starts_with('#') {
+    // Only what a blank line separates from the section opens the file;
+    // the comment right above the section is the section's and stays.
+    let Some(split) = header.rfind("\n\n") else {
+        return;
+    };
+    let (opening, own) = header.split_at(split + 2);
+    if !opening.trim_start().starts_with('#') {
         return;
     }
-    first.decor_mut().set_prefix("\n");
+    let (opening, own) = (opening.to_string(), own.to_string());
+    first.decor_mut().set_prefix(format!("\n{own}"));
     if let Some(mut k) = doc.as_table_mut().key_mut(key) {
-        k.leaf_decor_mut().set_prefix(header);
+        k.leaf_decor_mut().set_prefix(opening);
     }
 }
 
