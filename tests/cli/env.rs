@@ -145,3 +145,84 @@ async fn an_invalid_value_or_name_is_refused_with_its_reason_and_nothing_is_writ
     );
     assert!(!path.with_file_name("config.toml.bak").exists());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn test_connection_runs_one_source_on_the_forms_values_and_saves_nothing() {
+    use axum::routing::get;
+    use axum::{Json, Router};
+    use readyroom_tests::serving;
+    use readyroom_tests::targets::{refusing_port, serve_http};
+    use serde_json::json;
+
+    let app =
+        serve_http(Router::new().route("/health", get(|| async { Json(json!({"status": "ok"})) })));
+    let env = TestEnv::new();
+    let text = format!("# ours\n[environments.prod]\nhealth_urls = [\"http://{app}/health\"]\n");
+    let config = env.config(&text);
+    let config = config.to_str().expect("utf8").to_string();
+    let serve = serving::start(&env, &["--config", &config, "serve"]).await;
+
+    let saved = serve
+        .rpc(
+            "test_connection",
+            json!({"environment": "prod", "source": "health"}),
+        )
+        .await;
+    assert_eq!(saved["ok"], true, "{saved}");
+    assert!(
+        saved["target"]
+            .as_str()
+            .is_some_and(|t| t.contains(&app.to_string())),
+        "{saved}"
+    );
+
+    // A form not saved yet: a new environment whose health URL refuses.
+    let dead = format!("http://127.0.0.1:{}/health", refusing_port());
+    let unsaved = serve
+        .rpc(
+            "test_connection",
+            json!({"environment": "new", "source": "health", "edits": [
+                {"op": "addEnvironment", "name": "new"},
+                {"op": "set", "environment": "new", "key": "health_urls", "value": [dead]},
+            ]}),
+        )
+        .await;
+    assert_eq!(unsaved["ok"], false, "{unsaved}");
+    assert!(
+        unsaved["target"].as_str().is_some_and(|t| t == dead)
+            && unsaved["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "the form's URL was probed, and why it failed is said: {unsaved}"
+    );
+    let nothing = serve
+        .rpc(
+            "test_connection",
+            json!({"environment": "prod", "source": "postgres"}),
+        )
+        .await;
+    assert_eq!(nothing["ok"], false);
+    assert!(
+        nothing["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nothing to test")),
+        "{nothing}"
+    );
+    let unknown = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/api/rpc", serve.port))
+        .header("authorization", format!("Bearer {}", serve.token))
+        .json(
+            &json!({"cmd": "test_connection", "payload": {"environment": "prod", "source": "ftp"}}),
+        )
+        .send()
+        .await
+        .expect("rpc");
+    assert_eq!(unknown.status(), 400);
+    let problem: serde_json::Value = unknown.json().await.expect("problem json");
+    assert!(problem.to_string().contains("one of: health"), "{problem}");
+    assert_eq!(
+        std::fs::read_to_string(&config).expect("config"),
+        text,
+        "testing saves nothing"
+    );
+    serve.interrupt();
+    serve.exited(std::time::Instant::now()).await;
+}

@@ -4,6 +4,7 @@ import type { AuditView } from "./AuditView";
 import type { BackendSignalled } from "./BackendSignalled";
 import type { Chart } from "./Chart";
 import type { ConfigFile } from "./ConfigFile";
+import type { ConnectionTest } from "./ConnectionTest";
 import type { DeploysView } from "./DeploysView";
 import type { HistoryView } from "./HistoryView";
 import type { OpenedFile } from "./OpenedFile";
@@ -34,6 +35,7 @@ export interface Responses {
   get_app_info: AppInfo;
   get_config_file: ConfigFile;
   edit_config: ConfigFile;
+  test_connection: ConnectionTest;
   get_scorecard: ScorecardView;
   run_scorecard: ScorecardView;
   list_history: HistoryView;

@@ -22,6 +22,7 @@ use crate::scorecard::{
 };
 use crate::secrets::{self, SecretRemoved, SecretSet, SecretsView, SetSecretRequest};
 use crate::settings::edit::{ConfigFile, EditConfigRequest};
+use crate::settings::test_connection::{ConnectionTest, TestConnectionRequest};
 use crate::settings::{self, AppInfo};
 use crate::traces::{
     self, OpenTraceFileRequest, OpenedFile, ReceiverStatus, SpanDetail, SpanRequest, TraceColumns,
@@ -40,6 +41,9 @@ define_commands! {
     /// Edits the config file (environments and their keys), keeping its
     /// comments; validated first, written atomically, the previous kept.
     edit_config => EditConfig(EditConfigRequest) -> ConfigFile = settings::edit::edit_config;
+    /// Runs one source once against an environment as a form has it (saved
+    /// or not) and says whether it answered, and why not.
+    test_connection => TestConnection(TestConnectionRequest) -> ConnectionTest = settings::test_connection::test_connection;
     /// The latest stored scorecard of an environment and its diff.
     get_scorecard => GetScorecard(EnvironmentRequest) -> ScorecardView = scorecard::get_scorecard;
     /// Runs the probes now, stores and returns the result.

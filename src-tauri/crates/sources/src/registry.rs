@@ -42,6 +42,26 @@ impl Registry {
         self
     }
 
+    /// The sources labelled `label` only (a connection test of one).
+    pub fn only(&self, label: &str) -> Registry {
+        Registry {
+            sources: self
+                .sources
+                .iter()
+                .filter(|s| s.label() == label)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The inputs the registered sources gather.
+    pub fn provided(&self) -> Vec<readyroom_core::evidence::InputId> {
+        self.sources
+            .iter()
+            .flat_map(|s| s.provides().iter().copied())
+            .collect()
+    }
+
     /// Every registered source's label.
     pub fn labels(&self) -> Vec<&'static str> {
         self.sources.iter().map(|s| s.label()).collect()

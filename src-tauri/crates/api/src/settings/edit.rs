@@ -53,7 +53,7 @@ fn revision_of(bytes: Option<&[u8]>) -> String {
     }
 }
 
-fn config_path(api: &Api) -> Result<PathBuf, ApiError> {
+pub(crate) fn config_path(api: &Api) -> Result<PathBuf, ApiError> {
     api.settings().config_path.clone().ok_or_else(|| {
         ApiError::new(
             ErrorCode::ConfigMissing,
@@ -62,7 +62,7 @@ fn config_path(api: &Api) -> Result<PathBuf, ApiError> {
     })
 }
 
-fn read(path: &Path) -> Result<Option<Vec<u8>>, ApiError> {
+pub(crate) fn read(path: &Path) -> Result<Option<Vec<u8>>, ApiError> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -123,35 +123,7 @@ pub(crate) async fn edit_config(api: &Api, r: EditConfigRequest) -> Result<Confi
     {
         return Err(changed(&path));
     }
-    let text = match &before {
-        Some(bytes) => String::from_utf8(bytes.clone()).map_err(|_| {
-            ApiError::new(
-                ErrorCode::ConfigInvalid,
-                format!("{} is not UTF-8 text; fix it by hand first", path.display()),
-            )
-        })?,
-        None => edit::NEW_FILE.to_string(),
-    };
-    let mut doc = edit::document(&text).map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e))?;
-    for e in &r.edits {
-        edit::apply(&mut doc, e).map_err(|why| ApiError::new(ErrorCode::InvalidRequest, why))?;
-    }
-    let written = doc.to_string();
-    let base = path.parent().unwrap_or(Path::new("."));
-    if let Err(problems) = Config::parse(&written, base) {
-        let list: Vec<String> = problems
-            .iter()
-            .map(|p| format!("{}: {}", p.path, p.message))
-            .collect();
-        return Err(ApiError::new(
-            ErrorCode::ConfigInvalid,
-            format!(
-                "not saved: the config would have {} problem(s): {}",
-                problems.len(),
-                list.join("; ")
-            ),
-        ));
-    }
+    let (written, _) = edited(&path, before.as_deref(), &r.edits)?;
     let backup = write_atomically(&path, written.as_bytes(), &revision)?;
     Ok(ConfigFile {
         path: path.display().to_string(),
@@ -160,6 +132,48 @@ pub(crate) async fn edit_config(api: &Api, r: EditConfigRequest) -> Result<Confi
         environments: names(&written),
         backup: backup.map(|b| b.display().to_string()),
     })
+}
+
+/// The file's text (`before`, or a new file's) with `edits` applied, and
+/// the config it makes, validated as `config check` does; refused with
+/// the reason otherwise.
+pub(crate) fn edited(
+    path: &Path,
+    before: Option<&[u8]>,
+    edits: &[ConfigEdit],
+) -> Result<(String, Config), ApiError> {
+    let text = match before {
+        Some(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| {
+            ApiError::new(
+                ErrorCode::ConfigInvalid,
+                format!("{} is not UTF-8 text; fix it by hand first", path.display()),
+            )
+        })?,
+        None => edit::NEW_FILE.to_string(),
+    };
+    let mut doc = edit::document(&text).map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e))?;
+    for e in edits {
+        edit::apply(&mut doc, e).map_err(|why| ApiError::new(ErrorCode::InvalidRequest, why))?;
+    }
+    let written = doc.to_string();
+    let base = path.parent().unwrap_or(Path::new("."));
+    match Config::parse(&written, base) {
+        Ok(parsed) => Ok((written, parsed.config)),
+        Err(problems) => {
+            let list: Vec<String> = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.path, p.message))
+                .collect();
+            Err(ApiError::new(
+                ErrorCode::ConfigInvalid,
+                format!(
+                    "not saved: the config would have {} problem(s): {}",
+                    problems.len(),
+                    list.join("; ")
+                ),
+            ))
+        }
+    }
 }
 
 /// Writes `bytes` to `path` through a synced temporary file renamed over

@@ -3,6 +3,7 @@
 //! Settings view read the same report.
 
 pub mod edit;
+pub mod test_connection;
 
 use readyroom_core::config::ParsedConfig;
 use readyroom_core::rubric::Rubric;

@@ -1,0 +1,131 @@
+//! "Test connection" in the environment forms (issue 14): one source run
+//! once against the environment as the form has it now, saved or not
+//! (the file plus the form's pending edits, validated like a save), with
+//! the result and the reason. Reads only, like every source; nothing is
+//! stored and the status bar is not touched.
+
+use std::time::{Duration, Instant};
+
+use readyroom_core::config::edit::ConfigEdit;
+use readyroom_core::evidence::Missing;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::edit::{config_path, edited, read};
+use crate::scorecard::resolve_secrets;
+use crate::{Api, ApiError, ErrorCode};
+
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TestConnectionRequest {
+    pub environment: String,
+    /// A source's label: `health`, `tls`, `metrics`, `postgres`,
+    /// `pgbouncer`, `app pool`, `deploys`.
+    pub source: String,
+    /// The form's unsaved changes, applied to the file first.
+    #[serde(default)]
+    pub edits: Vec<ConfigEdit>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionTest {
+    pub source: String,
+    pub ok: bool,
+    /// What it reached (a URL, `host:port`), where it says.
+    #[ts(optional)]
+    pub target: Option<String>,
+    /// The result in words: what answered, or why not and what to do.
+    pub message: String,
+    pub elapsed_ms: u64,
+}
+
+pub(crate) async fn test_connection(
+    api: &Api,
+    r: TestConnectionRequest,
+) -> Result<ConnectionTest, ApiError> {
+    let path = config_path(api)?;
+    let before = read(&path)?;
+    let (_, config) = edited(&path, before.as_deref(), &r.edits)?;
+    let env = config.environments.get(&r.environment).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::UnknownEnvironment,
+            format!("no environment named {}", r.environment),
+        )
+    })?;
+    let store = api.store().await?;
+    let all = (api.host().sources)(store);
+    let registry = all.only(&r.source);
+    let answer =
+        |ok: bool, target: Option<String>, message: String, took: Duration| ConnectionTest {
+            source: r.source.clone(),
+            ok,
+            target,
+            message,
+            elapsed_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+        };
+    if registry.labels().is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "no source named {:?}; one of: {}",
+                r.source,
+                all.labels().join(", ")
+            ),
+        ));
+    }
+    if registry.planned(env).is_empty() {
+        return Ok(answer(
+            false,
+            None,
+            format!(
+                "nothing to test: {} is not set up in {} yet; fill in its fields first",
+                r.source, r.environment
+            ),
+            Duration::ZERO,
+        ));
+    }
+    let secrets = resolve_secrets(api, registry.secrets(env)).await;
+    let timeout = Duration::from_millis(env.probe_timeout_ms(&config.settings));
+    let started = Instant::now();
+    let gathering = registry
+        .gather(&r.environment, env, &secrets, timeout, api.now(), &|_| {})
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?;
+    let took = started.elapsed();
+    let sighting = gathering
+        .sightings
+        .into_iter()
+        .find(|(label, _)| *label == r.source)
+        .map(|(_, s)| s);
+    Ok(match sighting {
+        Some(s) => match s.result {
+            Ok(()) => answer(
+                true,
+                Some(s.target.clone()),
+                format!("{} answered in {} ms", s.target, took.as_millis()),
+                took,
+            ),
+            Err(why) => answer(false, Some(s.target), why, took),
+        },
+        // A source that says nothing of reachability: what it could not
+        // read is in the evidence's missing inputs.
+        None => {
+            let why = registry.provided().into_iter().find_map(|input| {
+                match gathering.evidence.missing(input) {
+                    Some(Missing::Unavailable { reason, .. }) => Some(reason),
+                    _ => None,
+                }
+            });
+            match why {
+                Some(why) => answer(false, None, why, took),
+                None => answer(
+                    true,
+                    None,
+                    format!("{} read in {} ms", r.source, took.as_millis()),
+                    took,
+                ),
+            }
+        }
+    })
+}
