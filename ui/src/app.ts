@@ -11,6 +11,7 @@ import { QuotasView } from './views/quotas';
 import { ScorecardView } from './views/scorecard';
 import { TracesView } from './views/traces';
 import { Settings } from './views/settings';
+import { firstRun, Welcome } from './views/welcome';
 
 export const AREAS = [
   { id: 'scorecard', label: 'Scorecard' },
@@ -94,6 +95,15 @@ export function App() {
     view = html`<section class="panel error" role="alert"><h2>Readyroom cannot start</h2><p>${error}</p></section>`;
   } else if (!info) {
     view = html`<p class="muted">Loading…</p>`;
+  } else if (firstRun(info) && area !== 'settings') {
+    view = html`<${Welcome}
+      info=${info}
+      onSaved=${(name: string) => {
+        setEnv(name);
+        void loadInfo();
+        go('scorecard');
+      }}
+    />`;
   } else if (area === 'settings') {
     view = html`<${Settings} info=${info} onChanged=${loadInfo} />`;
   } else if (!info.configValid) {

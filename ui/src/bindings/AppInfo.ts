@@ -4,6 +4,10 @@ import type { Problem } from "./Problem";
 
 export type AppInfo = { version: string, configPath: string | null, 
 /**
+ * Whether the config file exists (the app's first run: it does not).
+ */
+configExists: boolean, 
+/**
  * True when the config parses and validates, so commands can use it.
  * Problems in the files it names (a `ca_file`, the rubric) are listed
  * in `problems` without making the whole config unusable.

@@ -21,6 +21,8 @@ use crate::{context, Api, ApiError};
 pub struct AppInfo {
     pub version: String,
     pub config_path: Option<String>,
+    /// Whether the config file exists (the app's first run: it does not).
+    pub config_exists: bool,
     /// True when the config parses and validates, so commands can use it.
     /// Problems in the files it names (a `ca_file`, the rubric) are listed
     /// in `problems` without making the whole config unusable.
@@ -52,6 +54,7 @@ pub(crate) async fn get_app_info(api: &Api, _: Empty) -> Result<AppInfo, ApiErro
     let mut info = AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         config_path: path.map(|p| p.display().to_string()),
+        config_exists: path.is_some_and(|p| p.exists()),
         config_valid: false,
         config_error: None,
         problems: Vec::new(),
