@@ -88,12 +88,7 @@ pub(crate) async fn list_deploys(api: &Api, r: DeploysRequest) -> Result<Deploys
         Err(refusal) => view.why_not = Some(refusal.to_string()),
     }
     let current = view.listing.as_ref().and_then(|l| l.current.as_deref());
-    let undo = if traits.lists {
-        deploys::undo_target(&log, name, current)
-    } else {
-        deploys::undo_unlisted(&log, name)
-    };
-    match undo {
+    match deploys::undo_for(&log, name, traits.lists, current) {
         Ok(u) => {
             view.undo = Some(UndoOffer {
                 to: u.to,

@@ -130,18 +130,12 @@ pub(crate) async fn check(
         None
     };
     let undo_to = if undo {
-        let found = if traits.lists {
-            deploys::undo_target(
-                audit,
-                name,
-                listing.as_ref().and_then(|l| l.current.as_deref()),
-            )
-            .map(|u| Some(u.to))
-        } else {
-            // It returns to its own previous release: nothing to name.
-            deploys::undo_unlisted(audit, name).map(|_| None)
-        };
-        match found {
+        let current = listing.as_ref().and_then(|l| l.current.as_deref());
+        // One that does not list returns to its own previous release:
+        // nothing to name.
+        match deploys::undo_for(audit, name, traits.lists, current)
+            .map(|u| traits.lists.then_some(u.to))
+        {
             Ok(to) => to,
             Err(why) => {
                 preflight.steps.push(step("target", false, why));

@@ -20,7 +20,7 @@ use ts_rs::TS;
 
 pub use plan::{plan, Direction, Plan, Refusal};
 pub use seen::{seen_health, ReleaseHealth};
-pub use undo::{undo_target, undo_unlisted, UndoTarget};
+pub use undo::{undo_for, undo_target, undo_unlisted, UndoTarget};
 pub use verify::{judge_poll, Poll, PollVerdict, Verification, VerificationOutcome};
 
 /// Where a deployment is in its life, as the provider says.

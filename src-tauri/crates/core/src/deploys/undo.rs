@@ -48,6 +48,22 @@ pub fn undo_target(
     }
 }
 
+/// The undo on offer: [`undo_target`] for a provider that lists (what
+/// serves, `current`, must be what the last rollback left),
+/// [`undo_unlisted`] for one that does not.
+pub fn undo_for(
+    entries: &[Entry],
+    environment: &str,
+    lists: bool,
+    current: Option<&str>,
+) -> Result<UndoTarget, String> {
+    if lists {
+        undo_target(entries, environment, current)
+    } else {
+        undo_unlisted(entries, environment)
+    }
+}
+
 /// The undo offered by a provider that does not list (a webhook, a
 /// command): the last completed rollback of `environment`, unless it was
 /// already undone. Nothing can say what serves now, so nothing is checked
