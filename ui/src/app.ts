@@ -42,6 +42,9 @@ export function App() {
   const [env, setEnv] = useState<string>(localStorage.getItem('readyroom.env') ?? '');
   const [area, setArea] = useState<AreaId>(routeFromHash());
   const [theme, setTheme] = useState<Theme>(initialTheme());
+  // The environment the welcome screen just added (or the demo it opened):
+  // its scorecard runs at once instead of waiting for "Run now".
+  const [scoreFirst, setScoreFirst] = useState<string | null>(null);
 
   const loadInfo = useCallback(async () => {
     try {
@@ -70,6 +73,17 @@ export function App() {
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
+
+  // Back to the operator's own config (the welcome screen, if it has no
+  // environment yet).
+  const leaveDemo = async () => {
+    try {
+      await call('stop_demo', {});
+    } catch (e) {
+      setError(e instanceof CommandError ? e.message : String(e));
+    }
+    await loadInfo();
+  };
 
   const go = (id: AreaId) => {
     window.location.hash = `#/${id}`;
@@ -100,6 +114,7 @@ export function App() {
       info=${info}
       onSaved=${(name: string) => {
         setEnv(name);
+        setScoreFirst(name);
         void loadInfo();
         go('scorecard');
       }}
@@ -123,7 +138,7 @@ export function App() {
   } else if (area === 'deploys') {
     view = html`<${DeploysView} environment=${env} />`;
   } else {
-    view = html`<${ScorecardView} environment=${env} theme=${theme} />`;
+    view = html`<${ScorecardView} environment=${env} theme=${theme} runIfNone=${scoreFirst === env} />`;
   }
 
   return html`
@@ -141,6 +156,12 @@ export function App() {
             ${info?.environments.map((e) => html`<option value=${e.name}>${e.name}</option>`)}
           </select>
         </label>
+        ${info?.demo
+          ? html`<span class="demo-badge" data-testid="demo-badge" title=${`The demo production at ${info.demo.baseUrl}, running inside Readyroom`}>
+              Demo running
+              <button class="ghost" onClick=${() => void leaveDemo()}>Leave the demo</button>
+            </span>`
+          : null}
         <span class="spacer"></span>
         <button
           class="ghost"

@@ -4,7 +4,8 @@ import type { ConfigEdit } from "./ConfigEdit";
 export type TestConnectionRequest = { environment: string, 
 /**
  * A source's label: `health`, `tls`, `metrics`, `postgres`,
- * `pgbouncer`, `app pool`, `deploys`.
+ * `pgbouncer`, `app pool`, `deploys`; or `quota` (the usage source)
+ * or `traces` (the environment's Tempo or Jaeger).
  */
 source: string, 
 /**

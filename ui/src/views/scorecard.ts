@@ -14,7 +14,16 @@ interface Progress {
   last?: string;
 }
 
-export function ScorecardView({ environment, theme }: { environment: string; theme: 'dark' | 'light' }) {
+export function ScorecardView({
+  environment,
+  theme,
+  runIfNone = false,
+}: {
+  environment: string;
+  theme: 'dark' | 'light';
+  /** Run at once when the environment has no stored scorecard yet. */
+  runIfNone?: boolean;
+}) {
   const [view, setView] = useState<View | null>(null);
   const [chart, setChart] = useState<string | null>(null);
   const [running, setRunning] = useState(false);
@@ -76,6 +85,16 @@ export function ScorecardView({ environment, theme }: { environment: string; the
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [run]);
+
+  // A first look at a new environment (the welcome screen's): run now
+  // rather than show an empty card; once per environment.
+  const [autoRan, setAutoRan] = useState<string | null>(null);
+  useEffect(() => {
+    if (runIfNone && view && !view.scorecard && autoRan !== environment) {
+      setAutoRan(environment);
+      void run();
+    }
+  }, [runIfNone, view, environment, autoRan, run]);
 
   const card = view?.scorecard;
   // The title names what is on screen; it is also how the start-up

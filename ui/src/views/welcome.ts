@@ -1,8 +1,8 @@
 // The first run: no config file yet (or one with no environment). Two ways
-// in: the demo, or the operator's own production from a short form that
-// writes the config (validated like `config check`, never a secret) and
-// tests the health URL before saving. Once an environment exists this
-// screen does not come back.
+// in: the demo, started inside the app (`start_demo`) and shown at once, or
+// the operator's own production from a short form that writes the config
+// (validated like `config check`, never a secret) and tests the health URL
+// before saving. Once an environment exists this screen does not come back.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { call, CommandError } from '../backend';
@@ -26,25 +26,33 @@ function edits(name: string, baseUrl: string, health: string): ConfigEdit[] {
   return list;
 }
 
+/** `onSaved` gets the environment to show (and score) next. */
 export function Welcome({ info, onSaved }: { info: AppInfo; onSaved: (environment: string) => void }) {
   const [name, setName] = useState('production');
   const [baseUrl, setBaseUrl] = useState('');
   const [health, setHealth] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [tested, setTested] = useState<ConnectionTest | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusy] = useState<false | 'form' | 'demo'>(false);
+  const [demoError, setDemoError] = useState<string | null>(null);
 
-  const run = async (what: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
+  const run = async (what: () => Promise<void>, which: 'form' | 'demo' = 'form') => {
+    const fail = which === 'demo' ? setDemoError : setError;
+    setBusy(which);
+    fail(null);
     try {
       await what();
     } catch (e) {
-      setError(e instanceof CommandError ? e.message : String(e));
+      fail(e instanceof CommandError ? e.message : String(e));
     } finally {
       setBusy(false);
     }
   };
+  const openDemo = () =>
+    run(async () => {
+      const demo = await call('start_demo', {});
+      onSaved(demo.environment);
+    }, 'demo');
   const test = () =>
     run(async () => {
       setTested(null);
@@ -73,7 +81,13 @@ export function Welcome({ info, onSaved }: { info: AppInfo; onSaved: (environmen
       <section class="panel" data-testid="welcome-demo">
         <h2>Try the demo</h2>
         <p>A realistic production on this machine: tiers, usage, a flaky AI upstream, deployments and traffic.</p>
-        <p>Start it from a terminal with <code>readyroom demo</code>; it opens Readyroom on it.</p>
+        <p>It runs inside Readyroom until you leave it or close the app; your own config is not touched.</p>
+        <div class="actions">
+          <button type="button" class="primary" disabled=${busy} onClick=${() => void openDemo()}>
+            ${busy === 'demo' ? 'Starting the demo…' : 'Open the demo'}
+          </button>
+        </div>
+        ${demoError ? html`<p class="error-text" role="alert" data-testid="demo-error">${demoError}</p>` : null}
       </section>
       <section class="panel" data-testid="welcome-add">
         <h2>Add your production</h2>

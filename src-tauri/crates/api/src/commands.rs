@@ -8,6 +8,7 @@ use ts_rs::TS;
 
 use crate::audit::{self, AuditRequest, AuditView};
 use crate::define::define_commands;
+use crate::demo::{self, DemoInfo, DemoStopped};
 use crate::deploys::{
     self, DeploysRequest, DeploysView, Preflight, PreflightRequest, RollbackOutcome,
     TriggerRollbackRequest,
@@ -22,6 +23,7 @@ use crate::scorecard::{
 };
 use crate::secrets::{self, SecretRemoved, SecretSet, SecretsView, SetSecretRequest};
 use crate::settings::edit::{ConfigFile, EditConfigRequest};
+use crate::settings::form::{CheckConfigRequest, ConfigCheck, EnvironmentForm};
 use crate::settings::test_connection::{ConnectionTest, TestConnectionRequest};
 use crate::settings::{self, AppInfo};
 use crate::traces::{
@@ -41,9 +43,20 @@ define_commands! {
     /// Edits the config file (environments and their keys), keeping its
     /// comments; validated first, written atomically, the previous kept.
     edit_config => EditConfig(EditConfigRequest) -> ConfigFile = settings::edit::edit_config;
+    /// The environment form of Settings: its sections and keys (meaning,
+    /// default, kind) and the environment's values as the file has them.
+    get_environment_form => GetEnvironmentForm(EnvironmentFilter) -> EnvironmentForm = settings::form::get_environment_form;
+    /// The problems pending edits would make, by `config check`'s rules;
+    /// nothing is written.
+    check_config_edits => CheckConfigEdits(CheckConfigRequest) -> ConfigCheck = settings::form::check_config_edits;
     /// Runs one source once against an environment as a form has it (saved
     /// or not) and says whether it answered, and why not.
     test_connection => TestConnection(TestConnectionRequest) -> ConnectionTest = settings::test_connection::test_connection;
+    /// Starts the demo production inside the app and switches the app to
+    /// its config until it stops (with the app, or `stop_demo`).
+    start_demo => StartDemo(Empty) -> DemoInfo = demo::start_demo;
+    /// Stops the in-app demo; the app reads the operator's config again.
+    stop_demo => StopDemo(Empty) -> DemoStopped = demo::stop_demo;
     /// The latest stored scorecard of an environment and its diff.
     get_scorecard => GetScorecard(EnvironmentRequest) -> ScorecardView = scorecard::get_scorecard;
     /// Runs the probes now, stores and returns the result.

@@ -52,7 +52,8 @@ pub fn parse_config(path: Option<&Path>) -> Result<Result<ParsedConfig, Vec<Prob
 
 /// Reads and validates the API's config file.
 pub fn load_config(api: &Api) -> Result<ParsedConfig, ApiError> {
-    let path = api.settings().config_path.as_deref();
+    let path = api.config_path();
+    let path = path.as_deref();
     parse_config(path)?.map_err(|problems| {
         ApiError::new(
             ErrorCode::ConfigInvalid,

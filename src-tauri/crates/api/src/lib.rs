@@ -15,6 +15,7 @@ pub mod audit;
 pub mod commands;
 pub mod context;
 mod define;
+pub mod demo;
 pub mod deploys;
 mod error;
 mod events;
@@ -105,6 +106,7 @@ struct Inner {
     quota: quota::read::QuotaMemory,
     pool_connections: readyroom_sources::postgres::Connections,
     pool_watchers: pools::service::Watchers,
+    demo: demo::DemoSlot,
 }
 
 impl Api {
@@ -128,12 +130,22 @@ impl Api {
                 quota: Default::default(),
                 pool_connections: Default::default(),
                 pool_watchers: Default::default(),
+                demo: Default::default(),
             }),
         }
     }
 
     pub fn settings(&self) -> &Settings {
         &self.inner.host.settings
+    }
+
+    /// The config file in use: the in-app demo's while it runs, else the
+    /// operator's (`Settings::config_path`).
+    pub fn config_path(&self) -> Option<PathBuf> {
+        self.inner
+            .demo
+            .config_path()
+            .or_else(|| self.inner.host.settings.config_path.clone())
     }
 
     /// Parses `{ "cmd": ..., "payload": ... }` and dispatches it.

@@ -112,7 +112,15 @@ impl Api {
 
     /// Asks every service to stop and waits at most `grace` in all; those
     /// still running then are aborted. Returns the names of those aborted.
+    /// The in-app demo stops first, within its own `grace`, so its last
+    /// spans reach a receiver that still runs.
     pub async fn stop_services(&self, grace: Duration) -> Vec<&'static str> {
+        if tokio::time::timeout(grace, crate::demo::stop(self))
+            .await
+            .is_err()
+        {
+            tracing::warn!("the demo did not stop in time");
+        }
         let _ = self.inner.services.stop.send(true);
         let tasks: Vec<_> = std::mem::take(
             &mut *self

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use readyroom_core::config::edit::{self, ConfigEdit};
 use readyroom_core::config::Config;
+use readyroom_core::source_text::Problem;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
@@ -43,7 +44,7 @@ pub struct ConfigFile {
     pub backup: Option<String>,
 }
 
-fn revision_of(bytes: Option<&[u8]>) -> String {
+pub(crate) fn revision_of(bytes: Option<&[u8]>) -> String {
     match bytes {
         None => String::new(),
         Some(b) => Sha256::digest(b)
@@ -54,7 +55,7 @@ fn revision_of(bytes: Option<&[u8]>) -> String {
 }
 
 pub(crate) fn config_path(api: &Api) -> Result<PathBuf, ApiError> {
-    api.settings().config_path.clone().ok_or_else(|| {
+    api.config_path().ok_or_else(|| {
         ApiError::new(
             ErrorCode::ConfigMissing,
             "no config file location: pass --config FILE or set READYROOM_CONFIG",
@@ -142,23 +143,9 @@ pub(crate) fn edited(
     before: Option<&[u8]>,
     edits: &[ConfigEdit],
 ) -> Result<(String, Config), ApiError> {
-    let text = match before {
-        Some(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| {
-            ApiError::new(
-                ErrorCode::ConfigInvalid,
-                format!("{} is not UTF-8 text; fix it by hand first", path.display()),
-            )
-        })?,
-        None => edit::NEW_FILE.to_string(),
-    };
-    let mut doc = edit::document(&text).map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e))?;
-    for e in edits {
-        edit::apply(&mut doc, e).map_err(|why| ApiError::new(ErrorCode::InvalidRequest, why))?;
-    }
-    let written = doc.to_string();
-    let base = path.parent().unwrap_or(Path::new("."));
-    match Config::parse(&written, base) {
-        Ok(parsed) => Ok((written, parsed.config)),
+    let (written, checked) = checked(path, before, edits)?;
+    match checked {
+        Ok(config) => Ok((written, config)),
         Err(problems) => {
             let list: Vec<String> = problems
                 .iter()
@@ -174,6 +161,33 @@ pub(crate) fn edited(
             ))
         }
     }
+}
+
+/// The text `edits` make of the file, and the config it parses to or every
+/// problem `config check` would report in it. `Err` when an edit cannot be
+/// applied at all (an unknown environment, a file that is not TOML).
+pub(crate) fn checked(
+    path: &Path,
+    before: Option<&[u8]>,
+    edits: &[ConfigEdit],
+) -> Result<(String, Result<Config, Vec<Problem>>), ApiError> {
+    let text = match before {
+        Some(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| {
+            ApiError::new(
+                ErrorCode::ConfigInvalid,
+                format!("{} is not UTF-8 text; fix it by hand first", path.display()),
+            )
+        })?,
+        None => edit::NEW_FILE.to_string(),
+    };
+    let mut doc = edit::document(&text).map_err(|e| ApiError::new(ErrorCode::ConfigInvalid, e))?;
+    for e in edits {
+        edit::apply(&mut doc, e).map_err(|why| ApiError::new(ErrorCode::InvalidRequest, why))?;
+    }
+    let written = doc.to_string();
+    let base = path.parent().unwrap_or(Path::new("."));
+    let config = Config::parse(&written, base).map(|parsed| parsed.config);
+    Ok((written, config))
 }
 
 /// Writes `bytes` to `path` through a synced temporary file renamed over

@@ -3,6 +3,7 @@
 //! Settings view read the same report.
 
 pub mod edit;
+pub mod form;
 pub mod test_connection;
 
 use readyroom_core::config::ParsedConfig;
@@ -13,6 +14,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::commands::Empty;
+use crate::demo::DemoInfo;
 use crate::secrets::keychain;
 use crate::{context, Api, ApiError};
 
@@ -38,6 +40,10 @@ pub struct AppInfo {
     pub warnings: Vec<Problem>,
     pub environments: Vec<EnvironmentInfo>,
     pub default_environment: Option<String>,
+    /// The demo production running inside the app, whose config is the
+    /// one in use while it runs.
+    #[ts(optional)]
+    pub demo: Option<DemoInfo>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -50,7 +56,8 @@ pub struct EnvironmentInfo {
 }
 
 pub(crate) async fn get_app_info(api: &Api, _: Empty) -> Result<AppInfo, ApiError> {
-    let path = api.settings().config_path.as_deref();
+    let path = api.config_path();
+    let path = path.as_deref();
     let mut info = AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         config_path: path.map(|p| p.display().to_string()),
@@ -61,6 +68,7 @@ pub(crate) async fn get_app_info(api: &Api, _: Empty) -> Result<AppInfo, ApiErro
         warnings: Vec::new(),
         environments: Vec::new(),
         default_environment: None,
+        demo: api.inner.demo.info(),
     };
     let parsed = match context::parse_config(path) {
         Ok(Ok(parsed)) => parsed,

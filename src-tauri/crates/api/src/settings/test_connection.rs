@@ -12,15 +12,21 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::edit::{config_path, edited, read};
+use crate::quota::read::read as quota_read;
 use crate::scorecard::resolve_secrets;
+use crate::traces::remote::source as remote_source;
 use crate::{Api, ApiError, ErrorCode};
+use readyroom_core::quota::ListRequest;
+use readyroom_core::traces::{unix_nanos, TraceFilter};
+use readyroom_sources::trace_query::Search;
 
 #[derive(Debug, Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TestConnectionRequest {
     pub environment: String,
     /// A source's label: `health`, `tls`, `metrics`, `postgres`,
-    /// `pgbouncer`, `app pool`, `deploys`.
+    /// `pgbouncer`, `app pool`, `deploys`; or `quota` (the usage source)
+    /// or `traces` (the environment's Tempo or Jaeger).
     pub source: String,
     /// The form's unsaved changes, applied to the file first.
     #[serde(default)]
@@ -40,6 +46,13 @@ pub struct ConnectionTest {
     pub elapsed_ms: u64,
 }
 
+fn nothing_to_test(r: &TestConnectionRequest) -> String {
+    format!(
+        "nothing to test: {} is not set up in {} yet; fill in its fields first",
+        r.source, r.environment
+    )
+}
+
 pub(crate) async fn test_connection(
     api: &Api,
     r: TestConnectionRequest,
@@ -53,9 +66,7 @@ pub(crate) async fn test_connection(
             format!("no environment named {}", r.environment),
         )
     })?;
-    let store = api.store().await?;
-    let all = (api.host().sources)(store);
-    let registry = all.only(&r.source);
+    let timeout = Duration::from_millis(env.probe_timeout_ms(&config.settings));
     let answer =
         |ok: bool, target: Option<String>, message: String, took: Duration| ConnectionTest {
             source: r.source.clone(),
@@ -64,29 +75,87 @@ pub(crate) async fn test_connection(
             message,
             elapsed_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
         };
+    // Not scorecard sources: the quota reading and the remote trace store.
+    match r.source.as_str() {
+        "quota" => {
+            let Some(quota) = env.quota.as_ref() else {
+                return Ok(answer(false, None, nothing_to_test(&r), Duration::ZERO));
+            };
+            let started = Instant::now();
+            let request = ListRequest { tier: None, cap: 1 };
+            let plans = config.quota.plans();
+            let (shown, result) =
+                quota_read(api, &r.environment, env, quota, &plans, &request, timeout).await?;
+            let took = started.elapsed();
+            return Ok(match result {
+                Ok(reading) => answer(
+                    true,
+                    Some(shown.clone()),
+                    format!(
+                        "{shown} answered in {} ms: usage of {} tier(s)",
+                        took.as_millis(),
+                        reading.tiers.len()
+                    ),
+                    took,
+                ),
+                Err((_, why)) => answer(false, Some(shown), why, took),
+            });
+        }
+        "traces" => {
+            let started = Instant::now();
+            let Some(remote) = remote_source(api, &config, &r.environment).await? else {
+                return Ok(answer(false, None, nothing_to_test(&r), Duration::ZERO));
+            };
+            let to_ns = unix_nanos(api.now());
+            let search = Search {
+                from_ns: to_ns.saturating_sub(3_600_000_000_000),
+                to_ns,
+                filter: TraceFilter {
+                    limit: 1,
+                    ..TraceFilter::default()
+                },
+            };
+            let result = remote.search(&search).await;
+            let took = started.elapsed();
+            let target = Some(remote.url().to_string());
+            return Ok(match result {
+                Ok(lines) => answer(
+                    true,
+                    target,
+                    format!(
+                        "{} answered in {} ms ({} in the last hour)",
+                        remote.engine().name(),
+                        took.as_millis(),
+                        if lines.is_empty() {
+                            "no traces"
+                        } else {
+                            "traces found"
+                        }
+                    ),
+                    took,
+                ),
+                Err(e) => answer(false, target, e.to_string(), took),
+            });
+        }
+        _ => {}
+    }
+    let store = api.store().await?;
+    let all = (api.host().sources)(store);
+    let registry = all.only(&r.source);
     if registry.labels().is_empty() {
         return Err(ApiError::new(
             ErrorCode::InvalidRequest,
             format!(
-                "no source named {:?}; one of: {}",
+                "no source named {:?}; one of: {}, quota, traces",
                 r.source,
                 all.labels().join(", ")
             ),
         ));
     }
     if registry.planned(env).is_empty() {
-        return Ok(answer(
-            false,
-            None,
-            format!(
-                "nothing to test: {} is not set up in {} yet; fill in its fields first",
-                r.source, r.environment
-            ),
-            Duration::ZERO,
-        ));
+        return Ok(answer(false, None, nothing_to_test(&r), Duration::ZERO));
     }
     let secrets = resolve_secrets(api, registry.secrets(env)).await;
-    let timeout = Duration::from_millis(env.probe_timeout_ms(&config.settings));
     let started = Instant::now();
     let gathering = registry
         .gather(&r.environment, env, &secrets, timeout, api.now(), &|_| {})

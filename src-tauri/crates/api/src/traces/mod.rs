@@ -7,7 +7,7 @@ pub(crate) mod handlers;
 pub(crate) mod opened;
 pub mod receiver;
 pub(crate) mod receiver_status;
-mod remote;
+pub(crate) mod remote;
 mod remote_evidence;
 mod remote_stats;
 pub(crate) mod search;

@@ -5,38 +5,23 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use readyroom_api::commands::EnvironmentRequest;
-use readyroom_api::secrets::SetSecretRequest;
+use readyroom_api::demo::launch::{self, DemoState};
 use readyroom_api::traces::receiver::{
     open_sink, start_receivers, stop_all, Endpoint, ReceiverLimits, RunningReceiver,
 };
 use readyroom_api::{context, paths};
 use readyroom_core::traces::Attribution;
 use readyroom_demo::pgbouncer::{self, DemoPooler};
-use readyroom_demo::{Demo, DemoSecrets, Options};
-use serde::{Deserialize, Serialize};
+use readyroom_demo::{DemoSecrets, Options};
 
 use crate::args::{DemoAction, DemoArgs, Global};
 use crate::exit::{self, Failure};
 use crate::{app, interrupt, render};
 
-/// What `demo drill` needs to reach the running demo.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DemoState {
-    base_url: String,
-    provider_token: String,
-    pid: u32,
-}
-
 fn demo_dir() -> Result<PathBuf, Failure> {
-    Ok(paths::data_dir()
-        .ok_or_else(|| Failure::error("no data directory: set READYROOM_DATA_DIR"))?
-        .join("demo"))
-}
-
-fn write(path: &Path, text: &str) -> Result<(), Failure> {
-    std::fs::write(path, text)
-        .map_err(|e| Failure::error(format!("cannot write {}: {e}", path.display())))
+    Ok(launch::demo_dir(&paths::data_dir().ok_or_else(|| {
+        Failure::error("no data directory: set READYROOM_DATA_DIR")
+    })?))
 }
 
 pub async fn run(global: &Global, args: DemoArgs) -> Result<u8, Failure> {
@@ -75,18 +60,13 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         .otlp
         .clone()
         .or_else(|| receiver.map(|port| format!("http://127.0.0.1:{port}")));
-    let demo = Demo::start(options)
-        .await
-        .map_err(|e| Failure::error(e.to_string()))?;
-    let ca_file = dir.join("demo-ca.pem");
-    let config_file = dir.join("config.toml");
     let secrets = DemoSecrets {
         postgres: args.postgres.as_ref().map(|_| "demo/database-url"),
         pgbouncer: pooler.as_ref().map(|_| "demo/pgbouncer-url"),
         usage: Some("demo/usage-token"),
         deploy: Some("demo/provider-token"),
     };
-    let mut config_text = demo.config_toml(&ca_file.display().to_string(), &secrets);
+    let mut extra_config = String::new();
     let mut receivers = Vec::new();
     if let Some(port) = receiver {
         // gRPC too gets a port of its own, away from a collector's 4317.
@@ -94,21 +74,13 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         if in_process {
             receivers = start_demo_receivers(port, grpc).await?;
         }
-        config_text.push_str(&format!(
+        extra_config = format!(
             "\n[settings.otlp]\nhttp = \"127.0.0.1:{port}\"\ngrpc = \"127.0.0.1:{grpc}\"\n"
-        ));
+        );
     }
-    write(&ca_file, &demo.ca_pem)?;
-    write(&config_file, &config_text)?;
-    let state = DemoState {
-        base_url: demo.base_url(),
-        provider_token: demo.provider_token.clone(),
-        pid: std::process::id(),
-    };
-    write(
-        &dir.join("state.json"),
-        &serde_json::to_string_pretty(&state).map_err(|e| Failure::error(e.to_string()))?,
-    )?;
+    let launched = launch::launch(&dir, options, &secrets, &extra_config).await?;
+    let demo = &launched.demo;
+    let config_file = launched.config_file.clone();
 
     // Scored through the same application layer as `readyroom score`.
     let api = app::api(&Global {
@@ -127,7 +99,10 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     if let Some(name) = secrets.deploy {
         credentials.push((name, demo.provider_token.clone()));
     }
-    let stored = store_credentials(&api, credentials).await;
+    let (stored, refused) = launch::store_credentials(&api, credentials).await;
+    for warning in refused {
+        eprintln!("warning: {warning}");
+    }
     let environment = context::resolve_environment(&api, None)?;
     let view = api
         .run_scorecard(EnvironmentRequest { environment })
@@ -137,8 +112,7 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         print!("{}", render::scorecard(card, None, false, args.format));
     }
     if args.once {
-        demo.shutdown();
-        demo.flush_traces().await;
+        launched.stop().await;
         return Ok(exit::OK);
     }
     eprintln!(
@@ -183,8 +157,7 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
     }
     interrupt::unless_second(async {
         // The demo's last spans go out while the receiver still runs.
-        demo.shutdown();
-        demo.flush_traces().await;
+        launched.stop().await;
         if let Some(running) = server {
             running.stop().await?;
         }
@@ -192,7 +165,6 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         Ok::<(), Failure>(())
     })
     .await?;
-    let _ = std::fs::remove_file(dir.join("state.json"));
     eprintln!("stopped");
     Ok(exit::OK)
 }
@@ -215,26 +187,6 @@ fn start_pooler(upstream: &str) -> Option<DemoPooler> {
             None
         }
     }
-}
-
-/// Puts the demo's database credentials in the keychain under the names
-/// its config uses, so its sources read without a step by hand. Returns
-/// the names stored; a keychain that refuses is said, with what to do.
-async fn store_credentials(
-    api: &readyroom_api::Api,
-    credentials: Vec<(&str, String)>,
-) -> Vec<String> {
-    let mut stored = Vec::new();
-    for (name, value) in credentials {
-        match api.set_secret(SetSecretRequest::new(name, value)).await {
-            Ok(_) => stored.push(name.to_string()),
-            Err(e) => eprintln!(
-                "warning: could not store the demo's secret '{name}' in the keychain ({}); its panels will say the secret is missing. For the database: readyroom secret set {name}",
-                e.message
-            ),
-        }
-    }
-    stored
 }
 
 /// The OTLP/HTTP and OTLP/gRPC receivers, in this process, into the span

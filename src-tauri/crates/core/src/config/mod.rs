@@ -5,6 +5,7 @@
 //! then deserialized into these types.
 
 pub mod edit;
+pub mod form;
 mod schema;
 
 pub use schema::{check_secret_name, secret_env_var};

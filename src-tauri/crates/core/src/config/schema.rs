@@ -38,10 +38,15 @@ enum Ty {
     Named(&'static [Field]),
 }
 
+#[derive(Clone, Copy)]
 struct Field {
     key: &'static str,
     ty: Ty,
     required: bool,
+    /// What the key means, for the Settings forms (environment keys).
+    doc: &'static str,
+    /// What applies when the key is absent, in words ("" when nothing does).
+    default: &'static str,
 }
 
 const fn opt(key: &'static str, ty: Ty) -> Field {
@@ -49,6 +54,8 @@ const fn opt(key: &'static str, ty: Ty) -> Field {
         key,
         ty,
         required: false,
+        doc: "",
+        default: "",
     }
 }
 
@@ -57,6 +64,19 @@ const fn req(key: &'static str, ty: Ty) -> Field {
         key,
         ty,
         required: true,
+        doc: "",
+        default: "",
+    }
+}
+
+impl Field {
+    /// The key's meaning and its default, shown beside its form field.
+    const fn doc(self, doc: &'static str, default: &'static str) -> Field {
+        Field {
+            doc,
+            default,
+            ..self
+        }
     }
 }
 
@@ -164,14 +184,35 @@ const OTLP: &[Field] = &[
 ];
 
 const ENVIRONMENT: &[Field] = &[
-    opt("base_url", Ty::Url),
-    opt("health_urls", Ty::UrlList),
-    opt("protected_urls", Ty::UrlList),
-    opt("metrics_url", Ty::Url),
-    opt("rate_limit_url", Ty::Url),
-    opt("error_url", Ty::Url),
-    opt("ca_file", Ty::Path),
-    opt("probe_timeout_ms", TIMEOUT),
+    opt("base_url", Ty::Url).doc(
+        "The app's public URL: TLS, security headers and the API checks read it.",
+        "",
+    ),
+    opt("health_urls", Ty::UrlList).doc(
+        "Health endpoints: status, latency, and the JSON's dependency and version detail.",
+        "",
+    ),
+    opt("protected_urls", Ty::UrlList).doc(
+        "API URLs that must answer 401 or 403 without credentials.",
+        "",
+    ),
+    opt("metrics_url", Ty::Url).doc("The app's Prometheus metrics (text format).", ""),
+    opt("rate_limit_url", Ty::Url).doc(
+        "An API response to read the rate-limit headers from.",
+        "the first protected URL",
+    ),
+    opt("error_url", Ty::Url).doc(
+        "A URL that must fail, to check the error's shape (problem+json).",
+        "a random path under /api/",
+    ),
+    opt("ca_file", Ty::Path).doc(
+        "An extra trust root (PEM) for an internal CA; relative to the config file.",
+        "the system's roots",
+    ),
+    opt("probe_timeout_ms", TIMEOUT).doc(
+        "How long each probe may take, in milliseconds.",
+        "[settings] probe_timeout_ms, 5000",
+    ),
     opt("postgres", Ty::Table(POSTGRES)),
     opt("pgbouncer", Ty::Table(PGBOUNCER)),
     opt("app_pool", Ty::Table(APP_POOL)),
@@ -181,66 +222,198 @@ const ENVIRONMENT: &[Field] = &[
 ];
 
 const POSTGRES: &[Field] = &[
-    req("url_secret", Ty::SecretName),
+    req("url_secret", Ty::SecretName)
+    .doc(
+        "The keychain entry holding the database URL (postgres://USER:PASSWORD@HOST/DB); the role needs pg_monitor to see other roles' sessions.",
+        "",
+    ),
     opt(
         "statement_timeout_ms",
         Ty::Int {
             min: 100,
             max: 60_000,
         },
+    )
+    .doc(
+        "Each statement's limit on the server, in milliseconds.",
+        "2000",
     ),
-    opt("store_query_text", Ty::Bool),
-    opt("allow_cancel", Ty::Bool),
+    opt("store_query_text", Ty::Bool)
+    .doc(
+        "Keep the longest queries' text (truncated) in stored samples.",
+        "false",
+    ),
+    opt("allow_cancel", Ty::Bool)
+    .doc(
+        "Allow cancelling or terminating a backend from the Pools view and `pool cancel` (the role needs pg_signal_backend).",
+        "false",
+    ),
 ];
 
-const PGBOUNCER: &[Field] = &[req("url_secret", Ty::SecretName)];
+const PGBOUNCER: &[Field] = &[req("url_secret", Ty::SecretName)
+    .doc(
+        "The keychain entry holding the pooler's admin console URL (postgres://USER:PASSWORD@HOST:6432/pgbouncer); a stats_users account is enough.",
+        "",
+    )];
 
 const APP_POOL: &[Field] = &[
-    opt("metrics_url", Ty::Url),
-    opt("in_use", Ty::Selector),
-    opt("idle", Ty::Selector),
-    opt("waiting", Ty::Selector),
-    opt("max", Ty::Selector),
-    opt("total", Ty::Selector),
+    opt("metrics_url", Ty::Url).doc(
+        "Where the app's pool metrics are (Prometheus).",
+        "the environment's metrics_url",
+    ),
+    opt("in_use", Ty::Selector).doc(
+        "The metric of connections in use; labels optional, as in name{label=VALUE}.",
+        "the demo's, HikariCP's or node-postgres's names, tried in order",
+    ),
+    opt("idle", Ty::Selector).doc("The metric of idle connections.", "as for in_use"),
+    opt("waiting", Ty::Selector).doc(
+        "The metric of callers waiting for a connection.",
+        "as for in_use",
+    ),
+    opt("max", Ty::Selector).doc("The metric of the pool's size.", "as for in_use"),
+    opt("total", Ty::Selector).doc(
+        "The metric of open connections, in use and idle.",
+        "as for in_use",
+    ),
 ];
 
 const TRACES: &[Field] = &[
-    opt("tempo_url", Ty::Url),
-    opt("jaeger_url", Ty::Url),
-    opt("token_secret", Ty::SecretName),
-    opt("org_id", Ty::Str),
-    opt("match", Ty::StrMap),
-    opt("upstream_hosts", Ty::HostList),
-    opt("window_hours", Ty::Int { min: 1, max: 168 }),
-    opt("acquire_spans", Ty::StrList),
+    opt("tempo_url", Ty::Url)
+    .doc(
+        "Tempo's query frontend, where the team keeps traces: they are listed, shown and scored from there.",
+        "the local receiver only",
+    ),
+    opt("jaeger_url", Ty::Url)
+    .doc(
+        "Or Jaeger's query service (/api/v3); Tempo wins if both are set.",
+        "the local receiver only",
+    ),
+    opt("token_secret", Ty::SecretName)
+    .doc(
+        "The keychain entry holding a bearer token for Tempo or Jaeger.",
+        "no token",
+    ),
+    opt("org_id", Ty::Str)
+    .doc(
+        "Tempo's tenant (X-Scope-OrgID).",
+        "none",
+    ),
+    opt("match", Ty::StrMap)
+    .doc(
+        "Received spans whose resource has all of these attributes go to this environment.",
+        "by deployment.environment.name",
+    ),
+    opt("upstream_hosts", Ty::HostList)
+    .doc(
+        "Hosts whose CLIENT spans count as upstream calls (LLM calls always do).",
+        "none",
+    ),
+    opt("window_hours", Ty::Int { min: 1, max: 168 })
+    .doc(
+        "How far back the trace checks look, in hours.",
+        "24",
+    ),
+    opt("acquire_spans", Ty::StrList)
+    .doc(
+        "Span names that wait for a database connection: each route's share of waiting shows in the Pools view.",
+        "pg-pool.connect",
+    ),
 ];
 
 const QUOTA: &[Field] = &[
-    req("source", Ty::OneOf(super::QuotaSourceKind::NAMES)),
-    opt("relation", Ty::Str),
-    opt("query", Ty::Str),
-    opt("usage_url", Ty::Url),
-    opt("token_secret", Ty::SecretName),
+    req("source", Ty::OneOf(super::QuotaSourceKind::NAMES))
+    .doc(
+        "Where usage is read: postgres (the quota data contract, through this environment's PostgreSQL) or http (the app's usage endpoint).",
+        "",
+    ),
+    opt("relation", Ty::Str)
+    .doc(
+        "postgres: the relation holding the contract's rows (schema.name works).",
+        "readyroom_usage",
+    ),
+    opt("query", Ty::Str)
+    .doc(
+        "postgres: a read-only query returning the contract's columns, instead of the relation.",
+        "none",
+    ),
+    opt("usage_url", Ty::Url)
+    .doc(
+        "http: the app's usage endpoint.",
+        "",
+    ),
+    opt("token_secret", Ty::SecretName)
+    .doc(
+        "http: the keychain entry holding the endpoint's bearer token.",
+        "no token",
+    ),
 ];
 
 const DEPLOY: &[Field] = &[
-    req("provider", Ty::OneOf(super::DeployProvider::NAMES)),
-    opt("project_id", Ty::Str),
-    opt("team_id", Ty::Str),
-    opt("token_secret", Ty::SecretName),
-    opt("url", Ty::Url),
-    opt("secret_header", Ty::Str),
-    opt("body", Ty::Str),
-    opt("status_url", Ty::Url),
-    opt("command", Ty::StrList),
-    opt("env", Ty::StrMap),
-    opt("timeout_ms", TIMEOUT),
+    req("provider", Ty::OneOf(super::DeployProvider::NAMES))
+    .doc(
+        "What rolls production back: vercel, webhook, command or demo.",
+        "",
+    ),
+    opt("project_id", Ty::Str)
+    .doc(
+        "vercel: the project's id (prj_...).",
+        "",
+    ),
+    opt("team_id", Ty::Str)
+    .doc(
+        "vercel: the project's team (teamId), where a team owns it.",
+        "none",
+    ),
+    opt("token_secret", Ty::SecretName)
+    .doc(
+        "The keychain entry holding the provider's bearer token (webhook: its secret).",
+        "",
+    ),
+    opt("url", Ty::Url)
+    .doc(
+        "vercel: the API; demo: its provider API; webhook: the URL a rollback is POSTed to.",
+        "vercel: https://api.vercel.com",
+    ),
+    opt("secret_header", Ty::Str)
+    .doc(
+        "webhook: the header that carries the secret as it is.",
+        "Authorization: Bearer",
+    ),
+    opt("body", Ty::Str)
+    .doc(
+        "webhook: the JSON to send; its strings may hold {{target}}, {{reason}}, {{operator}}, {{environment}} and {{action}}.",
+        "all six under their own names",
+    ),
+    opt("status_url", Ty::Url)
+    .doc(
+        "webhook: read until its status says success or failure.",
+        "none: accepted is the end",
+    ),
+    opt("command", Ty::StrList)
+    .doc(
+        "command: the program and its arguments (no shell runs them), placeholders allowed.",
+        "",
+    ),
+    opt("env", Ty::StrMap)
+    .doc(
+        "command: variable = keychain entry, the only way a secret reaches it.",
+        "none",
+    ),
+    opt("timeout_ms", TIMEOUT)
+    .doc(
+        "How long the rollback call itself may take (a command is killed past it), in milliseconds.",
+        "30000",
+    ),
     opt(
         "verify_timeout_ms",
         Ty::Int {
             min: 1_000,
             max: 3_600_000,
         },
+    )
+    .doc(
+        "How long health is polled after a rollback, in milliseconds.",
+        "120000",
     ),
     opt(
         "verify_every_ms",
@@ -248,6 +421,10 @@ const DEPLOY: &[Field] = &[
             min: 250,
             max: 60_000,
         },
+    )
+    .doc(
+        "How often health is polled (start to start), in milliseconds.",
+        "2000",
     ),
 ];
 
@@ -931,4 +1108,66 @@ mod tests {
             "{messages:?}"
         );
     }
+}
+
+fn field_kind(ty: Ty) -> Option<super::form::FieldKind> {
+    use super::form::FieldKind as K;
+    Some(match ty {
+        Ty::Str => K::Text,
+        Ty::Url => K::Url,
+        Ty::UrlList => K::UrlList,
+        Ty::Path => K::Path,
+        Ty::SecretName => K::Secret,
+        Ty::Int { min, max } => K::Integer { min, max },
+        Ty::OneOf(choices) => K::Choice {
+            choices: choices.iter().map(|c| c.to_string()).collect(),
+        },
+        Ty::Bool => K::Bool,
+        Ty::HostList => K::HostList,
+        Ty::StrList => K::TextList,
+        Ty::StrMap => K::TextMap,
+        Ty::Selector => K::Selector,
+        Ty::Addr | Ty::OriginList | Ty::PriceMap | Ty::Table(_) | Ty::Named(_) => return None,
+    })
+}
+
+fn form_fields(fields: &[Field]) -> Vec<super::form::FormField> {
+    fields
+        .iter()
+        .filter_map(|f| {
+            Some(super::form::FormField {
+                key: f.key.to_string(),
+                kind: field_kind(f.ty)?,
+                meaning: f.doc.to_string(),
+                default: f.default.to_string(),
+                required: f.required,
+            })
+        })
+        .collect()
+}
+
+/// `[environments.NAME]` as form sections: its own keys, then a section
+/// per table, in the schema's order.
+pub(super) fn environment_form() -> Vec<super::form::FormSection> {
+    let section = |key: &str, fields: &[Field]| {
+        let (_, title, about, test) = super::form::SECTIONS
+            .iter()
+            .find(|(k, ..)| *k == key)
+            .copied()
+            .unwrap_or((key, key, "", None));
+        super::form::FormSection {
+            key: key.to_string(),
+            title: title.to_string(),
+            about: about.to_string(),
+            test: test.map(str::to_string),
+            fields: form_fields(fields),
+        }
+    };
+    let mut sections = vec![section("", ENVIRONMENT)];
+    for f in ENVIRONMENT {
+        if let Ty::Table(fields) = f.ty {
+            sections.push(section(f.key, fields));
+        }
+    }
+    sections
 }
