@@ -106,3 +106,13 @@ export function freePort() {
     });
   });
 }
+
+/** One command on a running `serve`'s API: `{ status, body }`. */
+export async function rpc(server, cmd, payload) {
+  const r = await fetch(`http://${server.address}/api/rpc`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
+    body: JSON.stringify({ cmd, payload }),
+  });
+  return { status: r.status, body: await r.json() };
+}

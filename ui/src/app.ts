@@ -83,6 +83,7 @@ export function App() {
       setError(e instanceof CommandError ? e.message : String(e));
     }
     await loadInfo();
+    go('scorecard');
   };
 
   const go = (id: AreaId) => {

@@ -1,12 +1,13 @@
-// Settings: the config file (read-only: location and validity), each
-// environment, and the secrets they reference with a form that sends a
-// value straight to the keychain. Values never come back.
+// Settings: the config file (location and validity), the environments
+// with a form for each (settings/), and the secrets they reference with a
+// form that sends a value straight to the keychain. Values never come back.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { call, CommandError } from '../backend';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { SecretStatusRow } from '../bindings/SecretStatusRow';
 import { AuditLog } from './audit';
+import { Environments } from './settings/environments';
 
 export function Settings({ info, onChanged }: { info: AppInfo; onChanged: () => void }) {
   const [secrets, setSecrets] = useState<SecretStatusRow[] | null>(null);
@@ -62,19 +63,9 @@ export function Settings({ info, onChanged }: { info: AppInfo; onChanged: () => 
               <ul>${info.warnings.map((w) => html`<li>line ${w.line}: <code>${w.path}</code> ${w.message}</li>`)}</ul>
             </div>`
           : ''}
-        <p class="muted">Edit the file in your editor; Readyroom reads it fresh on every action. Readyroom ${info.version}.</p>
+        <p class="muted">Edit it below or in your editor; Readyroom reads it fresh on every action. Readyroom ${info.version}.</p>
       </section>
-      <section class="panel" aria-label="Environments">
-        <h2>Environments</h2>
-        <table>
-          <thead><tr><th>Name</th><th>Base URL</th><th>Secrets</th></tr></thead>
-          <tbody>
-            ${info.environments.map(
-              (e) => html`<tr><td>${e.name}${e.name === info.defaultEnvironment ? ' (default)' : ''}</td><td>${e.baseUrl ?? '—'}</td><td>${e.secrets.join(', ') || '—'}</td></tr>`,
-            )}
-          </tbody>
-        </table>
-      </section>
+      ${info.configValid ? html`<${Environments} info=${info} onChanged=${onChanged} />` : null}
       <section class="panel" aria-label="Secrets">
         <h2>Secrets</h2>
         ${secrets === null

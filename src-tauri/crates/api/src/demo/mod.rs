@@ -38,6 +38,7 @@ pub struct DemoInfo {
     /// The demo's config, which the app reads while the demo runs.
     pub config_path: String,
     /// The operator's own config, read again when the demo stops.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub own_config_path: Option<String>,
     /// Where its traces go: the app's OTLP receiver, or one of its own.

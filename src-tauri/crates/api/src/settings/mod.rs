@@ -42,6 +42,7 @@ pub struct AppInfo {
     pub default_environment: Option<String>,
     /// The demo production running inside the app, whose config is the
     /// one in use while it runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub demo: Option<DemoInfo>,
 }
