@@ -71,6 +71,7 @@ export function EnvironmentFormView({ environment, onSaved }: { environment: str
   const [tests, setTests] = useState<Record<string, ConnectionTest | string>>({});
 
   const load = async () => {
+    setError(null);
     try {
       const f = await call('get_environment_form', { environment });
       const d = draftsOf(f);
@@ -156,8 +157,9 @@ export function EnvironmentFormView({ environment, onSaved }: { environment: str
     ${form.sections.map((section) => {
       const present = !section.key || form.values[section.key] !== undefined;
       const result = tests[section.key];
-      return html`<fieldset class="env-section" data-section=${section.key || 'environment'}>
-        <legend>${section.title}${present ? '' : html` <small class="muted">not set up</small>`}</legend>
+      // Sections not set up start folded, so the form shows what is there.
+      return html`<details class="env-section" data-section=${section.key || 'environment'} open=${present}>
+        <summary>${section.title}${present ? '' : html` <small class="muted">not set up: open to add it</small>`}</summary>
         <p class="muted">${section.about}</p>
         ${section.fields.map((f) => {
           const at = slot(section.key, f.key);
@@ -188,14 +190,15 @@ export function EnvironmentFormView({ environment, onSaved }: { environment: str
                 : ''}
             </div>`
           : ''}
-      </fieldset>`;
+      </details>`;
     })}
     ${general.map((p) => html`<p class="error-text" role="alert">${p.path ? html`<code>${p.path}</code> ` : ''}${p.message}</p>`)}
     <div class="actions sticky">
       <button type="submit" class="primary" disabled=${busy || edits.length === 0 || problems.length > 0}>
         Save${edits.length ? ` (${edits.length} change${edits.length === 1 ? '' : 's'})` : ''}
       </button>
-      <button type="button" class="ghost" disabled=${busy || edits.length === 0} onClick=${() => setDrafts(saved)}>Discard</button>
+      <button type="button" class="ghost" disabled=${busy} onClick=${() => void load()}
+        title="Read the file again and drop the changes not saved">Discard changes</button>
       ${notice ? html`<span class="ok-text" role="status" data-testid="env-saved">${notice}</span>` : ''}
       ${error ? html`<span class="error-text" role="alert" data-testid="env-error">${error}</span>` : ''}
     </div>
