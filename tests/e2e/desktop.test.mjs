@@ -4,62 +4,19 @@
 // Quotas view on the demo's usage, and
 // screenshots are saved to tests/e2e/artifacts/desktop*.png.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { privateHome, startDesktop, waitFor } from './desktop-driver.mjs';
 import { freePort, startTargets, stop, tempDir } from './harness.mjs';
 import { checkout, newTraceId, otlpJson, send, spanIdOf } from './otlp.mjs';
 
-const APP = process.env.READYROOM_DESKTOP_BIN;
-const DRIVER = process.env.TAURI_DRIVER ?? 'tauri-driver';
-const PORT = 4444 + (process.pid % 500);
-const BASE = `http://127.0.0.1:${PORT}`;
-
-let targets, driver, session, receiverPort;
+let targets, desktop, receiverPort;
 const traceId = newTraceId();
-
-async function wd(method, path, body) {
-  // The driver's proxy can drop a connection right after a session ends:
-  // retry once (TESTING.md).
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const r = await fetch(`${BASE}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      const json = await r.json();
-      if (json.value && json.value.error) throw new Error(`${path}: ${json.value.error}: ${json.value.message}`);
-      return json.value;
-    } catch (e) {
-      if (attempt >= 1 || String(e).includes(': ')) throw e;
-      await new Promise((res) => setTimeout(res, 500));
-    }
-  }
-}
-
-async function waitFor(fn, what, ms = 30_000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
-}
-
-const find = (css) => wd('POST', `/session/${session}/element`, { using: 'css selector', value: css }).then((e) => Object.values(e)[0]);
-const text = (el) => wd('GET', `/session/${session}/element/${el}/text`);
+let wd, find, text, session;
 
 before(async () => {
-  assert.ok(APP, 'READYROOM_DESKTOP_BIN must name the desktop binary (scripts/test sets it)');
-  assert.ok(process.env.DISPLAY, 'run under Xvfb (scripts/test does: xvfb-run)');
   const dataDir = tempDir();
   targets = await startTargets(dataDir);
   // The app's own OTLP receiver on ports of its own (the demo's config
@@ -73,44 +30,17 @@ before(async () => {
       `$1"127.0.0.1:${receiverPort}"$2"127.0.0.1:${await freePort()}"`,
     ),
   );
-  const home = join(dataDir, 'home');
-  mkdirSync(home, { recursive: true });
-  driver = spawn(DRIVER, ['--port', String(PORT), '--native-port', String(PORT + 1)], {
-    env: {
-      ...process.env,
-      READYROOM_CONFIG: config,
-      READYROOM_DATA_DIR: join(dataDir, 'desktop-data'),
-      XDG_CONFIG_HOME: join(home, '.config'),
-      XDG_DATA_HOME: join(home, '.local/share'),
-      XDG_CACHE_HOME: join(home, '.cache'),
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-    // Its own process group, which WebKitWebDriver and the app join: see after().
-    detached: true,
+  desktop = await startDesktop({
+    READYROOM_CONFIG: config,
+    READYROOM_DATA_DIR: join(dataDir, 'desktop-data'),
+    ...privateHome(dataDir),
   });
-  await waitFor(() => fetch(`${BASE}/status`).then((r) => r.ok), 'tauri-driver');
-  const created = await wd('POST', '/session', {
-    capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application: APP } } },
-  });
-  session = created.sessionId;
+  ({ wd, find, text, session } = desktop);
 });
 
 after(async () => {
-  if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
+  await desktop?.stop();
   stop(targets?.demo);
-  // End the driver, WebKitWebDriver and the app together: an app left behind
-  // would hold this test's output pipe open and the runner would wait on it
-  // forever (seen once).
-  if (driver?.pid) {
-    const group = (signal) => {
-      try {
-        process.kill(-driver.pid, signal);
-      } catch {}
-    };
-    group('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1_000));
-    group('SIGKILL');
-  }
 });
 
 test('the desktop app starts, shows the scorecard, runs it, and is screenshotted', async () => {

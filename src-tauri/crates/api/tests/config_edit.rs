@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
-use readyroom_api::commands::Empty;
+use readyroom_api::commands::{Empty, EnvironmentFilter};
 use readyroom_api::settings::edit::EditConfigRequest;
+use readyroom_api::settings::form::CheckConfigRequest;
 use readyroom_api::{Api, ErrorCode, NoEvents, Settings};
 use readyroom_core::config::edit::ConfigEdit;
 use serde_json::json;
@@ -147,4 +148,122 @@ async fn the_first_save_creates_the_file_with_its_header() {
     let info = api.get_app_info(Empty {}).await.expect("info");
     assert!(info.config_valid, "{:?}", info.problems);
     assert_eq!(info.environments[0].name, "prod");
+}
+
+#[tokio::test]
+async fn the_environment_form_has_every_section_and_the_values_the_file_has() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let api = api(&dir);
+    let path = dir.path().join("conf/config.toml");
+    std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
+    std::fs::write(
+        &path,
+        format!(
+            "{FILE}\n[environments.prod.postgres]\nurl_secret = \"prod/db\"\nallow_cancel = true\n"
+        ),
+    )
+    .expect("write");
+    let form = api
+        .get_environment_form(EnvironmentFilter {
+            environment: Some("prod".into()),
+        })
+        .await
+        .expect("form");
+    let keys: Vec<&str> = form.sections.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "",
+            "postgres",
+            "pgbouncer",
+            "app_pool",
+            "traces",
+            "quota",
+            "deploy"
+        ]
+    );
+    assert_eq!(form.values["base_url"], json!("https://app.example.com/"));
+    assert_eq!(form.values["probe_timeout_ms"], json!(2500));
+    assert_eq!(
+        form.values["postgres"],
+        json!({"url_secret": "prod/db", "allow_cancel": true})
+    );
+    assert_eq!(
+        form.revision,
+        api.get_config_file(Empty {}).await.expect("file").revision
+    );
+    // A new environment's form: the sections, no values.
+    let blank = api
+        .get_environment_form(EnvironmentFilter { environment: None })
+        .await
+        .expect("form");
+    assert_eq!(blank.values, json!({}));
+}
+
+#[tokio::test]
+async fn pending_edits_are_checked_by_config_checks_rules_and_nothing_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let api = api(&dir);
+    let path = dir.path().join("conf/config.toml");
+    std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
+    std::fs::write(&path, FILE).expect("write");
+    let in_section = |section: &str, key: &str, value: serde_json::Value| ConfigEdit::Set {
+        environment: "prod".into(),
+        section: Some(section.into()),
+        key: key.into(),
+        value: Some(value),
+    };
+    let check = api
+        .check_config_edits(CheckConfigRequest {
+            edits: vec![
+                set("probe_timeout_ms", json!(50)),
+                set("health_urls", json!(["ftp://nope"])),
+                in_section("deploy", "provider", json!("vercel")),
+            ],
+        })
+        .await
+        .expect("checked");
+    assert!(!check.ok);
+    let paths: Vec<&str> = check.problems.iter().map(|p| p.path.as_str()).collect();
+    assert!(
+        paths.contains(&"environments.prod.probe_timeout_ms"),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"environments.prod.health_urls[0]"),
+        "{paths:?}"
+    );
+    // What the provider needs, as config check says it.
+    assert!(
+        paths.contains(&"environments.prod.deploy.project_id"),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"environments.prod.deploy.token_secret"),
+        "{paths:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        FILE,
+        "nothing written"
+    );
+
+    let fine = api
+        .check_config_edits(CheckConfigRequest {
+            edits: vec![set("probe_timeout_ms", json!(3000))],
+        })
+        .await
+        .expect("checked");
+    assert!(fine.ok && fine.problems.is_empty(), "{:?}", fine.problems);
+    // An edit that cannot apply is the form's problem, said as such.
+    let gone = api
+        .check_config_edits(CheckConfigRequest {
+            edits: vec![ConfigEdit::RemoveEnvironment {
+                name: "staging".into(),
+            }],
+        })
+        .await
+        .expect("checked");
+    assert_eq!(gone.problems.len(), 1);
+    assert_eq!(gone.problems[0].message, "no environment named staging");
 }
