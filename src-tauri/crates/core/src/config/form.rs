@@ -146,8 +146,12 @@ mod tests {
                 );
             }
         }
-        let deploy = form.iter().find(|s| s.key == "deploy").unwrap();
-        let provider = deploy.fields.iter().find(|f| f.key == "provider").unwrap();
+        let deploy = form.iter().find(|s| s.key == "deploy").expect("deploy");
+        let provider = deploy
+            .fields
+            .iter()
+            .find(|f| f.key == "provider")
+            .expect("provider");
         assert!(provider.required);
         assert_eq!(
             provider.kind,
@@ -167,12 +171,12 @@ mod tests {
             !general.fields.iter().any(|f| f.key == "postgres"),
             "tables are sections, not fields"
         );
-        let pg = form.iter().find(|s| s.key == "postgres").unwrap();
+        let pg = form.iter().find(|s| s.key == "postgres").expect("postgres");
         let timeout = pg
             .fields
             .iter()
             .find(|f| f.key == "statement_timeout_ms")
-            .unwrap();
+            .expect("statement_timeout_ms");
         assert_eq!(
             timeout.kind,
             FieldKind::Integer {
@@ -185,7 +189,7 @@ mod tests {
             pg.fields
                 .iter()
                 .find(|f| f.key == "url_secret")
-                .unwrap()
+                .expect("url_secret")
                 .kind,
             FieldKind::Secret
         );

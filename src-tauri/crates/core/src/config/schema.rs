@@ -948,6 +948,68 @@ pub fn check_secret_name(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+fn field_kind(ty: Ty) -> Option<super::form::FieldKind> {
+    use super::form::FieldKind as K;
+    Some(match ty {
+        Ty::Str => K::Text,
+        Ty::Url => K::Url,
+        Ty::UrlList => K::UrlList,
+        Ty::Path => K::Path,
+        Ty::SecretName => K::Secret,
+        Ty::Int { min, max } => K::Integer { min, max },
+        Ty::OneOf(choices) => K::Choice {
+            choices: choices.iter().map(|c| c.to_string()).collect(),
+        },
+        Ty::Bool => K::Bool,
+        Ty::HostList => K::HostList,
+        Ty::StrList => K::TextList,
+        Ty::StrMap => K::TextMap,
+        Ty::Selector => K::Selector,
+        Ty::Addr | Ty::OriginList | Ty::PriceMap | Ty::Table(_) | Ty::Named(_) => return None,
+    })
+}
+
+fn form_fields(fields: &[Field]) -> Vec<super::form::FormField> {
+    fields
+        .iter()
+        .filter_map(|f| {
+            Some(super::form::FormField {
+                key: f.key.to_string(),
+                kind: field_kind(f.ty)?,
+                meaning: f.doc.to_string(),
+                default: f.default.to_string(),
+                required: f.required,
+            })
+        })
+        .collect()
+}
+
+/// `[environments.NAME]` as form sections: its own keys, then a section
+/// per table, in the schema's order.
+pub(super) fn environment_form() -> Vec<super::form::FormSection> {
+    let section = |key: &str, fields: &[Field]| {
+        let (_, title, about, test) = super::form::SECTIONS
+            .iter()
+            .find(|(k, ..)| *k == key)
+            .copied()
+            .unwrap_or((key, key, "", None));
+        super::form::FormSection {
+            key: key.to_string(),
+            title: title.to_string(),
+            about: about.to_string(),
+            test: test.map(str::to_string),
+            fields: form_fields(fields),
+        }
+    };
+    let mut sections = vec![section("", ENVIRONMENT)];
+    for f in ENVIRONMENT {
+        if let Ty::Table(fields) = f.ty {
+            sections.push(section(f.key, fields));
+        }
+    }
+    sections
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1108,66 +1170,4 @@ mod tests {
             "{messages:?}"
         );
     }
-}
-
-fn field_kind(ty: Ty) -> Option<super::form::FieldKind> {
-    use super::form::FieldKind as K;
-    Some(match ty {
-        Ty::Str => K::Text,
-        Ty::Url => K::Url,
-        Ty::UrlList => K::UrlList,
-        Ty::Path => K::Path,
-        Ty::SecretName => K::Secret,
-        Ty::Int { min, max } => K::Integer { min, max },
-        Ty::OneOf(choices) => K::Choice {
-            choices: choices.iter().map(|c| c.to_string()).collect(),
-        },
-        Ty::Bool => K::Bool,
-        Ty::HostList => K::HostList,
-        Ty::StrList => K::TextList,
-        Ty::StrMap => K::TextMap,
-        Ty::Selector => K::Selector,
-        Ty::Addr | Ty::OriginList | Ty::PriceMap | Ty::Table(_) | Ty::Named(_) => return None,
-    })
-}
-
-fn form_fields(fields: &[Field]) -> Vec<super::form::FormField> {
-    fields
-        .iter()
-        .filter_map(|f| {
-            Some(super::form::FormField {
-                key: f.key.to_string(),
-                kind: field_kind(f.ty)?,
-                meaning: f.doc.to_string(),
-                default: f.default.to_string(),
-                required: f.required,
-            })
-        })
-        .collect()
-}
-
-/// `[environments.NAME]` as form sections: its own keys, then a section
-/// per table, in the schema's order.
-pub(super) fn environment_form() -> Vec<super::form::FormSection> {
-    let section = |key: &str, fields: &[Field]| {
-        let (_, title, about, test) = super::form::SECTIONS
-            .iter()
-            .find(|(k, ..)| *k == key)
-            .copied()
-            .unwrap_or((key, key, "", None));
-        super::form::FormSection {
-            key: key.to_string(),
-            title: title.to_string(),
-            about: about.to_string(),
-            test: test.map(str::to_string),
-            fields: form_fields(fields),
-        }
-    };
-    let mut sections = vec![section("", ENVIRONMENT)];
-    for f in ENVIRONMENT {
-        if let Ty::Table(fields) = f.ty {
-            sections.push(section(f.key, fields));
-        }
-    }
-    sections
 }
