@@ -226,3 +226,95 @@ async fn test_connection_runs_one_source_on_the_forms_values_and_saves_nothing()
     serve.interrupt();
     serve.exited(std::time::Instant::now()).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn test_connection_reads_the_quota_source_and_the_tempo_the_form_names() {
+    use axum::routing::get;
+    use axum::{Json, Router};
+    use readyroom_tests::serving;
+    use readyroom_tests::targets::{refusing_port, serve_http};
+    use serde_json::json;
+
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("now");
+    let row = json!({"workspace_id": "ws_1", "workspace_name": "One", "tier": "free", "window": "day",
+        "window_start": now, "requests": 5, "ai_calls": 0, "ai_tokens": 0, "throttled": 0});
+    // A usage endpoint in the quota data contract, and Tempo's search API
+    // as its documentation gives it (a contract server: Tempo cannot run here).
+    let app = serve_http(
+        Router::new()
+            .route("/usage", get(move || async move { Json(json!([row])) }))
+            .route("/api/search", get(|| async { Json(json!({"traces": []})) })),
+    );
+    let env = TestEnv::new();
+    let text = format!(
+        "[environments.prod]\n\n[environments.prod.quota]\nsource = \"http\"\nusage_url = \"http://{app}/usage\"\n"
+    );
+    let config = env.config(&text);
+    let config = config.to_str().expect("utf8").to_string();
+    let serve = serving::start(&env, &["--config", &config, "serve"]).await;
+
+    let quota = serve
+        .rpc(
+            "test_connection",
+            json!({"environment": "prod", "source": "quota"}),
+        )
+        .await;
+    assert_eq!(quota["ok"], true, "{quota}");
+    assert!(
+        quota["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("usage of 1 tier(s)")),
+        "{quota}"
+    );
+
+    // Tempo named only in the form, not saved: it is the one read.
+    let tempo = |url: String| {
+        json!({"environment": "prod", "source": "traces", "edits": [
+            {"op": "set", "environment": "prod", "section": "traces", "key": "tempo_url", "value": url},
+        ]})
+    };
+    let answered = serve
+        .rpc("test_connection", tempo(format!("http://{app}")))
+        .await;
+    assert_eq!(answered["ok"], true, "{answered}");
+    assert!(
+        answered["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Tempo answered in")),
+        "{answered}"
+    );
+    let dead = serve
+        .rpc(
+            "test_connection",
+            tempo(format!("http://127.0.0.1:{}", refusing_port())),
+        )
+        .await;
+    assert_eq!(dead["ok"], false, "{dead}");
+    assert!(
+        dead["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("did not answer")),
+        "why it failed is said: {dead}"
+    );
+    let none = serve
+        .rpc(
+            "test_connection",
+            json!({"environment": "prod", "source": "traces"}),
+        )
+        .await;
+    assert_eq!(none["ok"], false);
+    assert!(
+        none["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nothing to test")),
+        "{none}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&config).expect("config"),
+        text,
+        "testing saves nothing"
+    );
+    serve.interrupt();
+}

@@ -4,11 +4,10 @@
 // and the demo goes when the app does.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { privateHome, startDesktop, waitFor } from './desktop-driver.mjs';
-import { tempDir } from './harness.mjs';
+import { portAnswers, tempDir } from './harness.mjs';
 
 let desktop, config;
 
@@ -26,15 +25,6 @@ after(async () => {
   await desktop?.stop();
 });
 
-const answers = (port) =>
-  new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.end();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-
 test('a first run in the real window: Open the demo reaches its scorecard', async () => {
   const { find, text, click, exec, wd, session } = desktop;
   const heading = await waitFor(() => find('.welcome h2'), 'the welcome screen');
@@ -49,12 +39,12 @@ test('a first run in the real window: Open the demo reaches its scorecard', asyn
   const badge = await find('[data-testid=demo-badge]');
   assert.match(await text(badge), /Demo running/);
   const port = Number(/localhost:(\d+)/.exec(await exec('return document.querySelector("[data-testid=demo-badge]").title'))[1]);
-  assert.ok(await answers(port), 'the demo production serves from inside the app');
+  assert.ok(await portAnswers(port), 'the demo production serves from inside the app');
   assert.ok(!existsSync(config), "the operator's config is not written by the demo");
   const png = await desktop.screenshot('desktop-first-run.png');
   assert.equal(png.subarray(1, 4).toString(), 'PNG');
 
   await desktop.stop();
   desktop = null;
-  await waitFor(async () => !(await answers(port)), 'the demo to stop with the app', 10_000);
+  await waitFor(async () => !(await portAnswers(port)), 'the demo to stop with the app', 10_000);
 });

@@ -7,11 +7,10 @@
 // scorecard runs; the welcome screen does not come back.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchChromium, rpc, startServe, stop, tempDir } from './harness.mjs';
+import { launchChromium, portAnswers, rpc, startServe, stop, tempDir } from './harness.mjs';
 
 let server, browser, page, app, config, dataDir;
 const pageErrors = [];
@@ -47,15 +46,6 @@ async function until(what, fn, ms = 60_000) {
   }
 }
 
-const answers = (port) =>
-  new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.end();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-
 test('no config: Open the demo runs it inside the app and scores it; leaving it shows the welcome again', async () => {
   await page.getByRole('heading', { name: 'Welcome to Readyroom' }).waitFor();
   await page.getByRole('button', { name: 'Open the demo' }).click();
@@ -71,7 +61,7 @@ test('no config: Open the demo runs it inside the app and scores it; leaving it 
   assert.equal(info.demo.ownConfigPath, config);
   assert.ok(!existsSync(config), "the operator's config is not written by the demo");
   const port = Number(new URL(info.demo.baseUrl).port);
-  assert.ok(await answers(port), 'the demo production serves');
+  assert.ok(await portAnswers(port), 'the demo production serves');
   // `readyroom demo drill` finds it like a demo started from the terminal.
   const state = JSON.parse(readFileSync(join(dataDir, 'demo', 'state.json'), 'utf8'));
   assert.equal(state.baseUrl, info.demo.baseUrl);
@@ -82,11 +72,15 @@ test('no config: Open the demo runs it inside the app and scores it; leaving it 
   });
   assert.ok(traces.some((t) => t.rootService === 'acme-crm-api'), JSON.stringify(traces[0]));
   await page.screenshot({ path: 'artifacts/first-run-demo.png' });
+  // Settings says whose config it shows.
+  await page.getByRole('link', { name: /Settings/ }).click();
+  assert.match(await page.getByTestId('settings-demo').innerText(), /the demo's config/);
+  assert.match(await page.getByTestId('config-path').innerText(), /demo\/config\.toml$/);
 
   await page.getByRole('button', { name: 'Leave the demo' }).click();
   await page.getByRole('heading', { name: 'Welcome to Readyroom' }).waitFor();
   assert.equal((await rpc(server, 'get_app_info', {})).body.demo, undefined);
-  await until('the demo to stop serving', async () => !(await answers(port)), 10_000);
+  await until('the demo to stop serving', async () => !(await portAnswers(port)), 10_000);
   assert.ok(!existsSync(join(dataDir, 'demo', 'state.json')), 'demo drill no longer finds it');
   assert.ok(!existsSync(config));
 });

@@ -2,7 +2,7 @@
 // end-to-end tests. READYROOM_BIN names the binary (scripts/test builds it).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -115,4 +115,15 @@ export async function rpc(server, cmd, payload) {
     body: JSON.stringify({ cmd, payload }),
   });
   return { status: r.status, body: await r.json() };
+}
+
+/** Whether something accepts connections on a loopback port now. */
+export function portAnswers(port) {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => {
+      s.end();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
 }

@@ -51,6 +51,12 @@ export function Settings({ info, onChanged }: { info: AppInfo; onChanged: () => 
       <section class="panel" aria-label="Config file">
         <h2>Config file</h2>
         <p><code data-testid="config-path">${info.configPath ?? 'none'}</code></p>
+        ${info.demo
+          ? html`<p class="warning" role="status" data-testid="settings-demo">
+              This is the demo's config, read while the demo runs. Your own
+              ${info.demo.ownConfigPath ? html` (<code>${info.demo.ownConfigPath}</code>)` : ''} comes back when you leave the demo.
+            </p>`
+          : null}
         ${info.configValid && info.problems.length === 0
           ? html`<p class="ok-text" data-testid="config-valid">Valid · ${info.environments.length} environment(s)</p>`
           : html`<div class="error" role="alert" data-testid="config-problems">
