@@ -4,8 +4,8 @@
 //! problems a pending edit would make, by the same rules as `config
 //! check`, so the form can say them as the operator types.
 
-use readyroom_core::config::edit::{self, ConfigEdit};
-use readyroom_core::config::form::{environment_form, FormSection};
+use readyroom_core::config::edit::ConfigEdit;
+use readyroom_core::config::form::{environment_form, environment_values, FormSection};
 use readyroom_core::source_text::Problem;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -42,7 +42,7 @@ pub(crate) async fn get_environment_form(
     let values = r
         .environment
         .as_deref()
-        .and_then(|name| edit::environment_values(&text, name))
+        .and_then(|name| environment_values(&text, name))
         .unwrap_or_else(|| serde_json::json!({}));
     Ok(EnvironmentForm {
         path: path.display().to_string(),

@@ -123,10 +123,7 @@ async fn serve_demo(_global: &Global, args: DemoArgs) -> Result<u8, Failure> {
         config_file.display()
     );
     if !stored.is_empty() {
-        eprintln!(
-            "Its database credentials are in the keychain: {}",
-            stored.join(", ")
-        );
+        eprintln!("Its credentials are in the keychain: {}", stored.join(", "));
     }
     let server = if args.serve {
         let running =

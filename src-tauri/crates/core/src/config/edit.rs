@@ -54,15 +54,6 @@ pub fn document(text: &str) -> Result<DocumentMut, String> {
         .map_err(|e| format!("the config file is not valid TOML: {e}"))
 }
 
-/// `[environments.NAME]` of a config file's text as JSON (its keys and
-/// sections, as the file has them), for the Settings forms; `None` when
-/// the file does not parse or has no such environment.
-pub fn environment_values(text: &str, name: &str) -> Option<serde_json::Value> {
-    let root: toml::Table = toml::from_str(text).ok()?;
-    let env = root.get("environments")?.as_table()?.get(name)?;
-    serde_json::to_value(env).ok()
-}
-
 /// An environment name Readyroom writes: letters, digits, `-` and `_`
 /// (a bare TOML key, and a word to type at a prompt).
 pub fn check_name(name: &str) -> Result<(), String> {

@@ -119,9 +119,46 @@ pub fn environment_form() -> Vec<FormSection> {
     super::schema::environment_form()
 }
 
+/// `[environments.NAME]` of a config file's text as JSON for the form: the
+/// keys it shows, as the file has them, never a credential (keys the
+/// schema does not know are left out, URLs lose any user and password);
+/// `None` when the file does not parse or has no such environment.
+pub fn environment_values(text: &str, name: &str) -> Option<serde_json::Value> {
+    let root: toml::Table = toml::from_str(text).ok()?;
+    let env = root
+        .get("environments")?
+        .as_table()?
+        .get(name)?
+        .as_table()?;
+    serde_json::to_value(super::schema::form_values(env)).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_forms_values_never_carry_a_pasted_credential() {
+        let text = "[environments.p]\n\
+            base_url = \"https://ops:hunter2@app.example.com/\"\n\
+            health_urls = [\"https://app.example.com/health\", \"https://u:hunter2@b.example.com/h\"]\n\
+            password = \"hunter2\"\n\
+            probe_timeout_ms = 2500\n\
+            [environments.p.postgres]\n\
+            url = \"postgres://u:hunter2@db/x\"\n\
+            url_secret = \"p/db\"\n";
+        let values = environment_values(text, "p").expect("values");
+        assert!(!values.to_string().contains("hunter2"), "{values}");
+        assert_eq!(values["base_url"], "https://app.example.com/");
+        assert_eq!(values["health_urls"][1], "https://b.example.com/h");
+        assert_eq!(values["probe_timeout_ms"], 2500);
+        assert_eq!(
+            values["postgres"],
+            serde_json::json!({"url_secret": "p/db"})
+        );
+        assert!(environment_values(text, "q").is_none());
+        assert!(environment_values("not toml [", "p").is_none());
+    }
 
     #[test]
     fn every_environment_key_has_a_section_a_meaning_and_a_kind() {

@@ -1010,6 +1010,45 @@ pub(super) fn environment_form() -> Vec<super::form::FormSection> {
     sections
 }
 
+/// A URL as the form may show it: without the user and password a
+/// pasted one carries (the config check refuses it without echoing it).
+fn without_credentials(value: &Value) -> Value {
+    match value.as_str().map(url::Url::parse) {
+        Some(Ok(mut url)) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            Value::String(url.to_string())
+        }
+        _ => value.clone(),
+    }
+}
+
+fn known(table: &Table, fields: &[Field]) -> Table {
+    let mut out = Table::new();
+    for (key, value) in table {
+        let Some(field) = fields.iter().find(|f| f.key == key) else {
+            continue;
+        };
+        let shown = match (field.ty, value) {
+            (Ty::Table(inner), Value::Table(t)) => Value::Table(known(t, inner)),
+            (Ty::Url, v) => without_credentials(v),
+            (Ty::UrlList, Value::Array(items)) => {
+                Value::Array(items.iter().map(without_credentials).collect())
+            }
+            (_, v) => v.clone(),
+        };
+        out.insert(key.clone(), shown);
+    }
+    out
+}
+
+/// `[environments.NAME]`'s keys the form knows, as the file has them,
+/// URLs without credentials; keys the schema does not know (where a
+/// pasted password would be) are left out.
+pub(super) fn form_values(env: &Table) -> Table {
+    known(env, ENVIRONMENT)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
