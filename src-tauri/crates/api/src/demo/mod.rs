@@ -17,6 +17,7 @@ use ts_rs::TS;
 use crate::commands::Empty;
 use crate::traces::receiver::{open_sink, start_receivers, stop_all, Endpoint, RunningReceiver};
 use crate::traces::receiver_status::ReceiverState;
+use crate::traces::TraceListRequest;
 use crate::{Api, ApiError, ErrorCode};
 
 /// The keychain entries the demo's config names (its own tokens).
@@ -179,12 +180,42 @@ pub(crate) async fn start_demo(api: &Api, _: Empty) -> Result<DemoInfo, ApiError
         .demo
         .switch(Some(launched.config_file.clone()), Some(info.clone()));
     tracing::info!(base_url = %info.base_url, "the demo production started in the app");
+    first_spans(api).await;
     *running = Some(Running {
         launched,
         receivers,
         info: info.clone(),
     });
     Ok(info)
+}
+
+/// How long "Open the demo" waits for the demo's first spans.
+const FIRST_SPANS_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Waits (a few seconds at most) until the demo's first traces are stored,
+/// so the scorecard the app runs next has spans to judge rather than
+/// "not measured"; the demo exports every second.
+async fn first_spans(api: &Api) {
+    let deadline = tokio::time::Instant::now() + FIRST_SPANS_WITHIN;
+    while tokio::time::Instant::now() < deadline {
+        let request = TraceListRequest {
+            environment: Some("demo".into()),
+            since_minutes: Some(5),
+            limit: Some(1),
+            ..TraceListRequest::default()
+        };
+        if api
+            .list_traces(request)
+            .await
+            .is_ok_and(|view| !view.traces.is_empty())
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    tracing::info!(
+        "the demo's first spans did not arrive within {FIRST_SPANS_WITHIN:?}; scoring without them"
+    );
 }
 
 /// Stops the in-app demo and switches back to the operator's config.
