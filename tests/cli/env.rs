@@ -298,6 +298,17 @@ async fn test_connection_reads_the_quota_source_and_the_tempo_the_form_names() {
             .is_some_and(|m| m.contains("did not answer")),
         "why it failed is said: {dead}"
     );
+    // A form with a problem is not tested; what to fix is said.
+    let invalid = serve
+        .rpc("test_connection", tempo("ftp://tempo.example.com".into()))
+        .await;
+    assert_eq!(invalid["ok"], false, "{invalid}");
+    assert!(
+        invalid["message"].as_str().is_some_and(|m| m.starts_with(
+            "not tested: fix the form's 1 problem(s) first: environments.prod.traces.tempo_url"
+        )),
+        "{invalid}"
+    );
     let none = serve
         .rpc(
             "test_connection",

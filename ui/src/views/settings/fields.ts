@@ -96,9 +96,8 @@ export function FieldInput({
     return html`<textarea ...${common} rows="2" value=${value} onInput=${set}
       placeholder=${kind.type === 'textMap' ? 'name = value, one a line' : 'one a line'}></textarea>`;
   }
-  const type = kind.type === 'integer' ? 'text' : 'text';
-  const placeholder =
-    kind.type === 'integer' ? `${kind.min} to ${kind.max}` : kind.type === 'url' ? 'https://…' : field.default || '';
-  return html`<input ...${common} type=${type} inputmode=${kind.type === 'integer' ? 'numeric' : undefined}
+  // The default is said under the field; a placeholder only hints at the form.
+  const placeholder = kind.type === 'integer' ? `${kind.min} to ${kind.max}` : kind.type === 'url' ? 'https://…' : '';
+  return html`<input ...${common} type="text" inputmode=${kind.type === 'integer' ? 'numeric' : undefined}
     value=${value} placeholder=${placeholder} onInput=${set} />`;
 }

@@ -138,7 +138,7 @@ pub(crate) async fn edit_config(api: &Api, r: EditConfigRequest) -> Result<Confi
 /// The file's text (`before`, or a new file's) with `edits` applied, and
 /// the config it makes, validated as `config check` does; refused with
 /// the reason otherwise.
-pub(crate) fn edited(
+fn edited(
     path: &Path,
     before: Option<&[u8]>,
     edits: &[ConfigEdit],

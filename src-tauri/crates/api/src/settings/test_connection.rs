@@ -11,7 +11,7 @@ use readyroom_core::evidence::Missing;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::edit::{config_path, edited, read};
+use super::edit::{checked, config_path, read};
 use crate::quota::read::read as quota_read;
 use crate::scorecard::resolve_secrets;
 use crate::traces::remote::source as remote_source;
@@ -59,7 +59,28 @@ pub(crate) async fn test_connection(
 ) -> Result<ConnectionTest, ApiError> {
     let path = config_path(api)?;
     let before = read(&path)?;
-    let (_, config) = edited(&path, before.as_deref(), &r.edits)?;
+    let (_, config) = checked(&path, before.as_deref(), &r.edits)?;
+    // A form with problems is not tested: what to fix comes first.
+    let config = match config {
+        Ok(config) => config,
+        Err(problems) => {
+            let list: Vec<String> = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.path, p.message))
+                .collect();
+            return Ok(ConnectionTest {
+                source: r.source.clone(),
+                ok: false,
+                target: None,
+                message: format!(
+                    "not tested: fix the form's {} problem(s) first: {}",
+                    problems.len(),
+                    list.join("; ")
+                ),
+                elapsed_ms: 0,
+            });
+        }
+    };
     let env = config.environments.get(&r.environment).ok_or_else(|| {
         ApiError::new(
             ErrorCode::UnknownEnvironment,
