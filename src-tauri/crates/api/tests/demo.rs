@@ -92,3 +92,51 @@ async fn the_demo_runs_inside_the_app_on_its_own_config_until_stopped() {
     let stopped = api.stop_demo(Empty {}).await.expect("stop");
     assert!(!stopped.stopped, "nothing left to stop");
 }
+
+#[tokio::test]
+async fn a_demo_another_process_runs_from_the_folder_is_not_started_over() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let api = api(&dir);
+    let demo_dir = dir.path().join("data/demo");
+    std::fs::create_dir_all(&demo_dir).expect("dir");
+    // A live process that is not this one (this test's parent, say).
+    let other = std::os::unix::process::parent_id();
+    std::fs::write(
+        demo_dir.join("state.json"),
+        format!(r#"{{"baseUrl": "https://localhost:1234", "providerToken": "t", "pid": {other}}}"#),
+    )
+    .expect("state");
+    let refused = api
+        .start_demo(Empty {})
+        .await
+        .expect_err("refused while the other runs");
+    assert!(
+        refused.message.contains(&format!(
+            "a demo is already running from {}",
+            demo_dir.display()
+        )) && refused.message.contains(&format!("process {other}"))
+            && refused.message.contains("https://localhost:1234"),
+        "{}",
+        refused.message
+    );
+    assert!(!demo_dir.join("config.toml").exists(), "nothing written");
+    assert!(api
+        .get_app_info(Empty {})
+        .await
+        .expect("info")
+        .demo
+        .is_none());
+
+    // A state left by a process that is gone does not stop a new demo.
+    std::fs::write(
+        demo_dir.join("state.json"),
+        r#"{"baseUrl": "https://localhost:1234", "providerToken": "t", "pid": 4194999}"#,
+    )
+    .expect("state");
+    let demo = api
+        .start_demo(Empty {})
+        .await
+        .expect("started over a stale state");
+    assert_ne!(demo.base_url, "https://localhost:1234");
+    api.stop_services(Duration::from_secs(2)).await;
+}

@@ -52,6 +52,27 @@ fn write(path: &Path, text: &str) -> Result<(), ApiError> {
     })
 }
 
+/// The demo another live process runs from `dir`, by its `state.json`:
+/// its pid and URL. A state left by a process that is gone does not count.
+fn running_elsewhere(dir: &Path) -> Option<DemoState> {
+    let text = std::fs::read_to_string(dir.join("state.json")).ok()?;
+    let state: DemoState = serde_json::from_str(&text).ok()?;
+    let alive = state.pid != std::process::id() && process_alive(state.pid);
+    alive.then_some(state)
+}
+
+#[cfg(target_os = "linux")]
+fn process_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Elsewhere the check is not made: a second demo then takes over the
+/// folder, as before.
+#[cfg(not(target_os = "linux"))]
+fn process_alive(_pid: u32) -> bool {
+    false
+}
+
 /// Starts the demo with `options` and writes, in `dir`, its CA
 /// (`demo-ca.pem`), its config (`config.toml`: the demo's own, naming
 /// `secrets`, then `extra_config`) and `state.json`.
@@ -61,6 +82,21 @@ pub async fn launch(
     secrets: &DemoSecrets<'_>,
     extra_config: &str,
 ) -> Result<Launched, ApiError> {
+    // Two demos on one folder would overwrite each other's config and
+    // state: the second one's URLs would replace the first one's under
+    // whoever reads that config.
+    if let Some(other) = running_elsewhere(dir) {
+        return Err(ApiError::new(
+            ErrorCode::SetupFailed,
+            format!(
+                "a demo is already running from {} (process {}, serving {}): stop it first (Ctrl-C where it runs, or close the app that opened it), or use it with readyroom --config {}",
+                dir.display(),
+                other.pid,
+                other.base_url,
+                dir.join("config.toml").display()
+            ),
+        ));
+    }
     std::fs::create_dir_all(dir).map_err(|e| {
         ApiError::new(
             ErrorCode::SetupFailed,
