@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use readyroom_core::config::edit::ConfigEdit;
+use readyroom_core::config::{Config, Environment};
 use readyroom_core::evidence::Missing;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -88,78 +89,120 @@ pub(crate) async fn test_connection(
         )
     })?;
     let timeout = Duration::from_millis(env.probe_timeout_ms(&config.settings));
-    let answer =
-        |ok: bool, target: Option<String>, message: String, took: Duration| ConnectionTest {
-            source: r.source.clone(),
-            ok,
-            target,
-            message,
-            elapsed_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
-        };
-    // Not scorecard sources: the quota reading and the remote trace store.
-    match r.source.as_str() {
-        "quota" => {
-            let Some(quota) = env.quota.as_ref() else {
-                return Ok(answer(false, None, nothing_to_test(&r), Duration::ZERO));
-            };
-            let started = Instant::now();
-            let request = ListRequest { tier: None, cap: 1 };
-            let plans = config.quota.plans();
-            let (shown, result) =
-                quota_read(api, &r.environment, env, quota, &plans, &request, timeout).await?;
-            let took = started.elapsed();
-            return Ok(match result {
-                Ok(reading) => answer(
-                    true,
-                    Some(shown.clone()),
-                    format!(
-                        "{shown} answered in {} ms: usage of {} tier(s)",
-                        took.as_millis(),
-                        reading.tiers.len()
-                    ),
-                    took,
-                ),
-                Err((_, why)) => answer(false, Some(shown), why, took),
-            });
+    let started = Instant::now();
+    let tested = match r.source.as_str() {
+        // Not scorecard sources: the quota reading and the remote trace store.
+        "quota" => quota(api, &r, &config, env, timeout).await?,
+        "traces" => traces(api, &r, &config).await?,
+        _ => scorecard_source(api, &r, env, timeout).await?,
+    };
+    Ok(ConnectionTest {
+        source: r.source.clone(),
+        ok: tested.ok,
+        target: tested.target,
+        message: tested.message,
+        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+/// One source's result: whether it answered, where, and in words.
+struct Tested {
+    ok: bool,
+    target: Option<String>,
+    message: String,
+}
+
+impl Tested {
+    fn nothing(r: &TestConnectionRequest) -> Tested {
+        Tested {
+            ok: false,
+            target: None,
+            message: nothing_to_test(r),
         }
-        "traces" => {
-            let started = Instant::now();
-            let Some(remote) = remote_source(api, &config, &r.environment).await? else {
-                return Ok(answer(false, None, nothing_to_test(&r), Duration::ZERO));
-            };
-            let to_ns = unix_nanos(api.now());
-            let search = Search {
-                from_ns: to_ns.saturating_sub(3_600_000_000_000),
-                to_ns,
-                filter: TraceFilter {
-                    limit: 1,
-                    ..TraceFilter::default()
-                },
-            };
-            let result = remote.search(&search).await;
-            let took = started.elapsed();
-            let target = Some(remote.url().to_string());
-            return Ok(match result {
-                Ok(lines) => answer(
-                    true,
-                    target,
-                    format!(
-                        "{} answered in {} ms ({} in the last hour)",
-                        remote.engine().name(),
-                        took.as_millis(),
-                        if lines.is_empty() {
-                            "no traces"
-                        } else {
-                            "traces found"
-                        }
-                    ),
-                    took,
-                ),
-                Err(e) => answer(false, target, e.to_string(), took),
-            });
-        }
-        _ => {}
     }
+}
+
+/// One reading of the quota source (one workspace a list).
+async fn quota(
+    api: &Api,
+    r: &TestConnectionRequest,
+    config: &Config,
+    env: &Environment,
+    timeout: Duration,
+) -> Result<Tested, ApiError> {
+    let Some(source) = env.quota.as_ref() else {
+        return Ok(Tested::nothing(r));
+    };
+    let started = Instant::now();
+    let request = ListRequest { tier: None, cap: 1 };
+    let plans = config.quota.plans();
+    let (shown, result) =
+        quota_read(api, &r.environment, env, source, &plans, &request, timeout).await?;
+    Ok(match result {
+        Ok(reading) => Tested {
+            ok: true,
+            message: format!(
+                "{shown} answered in {} ms: usage of {} tier(s)",
+                started.elapsed().as_millis(),
+                reading.tiers.len()
+            ),
+            target: Some(shown),
+        },
+        Err((_, why)) => Tested {
+            ok: false,
+            target: Some(shown),
+            message: why,
+        },
+    })
+}
+
+/// One search of the environment's Tempo or Jaeger over the last hour.
+async fn traces(api: &Api, r: &TestConnectionRequest, config: &Config) -> Result<Tested, ApiError> {
+    let started = Instant::now();
+    let Some(remote) = remote_source(api, config, &r.environment).await? else {
+        return Ok(Tested::nothing(r));
+    };
+    let to_ns = unix_nanos(api.now());
+    let search = Search {
+        from_ns: to_ns.saturating_sub(3_600_000_000_000),
+        to_ns,
+        filter: TraceFilter {
+            limit: 1,
+            ..TraceFilter::default()
+        },
+    };
+    let result = remote.search(&search).await;
+    let target = Some(remote.url().to_string());
+    Ok(match result {
+        Ok(lines) => Tested {
+            ok: true,
+            target,
+            message: format!(
+                "{} answered in {} ms ({} in the last hour)",
+                remote.engine().name(),
+                started.elapsed().as_millis(),
+                if lines.is_empty() {
+                    "no traces"
+                } else {
+                    "traces found"
+                }
+            ),
+        },
+        Err(e) => Tested {
+            ok: false,
+            target,
+            message: e.to_string(),
+        },
+    })
+}
+
+/// One of the scorecard's sources run once, as a scorecard run would.
+async fn scorecard_source(
+    api: &Api,
+    r: &TestConnectionRequest,
+    env: &Environment,
+    timeout: Duration,
+) -> Result<Tested, ApiError> {
     let store = api.store().await?;
     let all = (api.host().sources)(store);
     let registry = all.only(&r.source);
@@ -174,7 +217,7 @@ pub(crate) async fn test_connection(
         ));
     }
     if registry.planned(env).is_empty() {
-        return Ok(answer(false, None, nothing_to_test(&r), Duration::ZERO));
+        return Ok(Tested::nothing(r));
     }
     let secrets = resolve_secrets(api, registry.secrets(env)).await;
     let started = Instant::now();
@@ -182,7 +225,7 @@ pub(crate) async fn test_connection(
         .gather(&r.environment, env, &secrets, timeout, api.now(), &|_| {})
         .await
         .map_err(|e| ApiError::new(ErrorCode::SetupFailed, e.to_string()))?;
-    let took = started.elapsed();
+    let took = started.elapsed().as_millis();
     let sighting = gathering
         .sightings
         .into_iter()
@@ -190,13 +233,16 @@ pub(crate) async fn test_connection(
         .map(|(_, s)| s);
     Ok(match sighting {
         Some(s) => match s.result {
-            Ok(()) => answer(
-                true,
-                Some(s.target.clone()),
-                format!("{} answered in {} ms", s.target, took.as_millis()),
-                took,
-            ),
-            Err(why) => answer(false, Some(s.target), why, took),
+            Ok(()) => Tested {
+                ok: true,
+                message: format!("{} answered in {took} ms", s.target),
+                target: Some(s.target),
+            },
+            Err(why) => Tested {
+                ok: false,
+                target: Some(s.target),
+                message: why,
+            },
         },
         // A source that says nothing of reachability: what it could not
         // read is in the evidence's missing inputs.
@@ -208,13 +254,16 @@ pub(crate) async fn test_connection(
                 }
             });
             match why {
-                Some(why) => answer(false, None, why, took),
-                None => answer(
-                    true,
-                    None,
-                    format!("{} read in {} ms", r.source, took.as_millis()),
-                    took,
-                ),
+                Some(why) => Tested {
+                    ok: false,
+                    target: None,
+                    message: why,
+                },
+                None => Tested {
+                    ok: true,
+                    target: None,
+                    message: format!("{} read in {took} ms", r.source),
+                },
             }
         }
     })
