@@ -8,6 +8,7 @@ mod hostile;
 mod keychain;
 mod postgres_tls;
 mod redirects;
+mod report;
 mod score_http;
 mod score_postgres;
 mod secret_sweep;

@@ -19,6 +19,7 @@ import type { Preflight } from "./Preflight";
 import type { QuotaTrendView } from "./QuotaTrendView";
 import type { QuotaView } from "./QuotaView";
 import type { ReceiverStatus } from "./ReceiverStatus";
+import type { ReportView } from "./ReportView";
 import type { RollbackOutcome } from "./RollbackOutcome";
 import type { ScorecardView } from "./ScorecardView";
 import type { SecretRemoved } from "./SecretRemoved";
@@ -48,6 +49,7 @@ export interface Responses {
   run_scorecard: ScorecardView;
   list_history: HistoryView;
   get_trend_chart: Chart;
+  get_weekly_report: ReportView;
   get_source_status: SourcesView;
   list_secrets: SecretsView;
   set_secret: SecretSet;

@@ -18,6 +18,7 @@ use crate::pools::{
     SignalBackendRequest, WatchPoolsRequest,
 };
 use crate::quota::{self, QuotaRequest, QuotaTrendRequest, QuotaTrendView, QuotaView};
+use crate::report::{self, ReportRequest, ReportView};
 use crate::scorecard::{
     self, Chart, HistoryRequest, HistoryView, ScorecardView, SourcesView, TrendChartRequest,
 };
@@ -65,6 +66,10 @@ define_commands! {
     list_history => ListHistory(HistoryRequest) -> HistoryView = scorecard::list_history;
     /// The score trend as an SVG chart.
     get_trend_chart => GetTrendChart(TrendChartRequest) -> Chart = scorecard::get_trend_chart;
+    /// The weekly review of an environment from its stored runs: score,
+    /// grade and coverage at the start and now, what moved, the path to the
+    /// next grade, every number with its provenance; as HTML and Markdown.
+    get_weekly_report => GetWeeklyReport(ReportRequest) -> ReportView = report::get_weekly_report;
     /// Each source's freshness for the status bar.
     get_source_status => GetSourceStatus(EnvironmentRequest) -> SourcesView = scorecard::get_source_status;
     /// The secrets the config references and whether each is set; never values.

@@ -22,6 +22,7 @@ mod events;
 pub mod paths;
 pub mod pools;
 pub mod quota;
+pub mod report;
 pub mod request;
 pub mod scorecard;
 pub mod secrets;

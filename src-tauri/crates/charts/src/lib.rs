@@ -11,6 +11,11 @@ use time::OffsetDateTime;
 /// glyph metrics for layout, and the system may have no fonts at all.
 const FONT: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans.ttf");
 
+/// The bundled font (DejaVu Sans, TrueType), for documents that embed it.
+pub fn font_ttf() -> &'static [u8] {
+    FONT
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot draw the chart: {0}")]

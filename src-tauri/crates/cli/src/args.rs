@@ -41,6 +41,10 @@ pub enum Command {
     Score(ScoreArgs),
     /// List past scorecards.
     History(HistoryArgs),
+    /// Write the weekly readiness review of an environment from its stored
+    /// runs: a self-contained HTML page and Markdown beside it, every number
+    /// linked to the run and check it came from.
+    Report(ReportArgs),
     /// Manage the keychain secrets environments reference.
     #[command(subcommand)]
     Secret(SecretCommand),
@@ -416,6 +420,23 @@ pub struct ScoreArgs {
     /// Also show what changed since the previous stored run.
     #[arg(long)]
     pub diff: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Environment [default: default_environment, or the only one]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// The period, up to now (7d, 14d, 36h: rounded up to whole days).
+    #[arg(long, default_value = "7d", value_parser = humantime::parse_duration)]
+    pub since: std::time::Duration,
+    /// The folder to write the report to (created if missing).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// table: the files written and the headline; json: those and the
+    /// review's data.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Score(args) => commands::score::run(global, args).await,
         Command::History(args) => commands::history::run(global, args).await,
+        Command::Report(args) => commands::report::run(global, args).await,
         Command::Secret(SecretCommand::Set(args)) => commands::secret::set(global, args).await,
         Command::Secret(SecretCommand::List(args)) => commands::secret::list(global, args).await,
         Command::Secret(SecretCommand::Rm(args)) => commands::secret::remove(global, args).await,

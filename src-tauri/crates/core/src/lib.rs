@@ -15,6 +15,7 @@ pub mod format;
 pub mod pools;
 pub mod quota;
 pub mod redact;
+pub mod report;
 pub mod rubric;
 pub mod scorecard;
 pub mod sensitive;

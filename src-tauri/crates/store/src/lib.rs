@@ -229,6 +229,45 @@ impl Store {
         Ok(readable(&rows))
     }
 
+    /// Runs of an environment measured in `[from, to]`, oldest first (at
+    /// most `limit`: a week of runs every minute is 10,080).
+    pub async fn runs_between(
+        &self,
+        environment: &str,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<StoredRun>> {
+        let rows = sqlx::query(
+            "SELECT id, environment, measured_at, score, grade, coverage FROM scorecard_runs \
+             WHERE environment = ? AND measured_at >= ? AND measured_at <= ? ORDER BY measured_at, id LIMIT ?",
+        )
+        .bind(environment)
+        .bind(rfc3339(from))
+        .bind(rfc3339(to))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(readable(&rows))
+    }
+
+    /// One stored run's whole scorecard; `Ok(None)` when there is no such
+    /// run, an error when it cannot be read (damaged, or newer).
+    pub async fn run_scorecard(&self, id: i64) -> Result<Option<Scorecard>> {
+        let row = sqlx::query("SELECT id, format, scorecard FROM scorecard_runs WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            scorecards::decode(
+                r.try_get("id")?,
+                r.try_get("format")?,
+                &r.try_get::<String, _>("scorecard")?,
+            )
+        })
+        .transpose()
+    }
+
     /// The id of the newest stored run, if any.
     pub async fn last_run_id(&self) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar("SELECT max(id) FROM scorecard_runs")

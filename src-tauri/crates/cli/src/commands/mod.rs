@@ -9,6 +9,7 @@ pub mod otlp;
 pub mod pool;
 pub mod pool_cancel;
 pub mod quota;
+pub mod report;
 pub mod rollback;
 pub mod score;
 pub mod secret;

@@ -1,0 +1,105 @@
+//! The weekly review (issue 15): the period's runs read from the local
+//! store, the review built by `readyroom_core::report`, and rendered as a
+//! self-contained HTML page (the trend as SVG from the charts crate, the
+//! font embedded) and as Markdown. Reads only the local store.
+
+use base64::Engine as _;
+use readyroom_charts::{font_ttf, score_trend_svg, Theme};
+use readyroom_core::report::{self, html, markdown, Run, TrendPoint, WeeklyReport};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::{context, Api, ApiError, ErrorCode};
+
+/// A week of runs every minute; past this the trend keeps the first ones.
+const MAX_RUNS: u32 = 10_080;
+
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportRequest {
+    pub environment: String,
+    /// The period: the last N days, up to now (default 7).
+    #[serde(default)]
+    #[ts(optional)]
+    pub days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportView {
+    pub report: WeeklyReport,
+    /// The review as one self-contained HTML document.
+    pub html: String,
+    /// The review as Markdown.
+    pub markdown: String,
+}
+
+pub(crate) async fn get_weekly_report(api: &Api, r: ReportRequest) -> Result<ReportView, ApiError> {
+    context::known_environment(api, &r.environment)?;
+    let days = r.days.unwrap_or(7);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("a review covers 1 to 366 days, not {days}"),
+        ));
+    }
+    let to = api.now();
+    let from = to - time::Duration::days(i64::from(days));
+    let store = api.store().await?;
+    let runs = store
+        .runs_between(&r.environment, from, to, MAX_RUNS)
+        .await?;
+    let none = || {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!(
+                "no readable scorecard of {} in the last {days} day(s); run it first (`readyroom score --env {}`, or Run now in the Scorecard view)",
+                r.environment, r.environment
+            ),
+        )
+    };
+    // The period's first and last runs that can be read back.
+    let mut start = None;
+    for run in &runs {
+        if let Some(card) = store.run_scorecard(run.id).await.ok().flatten() {
+            start = Some(Run { id: run.id, card });
+            break;
+        }
+    }
+    let start = start.ok_or_else(none)?;
+    let mut now = None;
+    for run in runs.iter().rev() {
+        if let Some(card) = store.run_scorecard(run.id).await.ok().flatten() {
+            now = Some(Run { id: run.id, card });
+            break;
+        }
+    }
+    let now = now.ok_or_else(none)?;
+    let trend: Vec<TrendPoint> = runs
+        .iter()
+        .map(|run| TrendPoint {
+            run: run.id,
+            at: run.measured_at,
+            score: run.score,
+        })
+        .collect();
+    let points: Vec<_> = trend.iter().map(|p| (p.at, p.score)).collect();
+    let svg = score_trend_svg(&points, Theme::Light, 900, 260)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let review = report::weekly(&r.environment, from, to, &start, &now, trend);
+    let font = base64::engine::general_purpose::STANDARD.encode(font_ttf());
+    let html = html::render(
+        &review,
+        &html::Embedded {
+            trend_svg: &svg,
+            font_base64: &font,
+            generated_at: to,
+        },
+    );
+    let markdown = markdown::render(&review, to);
+    Ok(ReportView {
+        report: review,
+        html,
+        markdown,
+    })
+}
