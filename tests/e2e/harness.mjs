@@ -39,10 +39,10 @@ export function tempDir(prefix = 'readyroom-e2e-') {
   return dir;
 }
 
-export function spawnReadyroom(args, dataDir) {
+export function spawnReadyroom(args, dataDir, stdin = 'ignore') {
   const env = { ...process.env, READYROOM_DATA_DIR: dataDir, NO_COLOR: '1' };
   for (const k of Object.keys(env)) if (k.startsWith('READYROOM_SECRET_') || k === 'READYROOM_CONFIG') delete env[k];
-  return spawn(BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(BIN, args, { env, stdio: [stdin, 'pipe', 'pipe'] });
 }
 
 /** The example production, and a config with a second, broken environment. */
