@@ -97,6 +97,26 @@ async fn the_review_reads_the_periods_runs_and_every_number_has_its_provenance()
                 .expect("run"),
         );
     }
+    // A rollback in the period, and one on another environment.
+    for (id, env) in [("r1", "prod"), ("r2", "staging")] {
+        store
+            .append_audit(&readyroom_core::audit::NewEntry {
+                id: id.into(),
+                at: now - Duration::days(3),
+                environment: env.into(),
+                operator: "ana@laptop".into(),
+                action: "rollback".into(),
+                phase: readyroom_core::audit::Phase::Intent,
+                intent: None,
+                target: "dpl_7b4".into(),
+                reason: "2.15.0 fails checkout".into(),
+                result: None,
+                detail: String::new(),
+                deploy: None,
+            })
+            .await
+            .expect("audit");
+    }
     store.close().await;
     let (first, last) = (ids[0], ids[3]);
 
@@ -149,7 +169,21 @@ async fn the_review_reads_the_periods_runs_and_every_number_has_its_provenance()
     assert_eq!(next["steps"][0]["id"], "sec.tls");
     assert_eq!(next["steps"][0]["recoverable"], 40.0);
 
+    let actions = report["actions"].as_array().expect("actions");
+    assert_eq!(actions.len(), 1, "prod's only: {actions:?}");
+    assert_eq!(actions[0]["seq"], 1);
+    assert_eq!(
+        actions[0]["result"], "outcome unknown",
+        "an intent without its outcome"
+    );
+    assert_eq!(actions[0]["reason"], "2.15.0 fails checkout");
+
     let html = std::fs::read_to_string(json["html"].as_str().expect("html path")).expect("html");
+    assert!(
+        html.contains("<tr data-action=\"1\">")
+            && html.contains("href=\"#a-1\"")
+            && html.contains("<tr id=\"a-1\">")
+    );
     let markdown =
         std::fs::read_to_string(json["markdown"].as_str().expect("md path")).expect("md");
     // The score row: the store's first and last runs of the period.

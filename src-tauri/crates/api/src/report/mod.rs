@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use readyroom_charts::{font_ttf, score_trend_svg, Theme};
-use readyroom_core::report::{self, html, markdown, Run, TrendPoint, WeeklyReport};
+use readyroom_core::report::{self, html, markdown, Run, Stored, TrendPoint, WeeklyReport};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -86,7 +86,17 @@ pub(crate) async fn get_weekly_report(api: &Api, r: ReportRequest) -> Result<Rep
     let points: Vec<_> = trend.iter().map(|p| (p.at, p.score)).collect();
     let svg = score_trend_svg(&points, Theme::Light, 900, 260)
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    let review = report::weekly(&r.environment, from, to, &start, &now, trend);
+    // The audit log is read whole (its chain is verified over all of it
+    // elsewhere); the review keeps the period's entries of this environment.
+    let audit = store.audit_log().await?;
+    let quota = store
+        .quota_history(&r.environment, from.date(), to.date())
+        .await?;
+    let stored = Stored {
+        audit: &audit.entries,
+        quota_days: &quota.workspaces,
+    };
+    let review = report::weekly(&r.environment, from, to, &start, &now, trend, stored);
     let font = base64::engine::general_purpose::STANDARD.encode(font_ttf());
     let html = html::render(
         &review,

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{Provenance, WeeklyReport};
+use super::{Provenance, StoredRows, WeeklyReport};
 use crate::scorecard::Outcome;
 
 /// What the page embeds besides the report's data.
@@ -61,10 +61,24 @@ pub(super) fn outcome(o: Option<Outcome>) -> &'static str {
     o.map_or("—", Outcome::as_str)
 }
 
-/// Every provenance the page links to, once each, by anchor.
-struct Links(BTreeMap<String, Provenance>);
+/// Every provenance the page links to, once each, by anchor: runs and
+/// checks, and other stored rows.
+struct Links(BTreeMap<String, Provenance>, BTreeMap<String, String>);
 
 impl Links {
+    /// `text` as a link to the entry of the stored rows `p`.
+    fn rows(&mut self, p: &StoredRows, text: &str) -> String {
+        self.1
+            .entry(p.anchor.clone())
+            .or_insert_with(|| p.what.clone());
+        format!(
+            "<a class=\"prov\" href=\"#{}\" title=\"{}\">{}</a>",
+            esc(&p.anchor),
+            esc(&p.what),
+            esc(text)
+        )
+    }
+
     /// `text` as a link to `p`'s entry, remembering the entry.
     fn to(&mut self, p: &Provenance, text: &str) -> String {
         let anchor = p.anchor();
@@ -108,7 +122,7 @@ a.prov { color: inherit; text-decoration: underline dotted; }
 
 /// The report as a complete HTML document.
 pub fn render(r: &WeeklyReport, embedded: &Embedded) -> String {
-    let mut links = Links(BTreeMap::new());
+    let mut links = Links(BTreeMap::new(), BTreeMap::new());
     let mut h = String::new();
     let title = format!("Readyroom weekly review: {}", r.environment);
     let _ = write!(
@@ -288,6 +302,54 @@ pub fn render(r: &WeeklyReport, embedded: &Embedded) -> String {
         h.push_str("</tbody>\n</table>\n");
     }
 
+    h.push_str("<h2 id=\"throttled\">Who was throttled most</h2>\n");
+    if r.throttled.is_empty() {
+        h.push_str("<p class=\"muted\">No workspace was seen throttled in the period (from the quota sampler's daily rows; none where no quota source is set up or the app has not run).</p>\n");
+    } else {
+        h.push_str("<table>\n<thead><tr><th>Workspace</th><th>Tier</th><th class=\"n\">429s</th><th class=\"n\">Days throttled</th><th>Worst day</th></tr></thead>\n<tbody>\n");
+        for t in &r.throttled {
+            let _ = writeln!(
+                h,
+                "<tr data-workspace=\"{}\"><td>{} <span class=\"muted\">{}</span></td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{} ({})</td></tr>",
+                esc(&t.workspace_id),
+                esc(&t.workspace_name),
+                esc(&t.workspace_id),
+                esc(&t.tier),
+                links.rows(&t.provenance, &t.throttled.to_string()),
+                links.rows(&t.provenance, &t.days.to_string()),
+                t.worst_day,
+                links.rows(&t.provenance, &t.worst_day_throttled.to_string())
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+
+    h.push_str("<h2 id=\"actions\">Actions against production</h2>\n");
+    if r.actions.is_empty() {
+        h.push_str("<p class=\"muted\">None in the period: no rollback, dry run or cancelled backend in the audit log.</p>\n");
+    } else {
+        h.push_str("<table>\n<thead><tr><th>Entry</th><th>When</th><th>Action</th><th>Target</th><th>Result</th><th>Reason</th><th>Operator</th></tr></thead>\n<tbody>\n");
+        for a in &r.actions {
+            let result = match &a.verification {
+                Some(v) => format!("{}; {v}", a.result),
+                None => a.result.clone(),
+            };
+            let _ = writeln!(
+                h,
+                "<tr data-action=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                a.seq,
+                links.rows(&a.provenance, &format!("#{}", a.seq)),
+                esc(&stamp(a.at)),
+                esc(&a.action),
+                esc(&a.target),
+                esc(&result),
+                esc(&a.reason),
+                esc(&a.operator)
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+
     h.push_str("<h2 id=\"provenance\">Provenance</h2>\n<p class=\"muted\">Where each number above comes from: the stored run (in Readyroom's local store, <code>readyroom history</code>), and for a check its source and when it was measured.</p>\n<table>\n<thead><tr><th>Entry</th><th>Run</th><th>Check</th><th>Source</th><th>Measured</th></tr></thead>\n<tbody>\n");
     for (anchor, p) in &links.0 {
         let _ = writeln!(
@@ -302,6 +364,22 @@ pub fn render(r: &WeeklyReport, embedded: &Embedded) -> String {
             esc(&p.measured_at.map(stamp).unwrap_or_else(|| "—".into()))
         );
     }
-    h.push_str("</tbody>\n</table>\n</body>\n</html>\n");
+    h.push_str("</tbody>\n</table>\n");
+    if !links.1.is_empty() {
+        h.push_str(
+            "<table>\n<thead><tr><th>Entry</th><th>Stored rows</th></tr></thead>\n<tbody>\n",
+        );
+        for (anchor, what) in &links.1 {
+            let _ = writeln!(
+                h,
+                "<tr id=\"{}\"><td><code>{}</code></td><td>{}</td></tr>",
+                esc(anchor),
+                esc(anchor),
+                esc(what)
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    h.push_str("</body>\n</html>\n");
     h
 }

@@ -7,16 +7,23 @@ use std::fmt::Write as _;
 use time::OffsetDateTime;
 
 use super::html::{describe, num, outcome, signed, stamp};
-use super::{Provenance, WeeklyReport};
+use super::{Provenance, StoredRows, WeeklyReport};
 
 /// Text safe inside a Markdown table cell: one line, `|` escaped.
 fn cell(s: &str) -> String {
     s.replace(['\n', '\r'], " ").replace('|', "\\|")
 }
 
-struct Links(BTreeMap<String, Provenance>);
+struct Links(BTreeMap<String, Provenance>, BTreeMap<String, String>);
 
 impl Links {
+    fn rows(&mut self, p: &StoredRows, text: &str) -> String {
+        self.1
+            .entry(p.anchor.clone())
+            .or_insert_with(|| p.what.clone());
+        format!("[{}](#{})", cell(text), p.anchor)
+    }
+
     fn to(&mut self, p: &Provenance, text: &str) -> String {
         let anchor = p.anchor();
         self.0.entry(anchor.clone()).or_insert_with(|| p.clone());
@@ -25,7 +32,7 @@ impl Links {
 }
 
 pub fn render(r: &WeeklyReport, generated_at: OffsetDateTime) -> String {
-    let mut links = Links(BTreeMap::new());
+    let mut links = Links(BTreeMap::new(), BTreeMap::new());
     let mut m = String::new();
     let _ = writeln!(m, "# Readyroom weekly review: {}\n", r.environment);
     let _ = writeln!(
@@ -159,6 +166,52 @@ pub fn render(r: &WeeklyReport, generated_at: OffsetDateTime) -> String {
         }
         m.push('\n');
     }
+    m.push_str("## Who was throttled most\n\n");
+    if r.throttled.is_empty() {
+        m.push_str("No workspace was seen throttled in the period.\n\n");
+    } else {
+        m.push_str(
+            "| Workspace | Tier | 429s | Days throttled | Worst day |\n|---|---|---:|---:|---|\n",
+        );
+        for t in &r.throttled {
+            let _ = writeln!(
+                m,
+                "| {} (`{}`) | {} | {} | {} | {} ({}) |",
+                cell(&t.workspace_name),
+                t.workspace_id,
+                cell(&t.tier),
+                links.rows(&t.provenance, &t.throttled.to_string()),
+                links.rows(&t.provenance, &t.days.to_string()),
+                t.worst_day,
+                links.rows(&t.provenance, &t.worst_day_throttled.to_string())
+            );
+        }
+        m.push('\n');
+    }
+    m.push_str("## Actions against production\n\n");
+    if r.actions.is_empty() {
+        m.push_str("None in the period.\n\n");
+    } else {
+        m.push_str("| Entry | When | Action | Target | Result | Reason | Operator |\n|---|---|---|---|---|---|---|\n");
+        for a in &r.actions {
+            let result = match &a.verification {
+                Some(v) => format!("{}; {v}", a.result),
+                None => a.result.clone(),
+            };
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                links.rows(&a.provenance, &format!("#{}", a.seq)),
+                stamp(a.at),
+                cell(&a.action),
+                cell(&a.target),
+                cell(&result),
+                cell(&a.reason),
+                cell(&a.operator)
+            );
+        }
+        m.push('\n');
+    }
     m.push_str("## Provenance\n\n");
     for (anchor, p) in &links.0 {
         let _ = writeln!(
@@ -166,6 +219,9 @@ pub fn render(r: &WeeklyReport, generated_at: OffsetDateTime) -> String {
             "- <a id=\"{anchor}\"></a>`{anchor}`: {}",
             cell(&describe(p))
         );
+    }
+    for (anchor, what) in &links.1 {
+        let _ = writeln!(m, "- <a id=\"{anchor}\"></a>`{anchor}`: {}", cell(what));
     }
     m
 }

@@ -6,13 +6,17 @@
 
 pub mod html;
 pub mod markdown;
+pub mod sections;
 
 use serde::Serialize;
 use time::OffsetDateTime;
 use ts_rs::TS;
 
+use crate::audit::Entry;
 use crate::format::round1;
+use crate::quota::WorkspaceDay;
 use crate::scorecard::{CheckResult, Grade, Outcome, Scorecard};
+pub use sections::{ActionLine, StoredRows, ThrottledLine};
 
 /// A stored run, by its id in the local store, and its scorecard.
 #[derive(Debug, Clone)]
@@ -192,9 +196,25 @@ pub struct WeeklyReport {
     pub trend: Vec<TrendPoint>,
     pub categories: Vec<CategoryMove>,
     pub next_grade: NextGrade,
+    /// Actions taken against production in the period (the audit log).
+    pub actions: Vec<ActionLine>,
+    /// Who was throttled most (the quota sampler's daily rows).
+    pub throttled: Vec<ThrottledLine>,
     /// Every run a number above came from, for the provenance appendix.
     pub evidence: Vec<Provenance>,
 }
+
+/// What the period's other stored rows hold, for [`weekly`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stored<'a> {
+    /// The whole audit log (filtered here by environment and period).
+    pub audit: &'a [Entry],
+    /// The quota sampler's days of the environment in the period.
+    pub quota_days: &'a [(time::Date, WorkspaceDay)],
+}
+
+/// How many workspaces the throttled section lists.
+pub const THROTTLED_TOP: usize = 10;
 
 /// The lowest score of each grade above F, from `Grade::for_score`.
 const GRADE_FLOORS: [(Grade, f64); 4] = [
@@ -220,6 +240,7 @@ pub fn weekly(
     start: &Run,
     now: &Run,
     trend: Vec<TrendPoint>,
+    stored: Stored,
 ) -> WeeklyReport {
     let categories = now
         .card
@@ -299,6 +320,8 @@ pub fn weekly(
         trend,
         categories,
         next_grade: path_to_next_grade(now),
+        actions: sections::actions(stored.audit, environment, from, to),
+        throttled: sections::throttled_most(stored.quota_days, THROTTLED_TOP),
         evidence,
     }
 }

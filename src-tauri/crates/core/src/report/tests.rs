@@ -138,7 +138,7 @@ fn the_review_says_what_moved_per_category_with_the_runs_it_came_from() {
             score: 50.0,
         },
     ];
-    let r = weekly("prod", T0, T1, &start, &now, trend);
+    let r = weekly("prod", T0, T1, &start, &now, trend, Stored::default());
     assert_eq!((r.start.score, r.now.score), (80.0, 50.0));
     assert_eq!(r.start.provenance.run, 3);
     assert_eq!(r.now.provenance.run, 9);
@@ -197,6 +197,7 @@ fn every_number_in_the_html_links_to_a_provenance_entry_that_exists() {
             at: T1,
             score: 50.0,
         }],
+        Stored::default(),
     );
     let page = html::render(
         &r,
@@ -235,7 +236,7 @@ fn every_number_in_the_html_links_to_a_provenance_entry_that_exists() {
 #[test]
 fn the_markdown_has_the_same_numbers_and_resolvable_anchors() {
     let (start, now) = runs();
-    let r = weekly("prod", T0, T1, &start, &now, Vec::new());
+    let r = weekly("prod", T0, T1, &start, &now, Vec::new(), Stored::default());
     let md = markdown::render(&r, T1);
     assert!(
         md.contains("| Score | [80.0](#p-3) | [50.0](#p-9) | -30.0 |"),
@@ -253,4 +254,159 @@ fn the_markdown_has_the_same_numbers_and_resolvable_anchors() {
             "#{anchor} has no entry"
         );
     }
+}
+
+fn entry(
+    seq: i64,
+    id: &str,
+    at: OffsetDateTime,
+    env: &str,
+    phase: crate::audit::Phase,
+    intent: Option<&str>,
+) -> crate::audit::Entry {
+    use crate::audit::{ActionResult, Entry, NewEntry, Phase};
+    Entry {
+        seq,
+        entry: NewEntry {
+            id: id.into(),
+            at,
+            environment: env.into(),
+            operator: "ana@laptop".into(),
+            action: "rollback".into(),
+            phase,
+            intent: intent.map(String::from),
+            target: "dpl_7b4".into(),
+            reason: "bad <release>".into(),
+            result: (phase == Phase::Outcome).then_some(ActionResult::Done),
+            detail: String::new(),
+            deploy: None,
+        },
+        prev_hash: String::new(),
+        hash: format!("{seq:0>64}"),
+    }
+}
+
+fn quota_day(
+    day: time::Date,
+    id: &str,
+    throttled: i64,
+) -> (time::Date, crate::quota::WorkspaceDay) {
+    (
+        day,
+        crate::quota::WorkspaceDay {
+            workspace_id: id.into(),
+            workspace_name: format!("Name of {id}"),
+            tier: "free".into(),
+            throttled,
+            worst_share: None,
+            ai_cost: None,
+        },
+    )
+}
+
+#[test]
+fn actions_pair_each_intent_with_its_outcome_and_throttled_workspaces_add_up_their_days() {
+    use crate::audit::Phase;
+    let mid = T0 + time::Duration::days(3);
+    let log = vec![
+        entry(
+            1,
+            "old",
+            T0 - time::Duration::days(1),
+            "prod",
+            Phase::Intent,
+            None,
+        ),
+        entry(2, "i1", mid, "prod", Phase::Intent, None),
+        entry(3, "o1", mid, "prod", Phase::Outcome, Some("i1")),
+        entry(4, "other", mid, "staging", Phase::Intent, None),
+        entry(
+            5,
+            "i2",
+            mid + time::Duration::hours(1),
+            "prod",
+            Phase::Intent,
+            None,
+        ),
+    ];
+    let lines = sections::actions(&log, "prod", T0, T1);
+    let got: Vec<(i64, &str)> = lines.iter().map(|l| (l.seq, l.result.as_str())).collect();
+    assert_eq!(
+        got,
+        [(2, "done"), (5, "outcome unknown")],
+        "the period's and the environment's only"
+    );
+    assert_eq!(lines[0].provenance.anchor, "a-2");
+    assert!(
+        lines[0].provenance.what.contains("audit entry #2")
+            && lines[0].provenance.what.contains("#3"),
+        "{}",
+        lines[0].provenance.what
+    );
+
+    let d = |n: i64| (T0 + time::Duration::days(n)).date();
+    let days = vec![
+        quota_day(d(1), "ws_b", 5),
+        quota_day(d(2), "ws_a", 40),
+        quota_day(d(3), "ws_b", 50),
+        quota_day(d(3), "ws_c", 0),
+    ];
+    let most = sections::throttled_most(&days, 10);
+    let got: Vec<(&str, i64, u32, i64)> = most
+        .iter()
+        .map(|t| {
+            (
+                t.workspace_id.as_str(),
+                t.throttled,
+                t.days,
+                t.worst_day_throttled,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [("ws_b", 55, 2, 50), ("ws_a", 40, 1, 40)],
+        "ws_c was never throttled"
+    );
+    assert_eq!(most[0].worst_day, d(3));
+    assert!(most[0].provenance.what.contains("2 daily row(s) of ws_b"));
+
+    // Rendered, every number of these sections resolves too.
+    let (start, now) = runs();
+    let r = weekly(
+        "prod",
+        T0,
+        T1,
+        &start,
+        &now,
+        Vec::new(),
+        Stored {
+            audit: &log,
+            quota_days: &days,
+        },
+    );
+    let page = html::render(
+        &r,
+        &html::Embedded {
+            trend_svg: "<svg></svg>",
+            font_base64: "",
+            generated_at: T1,
+        },
+    );
+    let (ids, links) = ids_and_links(&page);
+    for anchor in ["a-2", "a-5", "q-ws-b", "q-ws-a"] {
+        assert!(
+            links.iter().any(|l| l == anchor) && ids.iter().any(|i| i == anchor),
+            "{anchor}"
+        );
+    }
+    for link in &links {
+        assert!(ids.contains(link), "#{link} has no entry");
+    }
+    assert!(page.contains("bad &lt;release&gt;"));
+    let md = markdown::render(&r, T1);
+    assert!(
+        md.contains("[55](#q-ws-b)") && md.contains("<a id=\"q-ws-b\"></a>"),
+        "{md}"
+    );
 }
