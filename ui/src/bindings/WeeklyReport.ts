@@ -3,6 +3,7 @@ import type { ActionLine } from "./ActionLine";
 import type { CategoryMove } from "./CategoryMove";
 import type { NextGrade } from "./NextGrade";
 import type { Provenance } from "./Provenance";
+import type { RouteLine } from "./RouteLine";
 import type { Snapshot } from "./Snapshot";
 import type { ThrottledLine } from "./ThrottledLine";
 import type { TrendPoint } from "./TrendPoint";
@@ -19,6 +20,10 @@ start: Snapshot,
  * The last run of the period.
  */
 now: Snapshot, runs: number, trend: Array<TrendPoint>, categories: Array<CategoryMove>, nextGrade: NextGrade, 
+/**
+ * The busiest routes' requests, errors and latency (the span store).
+ */
+routes: Array<RouteLine>, 
 /**
  * Actions taken against production in the period (the audit log).
  */

@@ -6,6 +6,7 @@
 use base64::Engine as _;
 use readyroom_charts::{font_ttf, score_trend_svg, Theme};
 use readyroom_core::report::{self, html, markdown, Run, Stored, TrendPoint, WeeklyReport};
+use readyroom_core::traces::unix_nanos;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -92,9 +93,18 @@ pub(crate) async fn get_weekly_report(api: &Api, r: ReportRequest) -> Result<Rep
     let quota = store
         .quota_history(&r.environment, from.date(), to.date())
         .await?;
+    let window_secs = (to - from).as_seconds_f64();
+    let routes = match api.span_store().await? {
+        None => Vec::new(),
+        Some(spans) => spans
+            .route_stats(&r.environment, unix_nanos(from), unix_nanos(to))
+            .await?
+            .finish(window_secs),
+    };
     let stored = Stored {
         audit: &audit.entries,
         quota_days: &quota.workspaces,
+        routes: &routes,
     };
     let review = report::weekly(&r.environment, from, to, &start, &now, trend, stored);
     let font = base64::engine::general_purpose::STANDARD.encode(font_ttf());

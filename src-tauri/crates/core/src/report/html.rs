@@ -302,6 +302,29 @@ pub fn render(r: &WeeklyReport, embedded: &Embedded) -> String {
         h.push_str("</tbody>\n</table>\n");
     }
 
+    h.push_str("<h2 id=\"routes\">Latency and errors per route</h2>\n");
+    if r.routes.is_empty() {
+        h.push_str("<p class=\"muted\">No requests in the period in the spans Readyroom received (send the app's traces to its OTLP receiver, or see Traces for a Tempo or Jaeger).</p>\n");
+    } else {
+        h.push_str("<table>\n<thead><tr><th>Route</th><th class=\"n\">Requests</th><th class=\"n\">Errors %</th><th class=\"n\">p50 ms</th><th class=\"n\">p95 ms</th><th class=\"n\">p99 ms</th></tr></thead>\n<tbody>\n");
+        for x in &r.routes {
+            let p = &x.provenance;
+            let _ = writeln!(
+                h,
+                "<tr data-route=\"{}\"><td>{} <span class=\"muted\">{}</span></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(&x.route),
+                esc(&x.route),
+                esc(&x.service),
+                links.rows(p, &x.requests.to_string()),
+                links.rows(p, &num(x.error_percent)),
+                links.rows(p, &num(x.p50_ms)),
+                links.rows(p, &num(x.p95_ms)),
+                links.rows(p, &num(x.p99_ms))
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+
     h.push_str("<h2 id=\"throttled\">Who was throttled most</h2>\n");
     if r.throttled.is_empty() {
         h.push_str("<p class=\"muted\">No workspace was seen throttled in the period (from the quota sampler's daily rows; none where no quota source is set up or the app has not run).</p>\n");

@@ -166,6 +166,27 @@ pub fn render(r: &WeeklyReport, generated_at: OffsetDateTime) -> String {
         }
         m.push('\n');
     }
+    m.push_str("## Latency and errors per route\n\n");
+    if r.routes.is_empty() {
+        m.push_str("No requests in the period in the spans Readyroom received.\n\n");
+    } else {
+        m.push_str("| Route | Requests | Errors % | p50 ms | p95 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|\n");
+        for x in &r.routes {
+            let p = &x.provenance;
+            let _ = writeln!(
+                m,
+                "| {} ({}) | {} | {} | {} | {} | {} |",
+                cell(&x.route),
+                cell(&x.service),
+                links.rows(p, &x.requests.to_string()),
+                links.rows(p, &num(x.error_percent)),
+                links.rows(p, &num(x.p50_ms)),
+                links.rows(p, &num(x.p95_ms)),
+                links.rows(p, &num(x.p99_ms))
+            );
+        }
+        m.push('\n');
+    }
     m.push_str("## Who was throttled most\n\n");
     if r.throttled.is_empty() {
         m.push_str("No workspace was seen throttled in the period.\n\n");

@@ -16,7 +16,7 @@ use crate::audit::Entry;
 use crate::format::round1;
 use crate::quota::WorkspaceDay;
 use crate::scorecard::{CheckResult, Grade, Outcome, Scorecard};
-pub use sections::{ActionLine, StoredRows, ThrottledLine};
+pub use sections::{ActionLine, RouteLine, StoredRows, ThrottledLine};
 
 /// A stored run, by its id in the local store, and its scorecard.
 #[derive(Debug, Clone)]
@@ -196,6 +196,8 @@ pub struct WeeklyReport {
     pub trend: Vec<TrendPoint>,
     pub categories: Vec<CategoryMove>,
     pub next_grade: NextGrade,
+    /// The busiest routes' requests, errors and latency (the span store).
+    pub routes: Vec<RouteLine>,
     /// Actions taken against production in the period (the audit log).
     pub actions: Vec<ActionLine>,
     /// Who was throttled most (the quota sampler's daily rows).
@@ -211,6 +213,8 @@ pub struct Stored<'a> {
     pub audit: &'a [Entry],
     /// The quota sampler's days of the environment in the period.
     pub quota_days: &'a [(time::Date, WorkspaceDay)],
+    /// Per route over the period, from the span store's rollups.
+    pub routes: &'a [crate::traces::RouteStats],
 }
 
 /// How many workspaces the throttled section lists.
@@ -320,6 +324,7 @@ pub fn weekly(
         trend,
         categories,
         next_grade: path_to_next_grade(now),
+        routes: sections::routes(stored.routes.to_vec(), from, to),
         actions: sections::actions(stored.audit, environment, from, to),
         throttled: sections::throttled_most(stored.quota_days, THROTTLED_TOP),
         evidence,

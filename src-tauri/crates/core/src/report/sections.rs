@@ -183,3 +183,64 @@ pub fn throttled_most(days: &[(Date, WorkspaceDay)], top: usize) -> Vec<Throttle
     lines.truncate(top);
     lines
 }
+
+/// A route's requests, errors and latency over the period.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteLine {
+    pub service: String,
+    pub route: String,
+    #[ts(type = "number")]
+    pub requests: u64,
+    #[ts(type = "number")]
+    pub errors: u64,
+    /// Errors over requests, 0..=100.
+    pub error_percent: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub provenance: StoredRows,
+}
+
+/// How many routes the section lists.
+pub const ROUTES_TOP: usize = 20;
+
+/// The busiest routes of the period (most requests first), from the span
+/// store's per-minute route rollups over `[from, to]`.
+pub fn routes(
+    stats: Vec<crate::traces::RouteStats>,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Vec<RouteLine> {
+    let mut lines: Vec<RouteLine> = stats
+        .into_iter()
+        .map(|s| RouteLine {
+            provenance: StoredRows {
+                anchor: format!(
+                    "r-{}-{}",
+                    s.service.replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
+                    s.route.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+                ),
+                what: format!(
+                    "the span store's per-minute rollups of {} {} from {} to {} ({} requests received by Readyroom)",
+                    s.service,
+                    s.route,
+                    super::html::stamp(from),
+                    super::html::stamp(to),
+                    s.requests
+                ),
+            },
+            error_percent: crate::format::round1(s.error_ratio * 100.0),
+            service: s.service,
+            route: s.route,
+            requests: s.requests,
+            errors: s.errors,
+            p50_ms: s.p50_ms,
+            p95_ms: s.p95_ms,
+            p99_ms: s.p99_ms,
+        })
+        .collect();
+    lines.sort_by(|a, b| b.requests.cmp(&a.requests).then(a.route.cmp(&b.route)));
+    lines.truncate(ROUTES_TOP);
+    lines
+}

@@ -373,6 +373,18 @@ fn actions_pair_each_intent_with_its_outcome_and_throttled_workspaces_add_up_the
 
     // Rendered, every number of these sections resolves too.
     let (start, now) = runs();
+    let route = |route: &str, requests: u64, errors: u64| crate::traces::RouteStats {
+        service: "api".into(),
+        route: route.into(),
+        requests,
+        errors,
+        error_ratio: errors as f64 / requests as f64,
+        requests_per_second: None,
+        p50_ms: 12.0,
+        p95_ms: 250.5,
+        p99_ms: 900.0,
+    };
+    let routes = vec![route("/api/a", 10, 1), route("/api/<b>", 400, 0)];
     let r = weekly(
         "prod",
         T0,
@@ -383,7 +395,18 @@ fn actions_pair_each_intent_with_its_outcome_and_throttled_workspaces_add_up_the
         Stored {
             audit: &log,
             quota_days: &days,
+            routes: &routes,
         },
+    );
+    let got: Vec<(&str, u64, f64)> = r
+        .routes
+        .iter()
+        .map(|x| (x.route.as_str(), x.requests, x.error_percent))
+        .collect();
+    assert_eq!(
+        got,
+        [("/api/<b>", 400, 0.0), ("/api/a", 10, 10.0)],
+        "busiest first"
     );
     let page = html::render(
         &r,
@@ -394,7 +417,18 @@ fn actions_pair_each_intent_with_its_outcome_and_throttled_workspaces_add_up_the
         },
     );
     let (ids, links) = ids_and_links(&page);
-    for anchor in ["a-2", "a-5", "q-ws-b", "q-ws-a"] {
+    assert!(
+        page.contains("<td>/api/&lt;b&gt; <span"),
+        "a route is text, not markup"
+    );
+    for anchor in [
+        "a-2",
+        "a-5",
+        "q-ws-b",
+        "q-ws-a",
+        "r-api--api-a",
+        "r-api--api--b-",
+    ] {
         assert!(
             links.iter().any(|l| l == anchor) && ids.iter().any(|i| i == anchor),
             "{anchor}"
