@@ -2,6 +2,7 @@
 import type { ActionLine } from "./ActionLine";
 import type { CategoryMove } from "./CategoryMove";
 import type { NextGrade } from "./NextGrade";
+import type { PoolSection } from "./PoolSection";
 import type { Provenance } from "./Provenance";
 import type { RouteLine } from "./RouteLine";
 import type { Snapshot } from "./Snapshot";
@@ -32,6 +33,10 @@ actions: Array<ActionLine>,
  * Who was throttled most (the quota sampler's daily rows).
  */
 throttled: Array<ThrottledLine>, 
+/**
+ * When requests waited for a database connection (the pool samples).
+ */
+pools: PoolSection, 
 /**
  * Every run a number above came from, for the provenance appendix.
  */

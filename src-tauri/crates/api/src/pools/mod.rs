@@ -54,7 +54,7 @@ pub(crate) async fn get_pools(api: &Api, r: PoolsRequest) -> Result<PoolsView, A
 /// many stretches.
 const CHART_POINTS: u32 = 600;
 
-async fn stored_series(
+pub(crate) async fn stored_series(
     api: &Api,
     environment: &str,
     from: time::OffsetDateTime,

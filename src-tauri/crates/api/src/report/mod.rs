@@ -101,10 +101,20 @@ pub(crate) async fn get_weekly_report(api: &Api, r: ReportRequest) -> Result<Rep
             .await?
             .finish(window_secs),
     };
+    let config = context::load_config(api)?.config;
+    let every = std::time::Duration::from_millis(config.settings.pools.every_ms);
+    let pools = match crate::pools::stored_series(api, &r.environment, from, every).await {
+        Ok((series, _)) => Some(series),
+        Err(e) => {
+            tracing::warn!("the review's pool samples: {}", e.message);
+            None
+        }
+    };
     let stored = Stored {
         audit: &audit.entries,
         quota_days: &quota.workspaces,
         routes: &routes,
+        pools: pools.as_ref(),
     };
     let review = report::weekly(&r.environment, from, to, &start, &now, trend, stored);
     let font = base64::engine::general_purpose::STANDARD.encode(font_ttf());

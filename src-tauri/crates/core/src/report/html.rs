@@ -325,6 +325,42 @@ pub fn render(r: &WeeklyReport, embedded: &Embedded) -> String {
         h.push_str("</tbody>\n</table>\n");
     }
 
+    h.push_str("<h2 id=\"pools\">Pool saturation</h2>\n");
+    let pools = &r.pools;
+    if !pools.sampled {
+        h.push_str("<p class=\"muted\">No pool samples in the period: the pool sampler runs while the desktop app or <code>readyroom serve</code> runs, on environments with a PostgreSQL, pooler or app pool source.</p>\n");
+    } else if pools.stretches == 0 {
+        let _ = writeln!(
+            h,
+            "<p>Requests never waited for a connection in the samples ({} stretches).</p>",
+            links.rows(&pools.provenance, "0")
+        );
+    } else {
+        let _ = writeln!(
+            h,
+            "<p>Requests waited for a connection in {} stretch(es), {} s in all. The longest:</p>",
+            links.rows(&pools.provenance, &pools.stretches.to_string()),
+            links.rows(&pools.provenance, &num(pools.saturated_seconds))
+        );
+        h.push_str("<table>\n<thead><tr><th>From</th><th>To</th><th class=\"n\">Seconds</th><th>Why</th></tr></thead>\n<tbody>\n");
+        for s in &pools.longest {
+            let at = |ms: f64| {
+                OffsetDateTime::from_unix_timestamp_nanos((ms as i128) * 1_000_000)
+                    .map(stamp)
+                    .unwrap_or_default()
+            };
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                esc(&at(s.from)),
+                esc(&at(s.to)),
+                links.rows(&pools.provenance, &num((s.to - s.from) / 1000.0)),
+                esc(&s.why.join("; "))
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+
     h.push_str("<h2 id=\"throttled\">Who was throttled most</h2>\n");
     if r.throttled.is_empty() {
         h.push_str("<p class=\"muted\">No workspace was seen throttled in the period (from the quota sampler's daily rows; none where no quota source is set up or the app has not run).</p>\n");

@@ -187,6 +187,18 @@ pub fn render(r: &WeeklyReport, generated_at: OffsetDateTime) -> String {
         }
         m.push('\n');
     }
+    m.push_str("## Pool saturation\n\n");
+    let pools = &r.pools;
+    if !pools.sampled {
+        m.push_str("No pool samples in the period.\n\n");
+    } else {
+        let _ = writeln!(
+            m,
+            "Requests waited for a connection in {} stretch(es), {} s in all.\n",
+            links.rows(&pools.provenance, &pools.stretches.to_string()),
+            links.rows(&pools.provenance, &num(pools.saturated_seconds))
+        );
+    }
     m.push_str("## Who was throttled most\n\n");
     if r.throttled.is_empty() {
         m.push_str("No workspace was seen throttled in the period.\n\n");

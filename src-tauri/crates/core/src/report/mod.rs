@@ -16,7 +16,7 @@ use crate::audit::Entry;
 use crate::format::round1;
 use crate::quota::WorkspaceDay;
 use crate::scorecard::{CheckResult, Grade, Outcome, Scorecard};
-pub use sections::{ActionLine, RouteLine, StoredRows, ThrottledLine};
+pub use sections::{ActionLine, PoolSection, RouteLine, StoredRows, ThrottledLine};
 
 /// A stored run, by its id in the local store, and its scorecard.
 #[derive(Debug, Clone)]
@@ -202,6 +202,8 @@ pub struct WeeklyReport {
     pub actions: Vec<ActionLine>,
     /// Who was throttled most (the quota sampler's daily rows).
     pub throttled: Vec<ThrottledLine>,
+    /// When requests waited for a database connection (the pool samples).
+    pub pools: PoolSection,
     /// Every run a number above came from, for the provenance appendix.
     pub evidence: Vec<Provenance>,
 }
@@ -215,6 +217,8 @@ pub struct Stored<'a> {
     pub quota_days: &'a [(time::Date, WorkspaceDay)],
     /// Per route over the period, from the span store's rollups.
     pub routes: &'a [crate::traces::RouteStats],
+    /// The pool samples of the period as a series.
+    pub pools: Option<&'a crate::pools::series::PoolSeries>,
 }
 
 /// How many workspaces the throttled section lists.
@@ -327,6 +331,7 @@ pub fn weekly(
         routes: sections::routes(stored.routes.to_vec(), from, to),
         actions: sections::actions(stored.audit, environment, from, to),
         throttled: sections::throttled_most(stored.quota_days, THROTTLED_TOP),
+        pools: sections::pool_saturation(stored.pools.unwrap_or(&Default::default()), from, to),
         evidence,
     }
 }

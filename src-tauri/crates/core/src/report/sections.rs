@@ -244,3 +244,59 @@ pub fn routes(
     lines.truncate(ROUTES_TOP);
     lines
 }
+
+/// When requests waited for a database connection in the period.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolSection {
+    /// Whether any pool sample of the period was stored (a sampler ran).
+    pub sampled: bool,
+    /// How many stretches of saturation, and their time together.
+    pub stretches: u32,
+    pub saturated_seconds: f64,
+    /// The longest stretches, longest first (at most five).
+    pub longest: Vec<crate::pools::saturated::SaturatedStretch>,
+    pub provenance: StoredRows,
+}
+
+/// The period's saturation from the pool samples' series.
+pub fn pool_saturation(
+    series: &crate::pools::series::PoolSeries,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> PoolSection {
+    let samples = series.server.len() + series.pooler.len() + series.app.len();
+    let mut longest = series.saturated.clone();
+    longest.sort_by(|a, b| {
+        (b.to - b.from)
+            .total_cmp(&(a.to - a.from))
+            .then(a.from.total_cmp(&b.from))
+    });
+    longest.truncate(5);
+    let drawn = match series.stretch_ms {
+        Some(ms) => format!(", the busiest of each {:.0} s", ms / 1000.0),
+        None => String::new(),
+    };
+    PoolSection {
+        sampled: samples > 0 || !series.outages.is_empty() || !series.saturated.is_empty(),
+        stretches: u32::try_from(series.saturated.len()).unwrap_or(u32::MAX),
+        // An empty f64 sum is -0.0; + 0.0 makes it the 0.0 people read.
+        saturated_seconds: crate::format::round1(
+            series
+                .saturated
+                .iter()
+                .map(|s| (s.to - s.from) / 1000.0)
+                .sum::<f64>()
+                + 0.0,
+        ),
+        longest,
+        provenance: StoredRows {
+            anchor: "pool-samples".into(),
+            what: format!(
+                "the pool sampler's stored samples from {} to {} ({samples} read{drawn})",
+                super::html::stamp(from),
+                super::html::stamp(to)
+            ),
+        },
+    }
+}

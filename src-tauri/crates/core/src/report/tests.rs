@@ -385,6 +385,18 @@ fn actions_pair_each_intent_with_its_outcome_and_throttled_workspaces_add_up_the
         p99_ms: 900.0,
     };
     let routes = vec![route("/api/a", 10, 1), route("/api/<b>", 400, 0)];
+    let stretch = |from_s: f64, to_s: f64| crate::pools::saturated::SaturatedStretch {
+        from: from_s * 1000.0,
+        to: to_s * 1000.0,
+        why: vec!["clients waiting at the pooler".into()],
+    };
+    let pools = crate::pools::series::PoolSeries {
+        saturated: vec![
+            stretch(1_764_000_000.0, 1_764_000_030.0),
+            stretch(1_764_000_100.0, 1_764_000_190.5),
+        ],
+        ..Default::default()
+    };
     let r = weekly(
         "prod",
         T0,
@@ -396,6 +408,7 @@ fn actions_pair_each_intent_with_its_outcome_and_throttled_workspaces_add_up_the
             audit: &log,
             quota_days: &days,
             routes: &routes,
+            pools: Some(&pools),
         },
     );
     let got: Vec<(&str, u64, f64)> = r
