@@ -3,7 +3,9 @@
 // with a database secret set; `readyroom report` gives the history's first
 // and last scores, the page renders (screenshot kept), the Nu HTML Checker
 // finds no error, every number's provenance link resolves in the page, and
-// the secret's value is in neither file.
+// the secret's value is in neither file. The same review in the app's
+// Scorecard view: the same numbers, Save writes both files, Print shows
+// the review alone.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,10 +13,10 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchChromium, spawnReadyroom, tempDir } from './harness.mjs';
+import { launchChromium, spawnReadyroom, startServe, stop, tempDir } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
-let app, healthy = true, dataDir, config;
+let app, healthy = true, dataDir, config, history;
 const marker = `SWEEP${Date.now()}`;
 
 function readyroom(args, input) {
@@ -62,7 +64,7 @@ test('the review of a known history: the store\'s numbers, valid HTML, every pro
     const run = await readyroom(['--config', config, 'score', '--env', 'prod', '--format', 'json']);
     assert.ok(run.code === 0, `score: ${run.err}`);
   }
-  const history = JSON.parse((await readyroom(['--config', config, 'history', '--env', 'prod', '--format', 'json'])).out);
+  history = JSON.parse((await readyroom(['--config', config, 'history', '--env', 'prod', '--format', 'json'])).out);
   assert.equal(history.length, 3);
   const oldest = history[2];
   const newest = history[0];
@@ -107,5 +109,40 @@ test('the review of a known history: the store\'s numbers, valid HTML, every pro
     await page.screenshot({ path: 'artifacts/report.png', fullPage: true });
   } finally {
     await browser.close();
+  }
+});
+
+test('the weekly review in the app: the same numbers, Save writes the files, Print shows it alone', async () => {
+  const server = await startServe(config, dataDir);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'Weekly review' }).click();
+    const review = page.getByTestId('weekly-review');
+    const row = review.locator('tr[data-row="score"]');
+    await row.waitFor();
+    const [oldest, newest] = [history[2], history[0]];
+    const cells = await row.locator('td').allInnerTexts();
+    assert.deepEqual(cells.slice(0, 2), [oldest.score.toFixed(1), newest.score.toFixed(1)]);
+    // Each number says where it came from.
+    assert.match(await row.locator('.prov').first().getAttribute('title'), new RegExp(`^run #${oldest.id} at `));
+    assert.ok((await review.getByTestId('review-steps').locator('tr[data-step]').count()) > 0, 'the path to the next grade');
+    await review.getByRole('button', { name: 'Save HTML and Markdown' }).click();
+    const saved = await review.getByTestId('review-saved').innerText();
+    const [html] = /\S+\.html/.exec(saved);
+    assert.ok(html.startsWith(join(dataDir, 'reports')), saved);
+    assert.match(readFileSync(html, 'utf8'), new RegExp(`href="#p-${newest.id}"[^>]*>${newest.score.toFixed(1)}</a>`));
+    assert.ok(!readFileSync(html, 'utf8').includes(marker));
+    await page.screenshot({ path: 'artifacts/review.png' });
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('.topbar').isVisible(), false, 'printing shows the review alone');
+    assert.equal(await review.isVisible(), true);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    stop(server.serve);
   }
 });

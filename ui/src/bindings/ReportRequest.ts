@@ -4,4 +4,9 @@ export type ReportRequest = { environment: string,
 /**
  * The period: the last N days, up to now (default 7).
  */
-days?: number, };
+days?: number, 
+/**
+ * Whether to render the HTML and Markdown (default true); the UI,
+ * which shows the data, asks without.
+ */
+render?: boolean, };

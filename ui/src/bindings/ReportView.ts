@@ -3,10 +3,11 @@ import type { WeeklyReport } from "./WeeklyReport";
 
 export type ReportView = { report: WeeklyReport, 
 /**
- * The review as one self-contained HTML document.
+ * The review as one self-contained HTML document ("" when not
+ * rendered).
  */
 html: string, 
 /**
- * The review as Markdown.
+ * The review as Markdown ("" when not rendered).
  */
 markdown: string, };

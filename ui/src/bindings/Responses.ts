@@ -21,6 +21,7 @@ import type { QuotaView } from "./QuotaView";
 import type { ReceiverStatus } from "./ReceiverStatus";
 import type { ReportView } from "./ReportView";
 import type { RollbackOutcome } from "./RollbackOutcome";
+import type { SavedReport } from "./SavedReport";
 import type { ScorecardView } from "./ScorecardView";
 import type { SecretRemoved } from "./SecretRemoved";
 import type { SecretSet } from "./SecretSet";
@@ -50,6 +51,7 @@ export interface Responses {
   list_history: HistoryView;
   get_trend_chart: Chart;
   get_weekly_report: ReportView;
+  save_weekly_report: SavedReport;
   get_source_status: SourcesView;
   list_secrets: SecretsView;
   set_secret: SecretSet;

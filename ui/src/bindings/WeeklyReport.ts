@@ -4,8 +4,8 @@ import type { CategoryMove } from "./CategoryMove";
 import type { NextGrade } from "./NextGrade";
 import type { PoolSection } from "./PoolSection";
 import type { Provenance } from "./Provenance";
+import type { ReviewSnapshot } from "./ReviewSnapshot";
 import type { RouteLine } from "./RouteLine";
-import type { Snapshot } from "./Snapshot";
 import type { ThrottledLine } from "./ThrottledLine";
 import type { TrendPoint } from "./TrendPoint";
 
@@ -16,11 +16,11 @@ export type WeeklyReport = { environment: string, from: string, to: string,
 /**
  * The first run of the period.
  */
-start: Snapshot, 
+start: ReviewSnapshot, 
 /**
  * The last run of the period.
  */
-now: Snapshot, runs: number, trend: Array<TrendPoint>, categories: Array<CategoryMove>, nextGrade: NextGrade, 
+now: ReviewSnapshot, runs: number, trend: Array<TrendPoint>, categories: Array<CategoryMove>, nextGrade: NextGrade, 
 /**
  * The busiest routes' requests, errors and latency (the span store).
  */

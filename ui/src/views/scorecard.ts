@@ -7,6 +7,7 @@ import type { CheckResult } from '../bindings/CheckResult';
 import type { ScorecardDiff } from '../bindings/ScorecardDiff';
 import type { ScorecardView as View } from '../bindings/ScorecardView';
 import { num, signed, stamp } from '../format';
+import { WeeklyReview } from './scorecard/review';
 
 interface Progress {
   done: number;
@@ -29,6 +30,7 @@ export function ScorecardView({
   const [running, setRunning] = useState(false);
   const [progress, setProgress] = useState<Progress | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [reviewing, setReviewing] = useState(false);
 
   const loadChart = useCallback(() => {
     call('get_trend_chart', { environment, theme: theme === 'dark' ? 'dark' : 'light' })
@@ -120,6 +122,9 @@ export function ScorecardView({
             `
           : html`<div class="muted">${view ? 'No scorecard yet for this environment.' : 'Loading…'}</div>`}
         <span class="spacer"></span>
+        <button class="ghost" onClick=${() => setReviewing(!reviewing)} aria-expanded=${reviewing} disabled=${!card}>
+          Weekly review
+        </button>
         <div class="run">
           <button class="primary" onClick=${run} disabled=${running} title="Run the probes now (r)">
             ${running ? 'Running…' : 'Run now'}
@@ -132,6 +137,7 @@ export function ScorecardView({
         </div>
       </div>
       ${error && html`<div class="panel error" role="alert">${error}</div>`}
+      ${reviewing && html`<${WeeklyReview} environment=${environment} onClose=${() => setReviewing(false)} />`}
       ${view && view.skipped.length > 0 &&
       html`<div class="panel warning" data-testid="skipped-runs">
         <p>Some stored runs could not be read and were left out:</p>

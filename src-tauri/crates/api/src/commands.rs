@@ -18,7 +18,7 @@ use crate::pools::{
     SignalBackendRequest, WatchPoolsRequest,
 };
 use crate::quota::{self, QuotaRequest, QuotaTrendRequest, QuotaTrendView, QuotaView};
-use crate::report::{self, ReportRequest, ReportView};
+use crate::report::{self, ReportRequest, ReportView, SavedReport};
 use crate::scorecard::{
     self, Chart, HistoryRequest, HistoryView, ScorecardView, SourcesView, TrendChartRequest,
 };
@@ -70,6 +70,9 @@ define_commands! {
     /// grade and coverage at the start and now, what moved, the path to the
     /// next grade, every number with its provenance; as HTML and Markdown.
     get_weekly_report => GetWeeklyReport(ReportRequest) -> ReportView = report::get_weekly_report;
+    /// Writes the weekly review (HTML and Markdown) into the data
+    /// directory's `reports/` folder and says where.
+    save_weekly_report => SaveWeeklyReport(ReportRequest) -> SavedReport = report::save_weekly_report;
     /// Each source's freshness for the status bar.
     get_source_status => GetSourceStatus(EnvironmentRequest) -> SourcesView = scorecard::get_source_status;
     /// The secrets the config references and whether each is set; never values.

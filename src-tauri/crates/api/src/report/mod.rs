@@ -23,16 +23,84 @@ pub struct ReportRequest {
     #[serde(default)]
     #[ts(optional)]
     pub days: Option<u32>,
+    /// Whether to render the HTML and Markdown (default true); the UI,
+    /// which shows the data, asks without.
+    #[serde(default)]
+    #[ts(optional)]
+    pub render: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedReport {
+    /// Where the HTML review was written.
+    pub html: String,
+    /// Where the Markdown beside it was written.
+    pub markdown: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportView {
     pub report: WeeklyReport,
-    /// The review as one self-contained HTML document.
+    /// The review as one self-contained HTML document ("" when not
+    /// rendered).
     pub html: String,
-    /// The review as Markdown.
+    /// The review as Markdown ("" when not rendered).
     pub markdown: String,
+}
+
+/// Writes the review's HTML and Markdown into `dir` (created if missing)
+/// as `readyroom-review-ENV-DATE.html` and `.md`.
+pub fn write_files(view: &ReportView, dir: &std::path::Path) -> Result<SavedReport, ApiError> {
+    let failed = |path: &std::path::Path, e: std::io::Error| {
+        ApiError::new(
+            ErrorCode::SetupFailed,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(|e| failed(dir, e))?;
+    let stem = format!(
+        "readyroom-review-{}-{}",
+        view.report.environment,
+        view.report.to.date()
+    );
+    let html = dir.join(format!("{stem}.html"));
+    let markdown = dir.join(format!("{stem}.md"));
+    std::fs::write(&html, &view.html).map_err(|e| failed(&html, e))?;
+    std::fs::write(&markdown, &view.markdown).map_err(|e| failed(&markdown, e))?;
+    Ok(SavedReport {
+        html: html.display().to_string(),
+        markdown: markdown.display().to_string(),
+    })
+}
+
+/// Writes the review into the data directory's `reports/` folder (the
+/// app's "Save"; no path comes from the request).
+pub(crate) async fn save_weekly_report(
+    api: &Api,
+    r: ReportRequest,
+) -> Result<SavedReport, ApiError> {
+    let dir = api
+        .settings()
+        .store_path
+        .parent()
+        .map(|d| d.join("reports"))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::SetupFailed,
+                "the local store has no folder to put reports in",
+            )
+        })?;
+    let view = get_weekly_report(
+        api,
+        ReportRequest {
+            render: Some(true),
+            ..r
+        },
+    )
+    .await?;
+    write_files(&view, &dir)
 }
 
 pub(crate) async fn get_weekly_report(api: &Api, r: ReportRequest) -> Result<ReportView, ApiError> {
@@ -117,6 +185,13 @@ pub(crate) async fn get_weekly_report(api: &Api, r: ReportRequest) -> Result<Rep
         pools: pools.as_ref(),
     };
     let review = report::weekly(&r.environment, from, to, &start, &now, trend, stored);
+    if r.render == Some(false) {
+        return Ok(ReportView {
+            report: review,
+            html: String::new(),
+            markdown: String::new(),
+        });
+    }
     let font = base64::engine::general_purpose::STANDARD.encode(font_ttf());
     let html = html::render(
         &review,

@@ -1,21 +1,14 @@
 //! `readyroom report`: the weekly review of an environment written as HTML
 //! and Markdown into a folder.
 
-use std::path::{Path, PathBuf};
-
 use readyroom_api::context;
-use readyroom_api::report::ReportRequest;
+use readyroom_api::report::{write_files, ReportRequest};
 
 use crate::app;
 use crate::args::{Format, Global, ReportArgs};
 use crate::exit::{self, Failure};
 
 const DAY_SECONDS: u64 = 86_400;
-
-fn write(path: &Path, text: &str) -> Result<(), Failure> {
-    std::fs::write(path, text)
-        .map_err(|e| Failure::error(format!("cannot write {}: {e}", path.display())))
-}
 
 pub async fn run(global: &Global, args: ReportArgs) -> Result<u8, Failure> {
     let days = args.since.as_secs().div_ceil(DAY_SECONDS).max(1);
@@ -29,22 +22,13 @@ pub async fn run(global: &Global, args: ReportArgs) -> Result<u8, Failure> {
         .get_weekly_report(ReportRequest {
             environment: environment.clone(),
             days: Some(days),
+            render: None,
         })
         .await;
     api.close().await;
     let view = view?;
-    std::fs::create_dir_all(&args.out).map_err(|e| {
-        Failure::error(format!(
-            "cannot create the folder {}: {e}",
-            args.out.display()
-        ))
-    })?;
-    let date = view.report.to.date();
-    let stem = format!("readyroom-review-{environment}-{date}");
-    let html: PathBuf = args.out.join(format!("{stem}.html"));
-    let markdown: PathBuf = args.out.join(format!("{stem}.md"));
-    write(&html, &view.html)?;
-    write(&markdown, &view.markdown)?;
+    let saved = write_files(&view, &args.out)?;
+    let (html, markdown) = (saved.html, saved.markdown);
     let r = &view.report;
     match args.format {
         Format::Json => {
@@ -68,8 +52,8 @@ pub async fn run(global: &Global, args: ReportArgs) -> Result<u8, Failure> {
                     (Some(g), Some(n)) => format!("{g} after the first {n} step(s) of the report's path"),
                     (Some(g), None) => format!("{g} needs more than the failing checks"),
                 },
-                html.display(),
-                markdown.display()
+                html,
+                markdown
             );
         }
     }

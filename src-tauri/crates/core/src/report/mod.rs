@@ -45,8 +45,10 @@ pub struct Provenance {
     #[serde(with = "time::serde::rfc3339")]
     #[ts(type = "string")]
     pub run_at: OffsetDateTime,
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub check: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub source: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -91,16 +93,16 @@ impl Provenance {
 /// Score, grade and coverage of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct Snapshot {
+pub struct ReviewSnapshot {
     pub score: f64,
     pub grade: Grade,
     pub coverage: f64,
     pub provenance: Provenance,
 }
 
-impl Snapshot {
-    fn of(run: &Run) -> Snapshot {
-        Snapshot {
+impl ReviewSnapshot {
+    fn of(run: &Run) -> ReviewSnapshot {
+        ReviewSnapshot {
             score: run.card.score,
             grade: run.card.grade,
             coverage: run.card.coverage,
@@ -115,16 +117,20 @@ impl Snapshot {
 pub struct CheckMove {
     pub id: String,
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub before: Option<Outcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub after: Option<Outcome>,
     /// Points gained (positive) or lost (negative).
     pub points_delta: f64,
     pub measured_before: String,
     pub measured_after: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub provenance_before: Option<Provenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub provenance_after: Option<Provenance>,
 }
@@ -145,7 +151,7 @@ pub struct CategoryMove {
 /// One check not passing now, and what passing it would recover.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct Step {
+pub struct GradeStep {
     pub id: String,
     pub name: String,
     pub category: String,
@@ -165,16 +171,19 @@ pub struct Step {
 pub struct NextGrade {
     pub current: Grade,
     /// `None` at A.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub next: Option<Grade>,
     /// The score the next grade starts at.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub needs_score: Option<f64>,
     /// How many of the steps, from the top, reach it (`None`: all of them
     /// do not).
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub steps_needed: Option<u32>,
-    pub steps: Vec<Step>,
+    pub steps: Vec<GradeStep>,
 }
 
 /// The weekly review of one environment over `[from, to]`.
@@ -189,9 +198,9 @@ pub struct WeeklyReport {
     #[ts(type = "string")]
     pub to: OffsetDateTime,
     /// The first run of the period.
-    pub start: Snapshot,
+    pub start: ReviewSnapshot,
     /// The last run of the period.
-    pub now: Snapshot,
+    pub now: ReviewSnapshot,
     pub runs: u32,
     pub trend: Vec<TrendPoint>,
     pub categories: Vec<CategoryMove>,
@@ -322,8 +331,8 @@ pub fn weekly(
         environment: environment.to_string(),
         from,
         to,
-        start: Snapshot::of(start),
-        now: Snapshot::of(now),
+        start: ReviewSnapshot::of(start),
+        now: ReviewSnapshot::of(now),
         runs: u32::try_from(trend.len()).unwrap_or(u32::MAX),
         trend,
         categories,
@@ -341,13 +350,13 @@ pub fn weekly(
 pub fn path_to_next_grade(now: &Run) -> NextGrade {
     let total: f64 = now.card.checks().map(|c| c.points).sum();
     let scale = if total > 0.0 { 100.0 / total } else { 0.0 };
-    let mut steps: Vec<Step> = now
+    let mut steps: Vec<GradeStep> = now
         .card
         .categories
         .iter()
         .flat_map(|cat| cat.checks.iter().map(move |c| (cat, c)))
         .filter(|(_, c)| c.outcome != Outcome::Pass && c.points > c.earned)
-        .map(|(cat, c)| Step {
+        .map(|(cat, c)| GradeStep {
             id: c.id.clone(),
             name: c.name.clone(),
             category: cat.name.clone(),

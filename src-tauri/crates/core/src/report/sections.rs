@@ -38,6 +38,7 @@ pub struct ActionLine {
     /// `done`, `not done`, `dry run`, or `outcome unknown`.
     pub result: String,
     /// A rollback's verification, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub verification: Option<String>,
     pub provenance: StoredRows,

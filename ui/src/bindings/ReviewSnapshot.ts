@@ -5,4 +5,4 @@ import type { Provenance } from "./Provenance";
 /**
  * Score, grade and coverage of one run.
  */
-export type Snapshot = { score: number, grade: Grade, coverage: number, provenance: Provenance, };
+export type ReviewSnapshot = { score: number, grade: Grade, coverage: number, provenance: Provenance, };

@@ -5,7 +5,7 @@ import type { Provenance } from "./Provenance";
 /**
  * One check not passing now, and what passing it would recover.
  */
-export type Step = { id: string, name: string, category: string, outcome: Outcome, 
+export type GradeStep = { id: string, name: string, category: string, outcome: Outcome, 
 /**
  * Points it would add to the score by passing.
  */
