@@ -72,9 +72,16 @@ async fn trace_request(
     mut request: Request,
     next: Next,
 ) -> Response {
+    // The route's template, as OpenTelemetry's `http.route` means it: a
+    // path no route matched (a probe's random one) has none, so it does
+    // not become a route of its own.
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_string());
     let cx = state
         .telemetry
-        .server_span(request.method().as_str(), request.uri().path());
+        .server_span(request.method().as_str(), route.as_deref());
     request.extensions_mut().insert(cx.clone());
     let response = next.run(request).await;
     telemetry::finish(&cx, response.status().as_u16());

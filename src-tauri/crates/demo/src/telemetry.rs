@@ -59,15 +59,19 @@ impl Telemetry {
         })
     }
 
-    pub fn server_span(&self, method: &str, route: &str) -> Context {
+    /// A SERVER span named `METHOD ROUTE` with `http.route`, or `METHOD`
+    /// alone for a request no route matched (OpenTelemetry's HTTP
+    /// conventions).
+    pub fn server_span(&self, method: &str, route: Option<&str>) -> Context {
+        let mut attributes = vec![KeyValue::new("http.request.method", method.to_string())];
+        if let Some(route) = route {
+            attributes.push(KeyValue::new("http.route", route.to_string()));
+        }
         let span = self
             .tracer
-            .span_builder(format!("{method} {route}"))
+            .span_builder(route.map_or_else(|| method.to_string(), |r| format!("{method} {r}")))
             .with_kind(SpanKind::Server)
-            .with_attributes([
-                KeyValue::new("http.request.method", method.to_string()),
-                KeyValue::new("http.route", route.to_string()),
-            ])
+            .with_attributes(attributes)
             .start(&self.tracer);
         Context::current_with_span(span)
     }
