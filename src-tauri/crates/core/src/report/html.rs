@@ -2,13 +2,12 @@
 //! (the chart is inline SVG, the font embedded), printable, and every
 //! number a link to its provenance entry at the end.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{Provenance, StoredRows, WeeklyReport};
+use super::{Cited, Provenance, StoredRows, WeeklyReport};
 use crate::scorecard::Outcome;
 
 /// What the page embeds besides the report's data.
@@ -61,28 +60,25 @@ pub(super) fn outcome(o: Option<Outcome>) -> &'static str {
     o.map_or("—", Outcome::as_str)
 }
 
-/// Every provenance the page links to, once each, by anchor: runs and
-/// checks, and other stored rows.
-struct Links(BTreeMap<String, Provenance>, BTreeMap<String, String>);
+/// The page's links to provenance entries, as HTML.
+#[derive(Default)]
+struct Links(Cited);
 
 impl Links {
     /// `text` as a link to the entry of the stored rows `p`.
     fn rows(&mut self, p: &StoredRows, text: &str) -> String {
-        self.1
-            .entry(p.anchor.clone())
-            .or_insert_with(|| p.what.clone());
+        let anchor = self.0.rows(p);
         format!(
             "<a class=\"prov\" href=\"#{}\" title=\"{}\">{}</a>",
-            esc(&p.anchor),
+            esc(&anchor),
             esc(&p.what),
             esc(text)
         )
     }
 
-    /// `text` as a link to `p`'s entry, remembering the entry.
+    /// `text` as a link to `p`'s entry.
     fn to(&mut self, p: &Provenance, text: &str) -> String {
-        let anchor = p.anchor();
-        self.0.entry(anchor.clone()).or_insert_with(|| p.clone());
+        let anchor = self.0.run(p);
         format!(
             "<a class=\"prov\" href=\"#{anchor}\" title=\"{}\">{}</a>",
             esc(&describe(p)),
@@ -122,7 +118,7 @@ a.prov { color: inherit; text-decoration: underline dotted; }
 
 /// The report as a complete HTML document.
 pub fn render(r: &WeeklyReport, embedded: &Embedded) -> String {
-    let mut links = Links(BTreeMap::new(), BTreeMap::new());
+    let mut links = Links::default();
     let mut h = String::new();
     let title = format!("Readyroom weekly review: {}", r.environment);
     let _ = write!(
@@ -389,10 +385,7 @@ pub fn render(r: &WeeklyReport, embedded: &Embedded) -> String {
     } else {
         h.push_str("<table>\n<thead><tr><th>Entry</th><th>When</th><th>Action</th><th>Target</th><th>Result</th><th>Reason</th><th>Operator</th></tr></thead>\n<tbody>\n");
         for a in &r.actions {
-            let result = match &a.verification {
-                Some(v) => format!("{}; {v}", a.result),
-                None => a.result.clone(),
-            };
+            let result = a.result_in_words();
             let _ = writeln!(
                 h,
                 "<tr data-action=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -410,7 +403,7 @@ pub fn render(r: &WeeklyReport, embedded: &Embedded) -> String {
     }
 
     h.push_str("<h2 id=\"provenance\">Provenance</h2>\n<p class=\"muted\">Where each number above comes from: the stored run (in Readyroom's local store, <code>readyroom history</code>), and for a check its source and when it was measured.</p>\n<table>\n<thead><tr><th>Entry</th><th>Run</th><th>Check</th><th>Source</th><th>Measured</th></tr></thead>\n<tbody>\n");
-    for (anchor, p) in &links.0 {
+    for (anchor, p) in &links.0.runs {
         let _ = writeln!(
             h,
             "<tr id=\"{}\"><td><code>{}</code></td><td>#{} at {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -424,11 +417,11 @@ pub fn render(r: &WeeklyReport, embedded: &Embedded) -> String {
         );
     }
     h.push_str("</tbody>\n</table>\n");
-    if !links.1.is_empty() {
+    if !links.0.rows.is_empty() {
         h.push_str(
             "<table>\n<thead><tr><th>Entry</th><th>Stored rows</th></tr></thead>\n<tbody>\n",
         );
-        for (anchor, what) in &links.1 {
+        for (anchor, what) in &links.0.rows {
             let _ = writeln!(
                 h,
                 "<tr id=\"{}\"><td><code>{}</code></td><td>{}</td></tr>",

@@ -1,38 +1,34 @@
 //! The weekly review as Markdown, beside the HTML: the same sections and
 //! numbers, each followed by a link to its provenance entry at the end.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use time::OffsetDateTime;
 
 use super::html::{describe, num, outcome, signed, stamp};
-use super::{Provenance, StoredRows, WeeklyReport};
+use super::{Cited, Provenance, StoredRows, WeeklyReport};
 
 /// Text safe inside a Markdown table cell: one line, `|` escaped.
 fn cell(s: &str) -> String {
     s.replace(['\n', '\r'], " ").replace('|', "\\|")
 }
 
-struct Links(BTreeMap<String, Provenance>, BTreeMap<String, String>);
+/// The document's links to provenance entries, as Markdown.
+#[derive(Default)]
+struct Links(Cited);
 
 impl Links {
     fn rows(&mut self, p: &StoredRows, text: &str) -> String {
-        self.1
-            .entry(p.anchor.clone())
-            .or_insert_with(|| p.what.clone());
-        format!("[{}](#{})", cell(text), p.anchor)
+        format!("[{}](#{})", cell(text), self.0.rows(p))
     }
 
     fn to(&mut self, p: &Provenance, text: &str) -> String {
-        let anchor = p.anchor();
-        self.0.entry(anchor.clone()).or_insert_with(|| p.clone());
-        format!("[{}](#{anchor})", cell(text))
+        format!("[{}](#{})", cell(text), self.0.run(p))
     }
 }
 
 pub fn render(r: &WeeklyReport, generated_at: OffsetDateTime) -> String {
-    let mut links = Links(BTreeMap::new(), BTreeMap::new());
+    let mut links = Links::default();
     let mut m = String::new();
     let _ = writeln!(m, "# Readyroom weekly review: {}\n", r.environment);
     let _ = writeln!(
@@ -227,10 +223,7 @@ pub fn render(r: &WeeklyReport, generated_at: OffsetDateTime) -> String {
     } else {
         m.push_str("| Entry | When | Action | Target | Result | Reason | Operator |\n|---|---|---|---|---|---|---|\n");
         for a in &r.actions {
-            let result = match &a.verification {
-                Some(v) => format!("{}; {v}", a.result),
-                None => a.result.clone(),
-            };
+            let result = a.result_in_words();
             let _ = writeln!(
                 m,
                 "| {} | {} | {} | {} | {} | {} | {} |",
@@ -246,14 +239,14 @@ pub fn render(r: &WeeklyReport, generated_at: OffsetDateTime) -> String {
         m.push('\n');
     }
     m.push_str("## Provenance\n\n");
-    for (anchor, p) in &links.0 {
+    for (anchor, p) in &links.0.runs {
         let _ = writeln!(
             m,
             "- <a id=\"{anchor}\"></a>`{anchor}`: {}",
             cell(&describe(p))
         );
     }
-    for (anchor, what) in &links.1 {
+    for (anchor, what) in &links.0.rows {
         let _ = writeln!(m, "- <a id=\"{anchor}\"></a>`{anchor}`: {}", cell(what));
     }
     m

@@ -393,5 +393,31 @@ pub fn path_to_next_grade(now: &Run) -> NextGrade {
     }
 }
 
+/// The provenance entries a rendered review links to, once each, by
+/// anchor: runs and checks, and other stored rows. Both renderers list
+/// them at the end, so every link they write resolves.
+#[derive(Debug, Default)]
+pub(crate) struct Cited {
+    pub(crate) runs: std::collections::BTreeMap<String, Provenance>,
+    pub(crate) rows: std::collections::BTreeMap<String, String>,
+}
+
+impl Cited {
+    /// Remembers `p` and returns its anchor.
+    pub(crate) fn run(&mut self, p: &Provenance) -> String {
+        let anchor = p.anchor();
+        self.runs.entry(anchor.clone()).or_insert_with(|| p.clone());
+        anchor
+    }
+
+    /// Remembers the stored rows `p` and returns their anchor.
+    pub(crate) fn rows(&mut self, p: &StoredRows) -> String {
+        self.rows
+            .entry(p.anchor.clone())
+            .or_insert_with(|| p.what.clone());
+        p.anchor.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests;

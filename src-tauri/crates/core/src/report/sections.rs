@@ -44,6 +44,16 @@ pub struct ActionLine {
     pub provenance: StoredRows,
 }
 
+impl ActionLine {
+    /// How it ended, and the verification where there was one.
+    pub fn result_in_words(&self) -> String {
+        match &self.verification {
+            Some(v) => format!("{}; {v}", self.result),
+            None => self.result.clone(),
+        }
+    }
+}
+
 fn short(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }
