@@ -4,8 +4,13 @@ import type { StoredRows } from "./StoredRows";
 /**
  * A route's requests, errors and latency over the period.
  */
-export type RouteLine = { service: string, route: string, requests: number, errors: number, 
+export type RouteLine = { 
 /**
- * Errors over requests, 0..=100.
+ * Errors over requests, 0..=100, to one decimal.
  */
-errorPercent: number, p50Ms: number, p95Ms: number, p99Ms: number, provenance: StoredRows, };
+errorPercent: number, provenance: StoredRows, service: string, route: string, requests: number, errors: number, errorRatio: number, 
+/**
+ * Unknown when the requests are a sample's (a remote store without
+ * an aggregate query).
+ */
+requestsPerSecond: number | null, p50Ms: number, p95Ms: number, p99Ms: number, };

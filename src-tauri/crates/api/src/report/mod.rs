@@ -104,7 +104,8 @@ pub(crate) async fn save_weekly_report(
 }
 
 pub(crate) async fn get_weekly_report(api: &Api, r: ReportRequest) -> Result<ReportView, ApiError> {
-    context::known_environment(api, &r.environment)?;
+    let config = context::load_config(api)?.config;
+    context::environment(&config, Some(&r.environment))?;
     let days = r.days.unwrap_or(7);
     if !(1..=366).contains(&days) {
         return Err(ApiError::new(
@@ -152,9 +153,6 @@ pub(crate) async fn get_weekly_report(api: &Api, r: ReportRequest) -> Result<Rep
             score: run.score,
         })
         .collect();
-    let points: Vec<_> = trend.iter().map(|p| (p.at, p.score)).collect();
-    let svg = score_trend_svg(&points, Theme::Light, 900, 260)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     // The audit log is read whole (its chain is verified over all of it
     // elsewhere); the review keeps the period's entries of this environment.
     let audit = store.audit_log().await?;
@@ -169,7 +167,6 @@ pub(crate) async fn get_weekly_report(api: &Api, r: ReportRequest) -> Result<Rep
             .await?
             .finish(window_secs),
     };
-    let config = context::load_config(api)?.config;
     let every = std::time::Duration::from_millis(config.settings.pools.every_ms);
     let pools = match crate::pools::stored_series(api, &r.environment, from, every).await {
         Ok((series, _)) => Some(series),
@@ -192,6 +189,10 @@ pub(crate) async fn get_weekly_report(api: &Api, r: ReportRequest) -> Result<Rep
             markdown: String::new(),
         });
     }
+    // Drawn only for the documents: the UI shows the data.
+    let points: Vec<_> = review.trend.iter().map(|p| (p.at, p.score)).collect();
+    let svg = score_trend_svg(&points, Theme::Light, 900, 260)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     let font = base64::engine::general_purpose::STANDARD.encode(font_ttf());
     let html = html::render(
         &review,

@@ -308,14 +308,14 @@ pub fn render(r: &WeeklyReport, embedded: &Embedded) -> String {
             let _ = writeln!(
                 h,
                 "<tr data-route=\"{}\"><td>{} <span class=\"muted\">{}</span></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                esc(&x.route),
-                esc(&x.route),
-                esc(&x.service),
-                links.rows(p, &x.requests.to_string()),
+                esc(&x.stats.route),
+                esc(&x.stats.route),
+                esc(&x.stats.service),
+                links.rows(p, &x.stats.requests.to_string()),
                 links.rows(p, &num(x.error_percent)),
-                links.rows(p, &num(x.p50_ms)),
-                links.rows(p, &num(x.p95_ms)),
-                links.rows(p, &num(x.p99_ms))
+                links.rows(p, &num(x.stats.p50_ms)),
+                links.rows(p, &num(x.stats.p95_ms)),
+                links.rows(p, &num(x.stats.p99_ms))
             );
         }
         h.push_str("</tbody>\n</table>\n");

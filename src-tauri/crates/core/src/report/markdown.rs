@@ -172,13 +172,13 @@ pub fn render(r: &WeeklyReport, generated_at: OffsetDateTime) -> String {
             let _ = writeln!(
                 m,
                 "| {} ({}) | {} | {} | {} | {} | {} |",
-                cell(&x.route),
-                cell(&x.service),
-                links.rows(p, &x.requests.to_string()),
+                cell(&x.stats.route),
+                cell(&x.stats.service),
+                links.rows(p, &x.stats.requests.to_string()),
                 links.rows(p, &num(x.error_percent)),
-                links.rows(p, &num(x.p50_ms)),
-                links.rows(p, &num(x.p95_ms)),
-                links.rows(p, &num(x.p99_ms))
+                links.rows(p, &num(x.stats.p50_ms)),
+                links.rows(p, &num(x.stats.p95_ms)),
+                links.rows(p, &num(x.stats.p99_ms))
             );
         }
         m.push('\n');

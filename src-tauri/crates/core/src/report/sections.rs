@@ -199,17 +199,12 @@ pub fn throttled_most(days: &[(Date, WorkspaceDay)], top: usize) -> Vec<Throttle
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteLine {
-    pub service: String,
-    pub route: String,
-    #[ts(type = "number")]
-    pub requests: u64,
-    #[ts(type = "number")]
-    pub errors: u64,
-    /// Errors over requests, 0..=100.
+    /// The route's figures as `traces stats` gives them.
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub stats: crate::traces::RouteStats,
+    /// Errors over requests, 0..=100, to one decimal.
     pub error_percent: f64,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
     pub provenance: StoredRows,
 }
 
@@ -242,16 +237,15 @@ pub fn routes(
                 ),
             },
             error_percent: crate::format::round1(s.error_ratio * 100.0),
-            service: s.service,
-            route: s.route,
-            requests: s.requests,
-            errors: s.errors,
-            p50_ms: s.p50_ms,
-            p95_ms: s.p95_ms,
-            p99_ms: s.p99_ms,
+            stats: s,
         })
         .collect();
-    lines.sort_by(|a, b| b.requests.cmp(&a.requests).then(a.route.cmp(&b.route)));
+    lines.sort_by(|a, b| {
+        b.stats
+            .requests
+            .cmp(&a.stats.requests)
+            .then(a.stats.route.cmp(&b.stats.route))
+    });
     lines.truncate(ROUTES_TOP);
     lines
 }

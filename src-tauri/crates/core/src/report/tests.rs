@@ -414,7 +414,7 @@ fn actions_pair_each_intent_with_its_outcome_and_throttled_workspaces_add_up_the
     let got: Vec<(&str, u64, f64)> = r
         .routes
         .iter()
-        .map(|x| (x.route.as_str(), x.requests, x.error_percent))
+        .map(|x| (x.stats.route.as_str(), x.stats.requests, x.error_percent))
         .collect();
     assert_eq!(
         got,
